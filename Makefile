@@ -1,0 +1,43 @@
+# One place for the commands people and CI run. Everything goes through the project's venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test check bench schema lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+## The main job: normalize the bundled sample trail and print the asset events.
+run: $(STAMP)
+	$(BIN)/eventstream normalize eventstream/data/sample.jsonl
+
+## The test suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## Lint, types, and the committed schema.
+check: $(STAMP)
+	$(BIN)/ruff check eventstream tests bench scripts
+	$(BIN)/ruff format --check eventstream tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/python scripts/schema.py --check
+
+bench: $(STAMP)
+	$(BIN)/python bench/normalize.py
+
+schema: $(STAMP)
+	$(BIN)/python scripts/schema.py
+
+## Re-resolve the locked dependencies after changing pyproject.toml.
+lock:
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

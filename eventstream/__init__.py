@@ -1,0 +1,3 @@
+"""EventStream: one clean stream of asset changes from a cloud account's audit trail."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from eventstream.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""The one JSON codec: every byte of JSON in or out of EventStream goes through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+JSONDecodeError = orjson.JSONDecodeError
+
+_DUMP_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def loads(data: bytes | bytearray | memoryview | str) -> Any:
+    """Parse one JSON document; raises `JSONDecodeError` (a `ValueError`)."""
+    return orjson.loads(data)
+
+
+def dumps(value: Any) -> bytes:
+    """Serialize to compact UTF-8 JSON on one line."""
+    return orjson.dumps(value, option=_DUMP_OPTIONS)
+
+
+def dumps_pretty(value: Any) -> bytes:
+    """Serialize with two-space indentation and sorted keys (files meant for people and diffs)."""
+    return orjson.dumps(
+        value, option=_DUMP_OPTIONS | orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+    )

@@ -1,0 +1,1 @@
+"""Boundary models: lenient for what providers send, strict for what EventStream emits."""

@@ -1,0 +1,108 @@
+"""Decide whether a CloudTrail record is a change, and whether it creates, updates or deletes.
+
+BRIEF rules: a failed call (`errorCode`) and a read-only call are not changes; `readOnly` is
+sometimes missing or wrong, so read verbs are recognised by name as well. The action comes from
+an explicit per-service table first (see `resources/`), and from the call's leading verb second.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any
+
+from eventstream.models.event import Action
+
+
+class Outcome(StrEnum):
+    """What normalizing one record produced; each outcome is counted."""
+
+    CHANGE = "change"
+    READ_ONLY = "read_only"
+    FAILED = "failed"
+    SIGN_IN = "sign_in"
+    NON_ASSET = "non_asset"
+    UNMAPPED = "unmapped"
+    NATIVE_SKIPPED = "native_skipped"
+
+
+_VERB = re.compile(r"[A-Z][a-z0-9]*")
+_API_VERSION_SUFFIX = re.compile(r"\d{8}(v\d+)?$")
+
+READ_VERBS = frozenset(
+    {"Get", "List", "Describe", "Head", "Lookup", "Search", "Select", "Query", "Scan", "Check",
+     "Preview", "Simulate", "Validate", "Estimate", "Test", "Decrypt", "Encrypt", "Verify",
+     "Generate", "Sign", "Filter", "Download", "Poll", "Receive", "Assume", "Detect"}
+)
+CREATE_VERBS = frozenset(
+    {"Create", "Run", "Allocate", "Import", "Register", "Copy", "Restore", "Launch",
+     "Request", "Purchase", "Provision", "Issue", "Clone", "Duplicate"}
+)
+DELETE_VERBS = frozenset(
+    {"Delete", "Terminate", "Release", "Deregister", "Remove", "Purge", "Destroy", "Drop"}
+)
+UPDATE_VERBS = frozenset(
+    {"Put", "Update", "Modify", "Set", "Attach", "Detach", "Associate", "Disassociate",
+     "Enable", "Disable", "Start", "Stop", "Reboot", "Tag", "Untag", "Authorize", "Revoke",
+     "Add", "Replace", "Reset", "Change", "Apply", "Accept", "Reject", "Cancel", "Rotate",
+     "Upload", "Assign", "Unassign", "Grant", "Retire", "Move", "Rename", "Resize", "Upgrade",
+     "Promote", "Failover", "Switch", "Swap", "Configure", "Edit", "Mount", "Unmount",
+     "Suspend", "Resume", "Pause", "Unpause", "Lock", "Unlock", "Activate", "Deactivate",
+     "Confirm", "Link", "Unlink", "Subscribe", "Unsubscribe", "Merge", "Schedule", "Restart",
+     "Deploy", "Undeploy", "Publish", "End", "Renew", "Extend", "Share", "Unshare"}
+)
+# Removing a thing *from* an asset is an update of that asset (`RemoveRoleFromInstanceProfile`,
+# `RemovePermission`); tables override this where a Remove call really deletes the asset.
+_REMOVE_FROM = re.compile(r"^Remove[A-Z].*(From|Permission|Tags|Targets)")
+
+
+def base_operation(event_name: str) -> str:
+    """`UpdateFunctionCode20150331v2` → `UpdateFunctionCode`: API-versioned names, stripped."""
+    if event_name[-1:].isdigit():
+        return _API_VERSION_SUFFIX.sub("", event_name)
+    return event_name
+
+
+def leading_verb(operation: str) -> str:
+    """The leading capitalised word: `DeleteRunCommand` → `Delete`."""
+    match = _VERB.match(operation)
+    return match.group(0) if match else ""
+
+
+def verb_action(operation: str) -> Action | None:
+    """The create/update/delete implied by the call's leading verb, or None when unknown."""
+    verb = leading_verb(operation)
+    if verb == "Remove" and _REMOVE_FROM.match(operation):
+        return Action.UPDATE
+    if operation == "ScheduleKeyDeletion":
+        return Action.DELETE
+    if verb in CREATE_VERBS:
+        return Action.CREATE
+    if verb in DELETE_VERBS:
+        return Action.DELETE
+    if verb in UPDATE_VERBS:
+        return Action.UPDATE
+    return None
+
+
+def is_read_operation(operation: str) -> bool:
+    """True for calls that read by name (`Get*`, `List*`, `Describe*`, `Head*`, ...)."""
+    return leading_verb(operation) in READ_VERBS
+
+
+def screen(raw: dict[str, Any]) -> Outcome | None:
+    """Classify a raw record that certainly changes nothing; None means "may be a change".
+
+    Works on the raw dict so that the large majority of records (reads) cost almost nothing.
+    """
+    error = raw.get("errorCode")
+    if error:
+        return Outcome.FAILED
+    if raw.get("readOnly") is True:
+        return Outcome.READ_ONLY
+    if raw.get("eventType") == "AwsConsoleSignIn" or raw.get("eventSource") == "signin.amazonaws.com":
+        return Outcome.SIGN_IN
+    name = raw.get("eventName")
+    if isinstance(name, str) and is_read_operation(name):
+        return Outcome.READ_ONLY
+    return None

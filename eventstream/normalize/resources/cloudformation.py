@@ -1,0 +1,7 @@
+"""cloudformation service family (tables to be filled in)."""
+
+from __future__ import annotations
+
+from eventstream.normalize.rules import Family
+
+FAMILY = Family(name="cloudformation", sources=("cloudformation.amazonaws.com",), kinds=(), rules={})

@@ -1,0 +1,7 @@
+"""config service family (tables to be filled in)."""
+
+from __future__ import annotations
+
+from eventstream.normalize.rules import Family
+
+FAMILY = Family(name="config", sources=("config.amazonaws.com",), kinds=(), rules={})

@@ -1,0 +1,7 @@
+"""ecs service family (tables to be filled in)."""
+
+from __future__ import annotations
+
+from eventstream.normalize.rules import Family
+
+FAMILY = Family(name="ecs", sources=("ecs.amazonaws.com",), kinds=(), rules={})

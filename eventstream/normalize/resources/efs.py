@@ -1,0 +1,7 @@
+"""efs service family (tables to be filled in)."""
+
+from __future__ import annotations
+
+from eventstream.normalize.rules import Family
+
+FAMILY = Family(name="efs", sources=("efs.amazonaws.com",), kinds=(), rules={})

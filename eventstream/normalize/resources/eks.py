@@ -1,0 +1,7 @@
+"""eks service family (tables to be filled in)."""
+
+from __future__ import annotations
+
+from eventstream.normalize.rules import Family
+
+FAMILY = Family(name="eks", sources=("eks.amazonaws.com",), kinds=(), rules={})

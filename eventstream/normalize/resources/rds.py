@@ -1,0 +1,7 @@
+"""rds service family (tables to be filled in)."""
+
+from __future__ import annotations
+
+from eventstream.normalize.rules import Family
+
+FAMILY = Family(name="rds", sources=("rds.amazonaws.com",), kinds=(), rules={})

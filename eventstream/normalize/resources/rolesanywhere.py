@@ -1,0 +1,7 @@
+"""rolesanywhere service family (tables to be filled in)."""
+
+from __future__ import annotations
+
+from eventstream.normalize.rules import Family
+
+FAMILY = Family(name="rolesanywhere", sources=("rolesanywhere.amazonaws.com",), kinds=(), rules={})

@@ -1,0 +1,7 @@
+"""secretsmanager service family (tables to be filled in)."""
+
+from __future__ import annotations
+
+from eventstream.normalize.rules import Family
+
+FAMILY = Family(name="secretsmanager", sources=("secretsmanager.amazonaws.com",), kinds=(), rules={})

@@ -1,0 +1,7 @@
+"""sqs service family (tables to be filled in)."""
+
+from __future__ import annotations
+
+from eventstream.normalize.rules import Family
+
+FAMILY = Family(name="sqs", sources=("sqs.amazonaws.com",), kinds=(), rules={})

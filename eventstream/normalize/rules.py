@@ -1,0 +1,143 @@
+"""The table language in which each service family describes its calls.
+
+A family maps an operation (`RunInstances`) to a `Rule`: the assets the call touches, each a
+`Target` naming its `Kind`, where its id is found in the record, optionally where the asset's
+configuration and related assets are found, and an explicit action when the leading-verb rule
+would be wrong (`DeleteBucketPolicy` updates the bucket).
+
+Paths are dotted keys into the record: `request.` (requestParameters), `response.`
+(responseElements), `additional.` (additionalEventData) or `record.` (the whole record). A
+segment ending in `[]` steps into every element of a list (a single value counts as a list
+of one, as records converted from XML hold it). With `items` set, the target yields
+one asset per element of that list and paths beginning with `@` are relative to the element
+(`@` alone is the element itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from eventstream.models.event import Action
+from eventstream.normalize.naming import Kind
+
+if TYPE_CHECKING:
+    from eventstream.normalize.context import Call, Touch
+
+Segment = tuple[str, bool]
+CompiledPath = tuple[Segment, ...]
+
+_ROOTS = ("request", "response", "additional", "record", "@")
+
+
+def compile_path(path: str) -> CompiledPath:
+    """`response.instancesSet.items[].instanceId` → ((key, iterate), ...)."""
+    segments: list[Segment] = []
+    for part in path.split("."):
+        if not part:
+            raise ValueError(f"empty segment in path {path!r}")
+        iterate = part.endswith("[]")
+        segments.append((part[:-2] if iterate else part, iterate))
+    if segments[0][0] not in _ROOTS:
+        raise ValueError(f"path {path!r} must start with one of {_ROOTS}")
+    return tuple(segments)
+
+
+def walk(value: Any, segments: CompiledPath, start: int = 1) -> Iterator[Any]:
+    """Every value a compiled path reaches from `value`, skipping whatever is missing."""
+    if start == len(segments):
+        if value is not None:
+            yield value
+        return
+    key, iterate = segments[start]
+    if not isinstance(value, dict):
+        return
+    child = value.get(key)
+    if iterate and isinstance(child, list):
+        for element in child:
+            yield from walk(element, segments, start + 1)
+        return
+    # `[]` on a single value: XML-derived records hold one element bare and several in a list.
+    yield from walk(child, segments, start + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Assoc:
+    """A related asset named by the event: `relation` is read as "<asset> <relation> <other>".
+
+    `kind=None` infers the kind from the value, as for `Target`.
+    """
+
+    relation: str
+    kind: Kind | None
+    path: str
+    compiled: CompiledPath = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compiled", compile_path(self.path))
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One asset (or one asset per list element) that a call touches.
+
+    `kind=None` infers the kind from each value: an ARN's service and resource type, or an
+    EC2-style id prefix (`CreateTags` on `i-...`, `vol-...`, `sg-...`).
+    """
+
+    kind: Kind | None
+    id: str | tuple[str, ...]
+    items: str | None = None
+    action: Action | None = None
+    config: str | None = None
+    assoc: tuple[Assoc, ...] = ()
+    id_paths: tuple[CompiledPath, ...] = field(init=False, repr=False, compare=False)
+    items_path: CompiledPath | None = field(init=False, repr=False, compare=False)
+    config_path: CompiledPath | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        ids = (self.id,) if isinstance(self.id, str) else self.id
+        object.__setattr__(self, "id_paths", tuple(compile_path(p) for p in ids))
+        items = compile_path(self.items) if self.items else None
+        object.__setattr__(self, "items_path", items)
+        config = compile_path(self.config) if self.config else None
+        object.__setattr__(self, "config_path", config)
+
+
+Handler = Callable[["Call"], "list[Touch]"]
+Rule = Target | tuple[Target, ...] | Handler
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """One AWS service family: its event source(s), asset kinds, call table and ignore list.
+
+    `ignore` lists mutating calls that change no asset (`SendCommand`, `StartSession`): they are
+    counted as `non_asset`, never as unmapped.
+    """
+
+    name: str
+    sources: tuple[str, ...]
+    kinds: tuple[Kind, ...]
+    rules: Mapping[str, Rule]
+    ignore: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        overlap = self.ignore & set(self.rules)
+        if overlap:
+            raise ValueError(f"family {self.name}: calls both ruled and ignored: {sorted(overlap)}")
+
+
+def targets(*items: Target) -> tuple[Target, ...]:
+    """Several targets touched by one call (`AttachVolume`: the instance and the volume)."""
+    return items
+
+
+def rule_targets(rule: Rule) -> Sequence[Target] | None:
+    """The targets of a table rule, or None when the rule is a handler function."""
+    if isinstance(rule, Target):
+        return (rule,)
+    if isinstance(rule, tuple):
+        return rule
+    return None

@@ -1,0 +1,105 @@
+"""Evaluate a family's table rule against one call: which assets, which ids, what config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventstream.normalize.context import Call, Touch
+from eventstream.normalize.naming import AssetRef, parse_arn
+from eventstream.normalize.rules import Rule, Target, rule_targets
+
+
+def apply_rule(rule: Rule, call: Call) -> list[Touch]:
+    """All assets a rule finds in a call, merged by asset name, in order of first mention."""
+    listed = rule_targets(rule)
+    found: list[Touch] = []
+    if listed is None:
+        found = rule(call)  # type: ignore[operator]
+    else:
+        for target in listed:
+            found.extend(_apply_target(target, call))
+    return merge(found)
+
+
+def merge(touches: list[Touch]) -> list[Touch]:
+    by_name: dict[str, Touch] = {}
+    for touch in touches:
+        seen = by_name.get(touch.ref.name)
+        if seen is None:
+            by_name[touch.ref.name] = touch
+            continue
+        seen.action = seen.action or touch.action
+        seen.configuration = seen.configuration or touch.configuration
+        seen.associations.extend(touch.associations)
+    return list(by_name.values())
+
+
+def _apply_target(target: Target, call: Call) -> list[Touch]:
+    elements: list[Any] = call.walk(target.items_path) if target.items_path else [None]
+    touches: list[Touch] = []
+    for element in elements:
+        values: list[Any] = []
+        for path in target.id_paths:
+            values = call.walk(path, element)
+            if values:
+                break
+        for value in values:
+            ref = call.ref(target.kind, value)
+            if ref is not None:
+                touches.append(_touch(target, call, element, ref))
+    return touches
+
+
+def _touch(target: Target, call: Call, element: Any, ref: AssetRef) -> Touch:
+    configuration: dict[str, Any] | None = None
+    if target.config_path is not None:
+        configuration = next(
+            (v for v in call.walk(target.config_path, element) if isinstance(v, dict) and v), None
+        )
+    associations: list[tuple[str, AssetRef]] = []
+    for assoc in target.assoc:
+        for value in call.walk(assoc.compiled, element):
+            other = call.ref(assoc.kind, value)
+            if other is not None and other.name != ref.name:
+                associations.append((assoc.relation, other))
+    return Touch(ref, target.action, configuration, associations)
+
+
+def generic_touches(call: Call) -> list[Touch]:
+    """Fallback for calls no table knows: the record's `resources`, else ARNs it returns or names.
+
+    Only ARNs of the called service count: a role ARN passed to `CreateDomain` is a setting of
+    the domain, not the asset the call changed.
+
+    The asset type is the specific one when an ARN matches a known kind, and a `Generic` type
+    otherwise, so coverage of the tables stays measurable.
+    """
+    service = call.record.event_source.split(".", 1)[0]
+    candidates = [r.arn for r in call.record.resources or () if r.arn]
+    for arns in (candidates, _top_level_arns(call.roots["response"]),
+                 _top_level_arns(call.roots["request"])):
+        touches = [
+            Touch(ref)
+            for value in arns
+            if _arn_service(value) == service and (ref := call.ref(None, value)) is not None
+        ]
+        if touches:
+            return merge(touches)
+    return []
+
+
+def _arn_service(value: str) -> str | None:
+    arn = parse_arn(value)
+    return arn.service if arn is not None else None
+
+
+def _top_level_arns(obj: Any) -> list[str]:
+    found: list[str] = []
+    if not isinstance(obj, dict):
+        return found
+    for value in obj.values():
+        if isinstance(value, str) and value.startswith("arn:"):
+            found.append(value)
+        elif isinstance(value, dict):
+            found.extend(v for v in value.values() if isinstance(v, str) and v.startswith("arn:"))
+    return found
