@@ -148,8 +148,9 @@ _RULES: dict[str, Rule] = {
     "DeleteSnapshot": Target(SNAPSHOT, "request.snapshotId"),
     "ModifySnapshotAttribute": Target(SNAPSHOT, "request.snapshotId"),
     "ResetSnapshotAttribute": Target(SNAPSHOT, "request.snapshotId"),
+    # another account created a volume from a snapshot shared with it: the snapshot was used
     "SharedSnapshotVolumeCreated": Target(
-        VOLUME, "record.serviceEventDetails.volumeId", action=Action.CREATE,
+        SNAPSHOT, "record.serviceEventDetails.snapshotId", action=Action.UPDATE,
     ),
     "RegisterImage": Target(
         IMAGE, "response.imageId",
