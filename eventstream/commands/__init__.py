@@ -1,0 +1,9 @@
+"""Sub-commands of `eventstream`. Each module has `register(subparsers)`, which sets `run`."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from eventstream.commands import normalize
+
+COMMANDS: tuple[ModuleType, ...] = (normalize,)

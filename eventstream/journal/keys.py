@@ -1,0 +1,52 @@
+"""Every Redis key name EventStream uses is built here, and nowhere else.
+
+All keys of one deployment share the hash tag `{<prefix>}`, so on a Redis Cluster they live in
+one slot: the commit touches an asset's keys *and* the journal in one atomic Lua script, which a
+cluster allows only within one slot. (Keys of one asset therefore trivially share a slot too.)
+
+The journal contract, relied on by every reader (SSE, REST, webhooks):
+- key: `{<prefix>}:journal`, a Redis Stream; the entry id is the SSE `id:`;
+- each entry has the field `event`: the serialized `AssetEvent` JSON, written once and never
+  re-serialized by readers, plus `subject` (the asset name) and `eid` (the CloudEvents id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_PREFIX = "es"
+EVENT_FIELD = b"event"
+SUBJECT_FIELD = b"subject"
+ID_FIELD = b"eid"
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Key names under one prefix (several deployments can share a Redis)."""
+
+    prefix: str = DEFAULT_PREFIX
+
+    @property
+    def tag(self) -> str:
+        return f"{{{self.prefix}}}"
+
+    @property
+    def journal(self) -> str:
+        return f"{self.tag}:journal"
+
+    def asset(self, name: str) -> str:
+        """Hash: current configuration, version, event time, deleted flag."""
+        return f"{self.tag}:asset:{name}"
+
+    def history(self, name: str) -> str:
+        """Bounded record of past versions of one asset."""
+        return f"{self.tag}:history:{name}"
+
+    def dedup(self, provider_event_id: str, name: str) -> str:
+        """Marker that one provider event was committed for one asset (expires)."""
+        return f"{self.tag}:dedup:{provider_event_id}:{name}"
+
+    @property
+    def asset_index(self) -> str:
+        """Sorted set of every asset name, for listing and pagination."""
+        return f"{self.tag}:assets"
