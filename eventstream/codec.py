@@ -23,6 +23,4 @@ def dumps(value: Any) -> bytes:
 
 def dumps_pretty(value: Any) -> bytes:
     """Serialize with two-space indentation and sorted keys (files meant for people and diffs)."""
-    return orjson.dumps(
-        value, option=_DUMP_OPTIONS | orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-    )
+    return orjson.dumps(value, option=_DUMP_OPTIONS | orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)

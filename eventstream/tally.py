@@ -45,6 +45,6 @@ class Tally:
         parts.append(f"malformed {self.malformed}")
         text = "summary: " + ", ".join(parts)
         if self.unmapped:
-            top = ", ".join(f"{name} ×{n}" for name, n in self.unmapped.most_common(10))
+            top = ", ".join(f"{name} x{n}" for name, n in self.unmapped.most_common(10))
             text += f"\nunmapped calls: {top}"
         return text

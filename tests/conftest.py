@@ -45,6 +45,8 @@ def normalizer() -> Normalizer:
 def find_record(path: Path, event_id: str) -> dict[str, Any]:
     """The corpus record with this CloudTrail `eventID` (or EventBridge envelope `id`)."""
     for record in read_jsonl(path):
-        if record.get("eventID") == event_id or record.get("id") == event_id:
+        detail = record.get("detail")
+        inner = detail.get("eventID") if isinstance(detail, dict) else None
+        if event_id in (record.get("eventID"), record.get("id"), inner):
             return record
     raise LookupError(f"event_id={event_id} not in {path}")

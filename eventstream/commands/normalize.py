@@ -31,7 +31,9 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     command.add_argument(
-        "paths", nargs="+", metavar="PATH",
+        "paths",
+        nargs="+",
+        metavar="PATH",
         help="CloudTrail JSON lines, S3 export files (.json/.json.gz), EventBridge envelopes, "
         "folders of them, or - for stdin",
     )
@@ -39,11 +41,13 @@ def register(subparsers: Any) -> None:
         "--strict", action="store_true", help="exit with status 1 if any record was malformed"
     )
     command.add_argument(
-        "--rejects", metavar="FILE",
+        "--rejects",
+        metavar="FILE",
         help="also write every malformed and unmapped record, with its reason, as JSON lines",
     )
     command.add_argument(
-        "--type-prefix", default="io.eventstream",
+        "--type-prefix",
+        default="io.eventstream",
         help="prefix of the CloudEvents type (default: %(default)s)",
     )
     command.set_defaults(run=run)
@@ -103,10 +107,19 @@ def _one(
     if result.events:
         out.write(b"".join(codec.dumps(event) + b"\n" for event in result.events))
     if result.outcome is Outcome.UNMAPPED and rejects is not None:
-        rejects.write(codec.dumps({
-            "origin": item.origin, "line": item.line, "index": item.index,
-            "outcome": "unmapped", "reason": result.reason, "record": item.payload,
-        }) + b"\n")
+        rejects.write(
+            codec.dumps(
+                {
+                    "origin": item.origin,
+                    "line": item.line,
+                    "index": item.index,
+                    "outcome": "unmapped",
+                    "reason": result.reason,
+                    "record": item.payload,
+                }
+            )
+            + b"\n"
+        )
 
 
 def _malformed(
@@ -115,10 +128,18 @@ def _malformed(
     tally.count_malformed()
     print(f"malformed: {error}", file=sys.stderr)
     if rejects is not None:
-        rejects.write(codec.dumps({
-            "origin": error.origin, "line": error.line, "outcome": "malformed",
-            "reason": error.reason, "record": payload,
-        }) + b"\n")
+        rejects.write(
+            codec.dumps(
+                {
+                    "origin": error.origin,
+                    "line": error.line,
+                    "outcome": "malformed",
+                    "reason": error.reason,
+                    "record": payload,
+                }
+            )
+            + b"\n"
+        )
 
 
 class _Progress:

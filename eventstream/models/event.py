@@ -58,7 +58,9 @@ class Asset(_Strict):
 
 class Change(_Strict):
     action: Action
-    operation: str = Field(description="The provider's API call, e.g. AuthorizeSecurityGroupIngress.")
+    operation: str = Field(
+        description="The provider's API call, e.g. AuthorizeSecurityGroupIngress."
+    )
     service: str = Field(description="The provider's service endpoint, e.g. ec2.amazonaws.com.")
 
 
@@ -120,7 +122,9 @@ class AssetEvent(_Strict):
     )
 
     specversion: Literal["1.0"]
-    id: str = Field(min_length=1, description="Stable: derived from the provider event id and the asset name.")
+    id: str = Field(
+        min_length=1, description="Stable: derived from the provider event id and the asset name."
+    )
     source: str = Field(min_length=1, description="aws/<account>/<region>")
     type: str = Field(pattern=r"^.+\.asset\.(create|update|delete)$")
     subject: str = Field(min_length=1, description="The stable asset name.")

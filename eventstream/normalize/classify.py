@@ -30,30 +30,127 @@ _VERB = re.compile(r"[A-Z][a-z0-9]*")
 _API_VERSION_SUFFIX = re.compile(r"\d{8}(v\d+)?$")
 
 READ_VERBS = frozenset(
-    {"Get", "List", "Describe", "Head", "Lookup", "Search", "Select", "Query", "Scan", "Check",
-     "Preview", "Simulate", "Validate", "Estimate", "Test", "Decrypt", "Encrypt", "Verify",
-     "Generate", "Sign", "Filter", "Download", "Poll", "Receive", "Assume", "Detect"}
+    {
+        "Get",
+        "List",
+        "Describe",
+        "Head",
+        "Lookup",
+        "Search",
+        "Select",
+        "Query",
+        "Scan",
+        "Check",
+        "Preview",
+        "Simulate",
+        "Validate",
+        "Estimate",
+        "Test",
+        "Decrypt",
+        "Encrypt",
+        "Verify",
+        "Generate",
+        "Sign",
+        "Filter",
+        "Download",
+        "Poll",
+        "Receive",
+        "Assume",
+        "Detect",
+    }
 )
 CREATE_VERBS = frozenset(
-    {"Create", "Run", "Allocate", "Import", "Register", "Copy", "Restore", "Launch",
-     "Request", "Purchase", "Provision", "Issue", "Clone", "Duplicate"}
+    {
+        "Create",
+        "Run",
+        "Allocate",
+        "Import",
+        "Register",
+        "Copy",
+        "Restore",
+        "Launch",
+        "Request",
+        "Purchase",
+        "Provision",
+        "Issue",
+        "Clone",
+        "Duplicate",
+    }
 )
-DELETE_VERBS = frozenset(
-    {"Delete", "Terminate", "Release", "Deregister", "Remove", "Purge", "Destroy", "Drop"}
-)
+DELETE_VERBS = frozenset({"Delete", "Terminate", "Release", "Deregister", "Destroy"})
 UPDATE_VERBS = frozenset(
-    {"Put", "Update", "Modify", "Set", "Attach", "Detach", "Associate", "Disassociate",
-     "Enable", "Disable", "Start", "Stop", "Reboot", "Tag", "Untag", "Authorize", "Revoke",
-     "Add", "Replace", "Reset", "Change", "Apply", "Accept", "Reject", "Cancel", "Rotate",
-     "Upload", "Assign", "Unassign", "Grant", "Retire", "Move", "Rename", "Resize", "Upgrade",
-     "Promote", "Failover", "Switch", "Swap", "Configure", "Edit", "Mount", "Unmount",
-     "Suspend", "Resume", "Pause", "Unpause", "Lock", "Unlock", "Activate", "Deactivate",
-     "Confirm", "Link", "Unlink", "Subscribe", "Unsubscribe", "Merge", "Schedule", "Restart",
-     "Deploy", "Undeploy", "Publish", "End", "Renew", "Extend", "Share", "Unshare"}
+    {
+        "Put",
+        "Update",
+        "Modify",
+        "Set",
+        "Attach",
+        "Detach",
+        "Associate",
+        "Disassociate",
+        "Enable",
+        "Disable",
+        "Start",
+        "Stop",
+        "Reboot",
+        "Tag",
+        "Untag",
+        "Authorize",
+        "Revoke",
+        "Add",
+        "Remove",
+        "Replace",
+        "Purge",
+        "Reset",
+        "Change",
+        "Apply",
+        "Accept",
+        "Reject",
+        "Cancel",
+        "Rotate",
+        "Upload",
+        "Assign",
+        "Unassign",
+        "Grant",
+        "Retire",
+        "Move",
+        "Rename",
+        "Resize",
+        "Upgrade",
+        "Promote",
+        "Failover",
+        "Switch",
+        "Swap",
+        "Configure",
+        "Edit",
+        "Mount",
+        "Unmount",
+        "Suspend",
+        "Resume",
+        "Pause",
+        "Unpause",
+        "Lock",
+        "Unlock",
+        "Activate",
+        "Deactivate",
+        "Confirm",
+        "Link",
+        "Unlink",
+        "Subscribe",
+        "Unsubscribe",
+        "Merge",
+        "Schedule",
+        "Restart",
+        "Deploy",
+        "Undeploy",
+        "Publish",
+        "End",
+        "Renew",
+        "Extend",
+        "Share",
+        "Unshare",
+    }
 )
-# Removing a thing *from* an asset is an update of that asset (`RemoveRoleFromInstanceProfile`,
-# `RemovePermission`); tables override this where a Remove call really deletes the asset.
-_REMOVE_FROM = re.compile(r"^Remove[A-Z].*(From|Permission|Tags|Targets)")
 
 
 def base_operation(event_name: str) -> str:
@@ -72,8 +169,6 @@ def leading_verb(operation: str) -> str:
 def verb_action(operation: str) -> Action | None:
     """The create/update/delete implied by the call's leading verb, or None when unknown."""
     verb = leading_verb(operation)
-    if verb == "Remove" and _REMOVE_FROM.match(operation):
-        return Action.UPDATE
     if operation == "ScheduleKeyDeletion":
         return Action.DELETE
     if verb in CREATE_VERBS:
@@ -100,7 +195,10 @@ def screen(raw: dict[str, Any]) -> Outcome | None:
         return Outcome.FAILED
     if raw.get("readOnly") is True:
         return Outcome.READ_ONLY
-    if raw.get("eventType") == "AwsConsoleSignIn" or raw.get("eventSource") == "signin.amazonaws.com":
+    if (
+        raw.get("eventType") == "AwsConsoleSignIn"
+        or raw.get("eventSource") == "signin.amazonaws.com"
+    ):
         return Outcome.SIGN_IN
     name = raw.get("eventName")
     if isinstance(name, str) and is_read_operation(name):

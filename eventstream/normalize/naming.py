@@ -9,7 +9,6 @@ knows how to turn any of those into its canonical id.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -142,8 +141,11 @@ def generic_kind(service: str, resource_type: str) -> Kind:
     """The stand-in kind for an ARN of a type no table knows; its type says `Generic`."""
     slug = resource_type or "resource"
     return Kind(
-        type=f"{GENERIC_TYPE_PREFIX}{service}/{slug}", service=service, slug=slug,
-        arn_resource=resource_type, arn_service=service,
+        type=f"{GENERIC_TYPE_PREFIX}{service}/{slug}",
+        service=service,
+        slug=slug,
+        arn_resource=resource_type,
+        arn_service=service,
     )
 
 

@@ -5,6 +5,7 @@ Pure: no I/O, no awaits. Raises only `MalformedRecordError`.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,13 +23,14 @@ from eventstream.models.eventbridge import (
 )
 from eventstream.normalize.attribution import attribution_of, provider_attribution
 from eventstream.normalize.classify import Outcome, base_operation, screen, verb_action
-from eventstream.normalize.context import Call, Touch
+from eventstream.normalize.context import Call
 from eventstream.normalize.naming import AssetRef, rfc3339_millis
 from eventstream.normalize.registry import Registry
 from eventstream.normalize.resources.ec2 import INSTANCE
 from eventstream.normalize.targets import apply_rule, generic_touches
 
 _ID_NAMESPACE = uuid.UUID("6f1d7c9e-5a0b-4f0e-9a52-2f6f3c1e8b47")
+_NAMESPACE_BYTES = _ID_NAMESPACE.bytes
 _INSTANCE_STATE_OPERATION = "EC2InstanceStateChange"
 
 
@@ -43,8 +45,18 @@ class Result:
 
 
 def event_id(provider_event_id: str, asset_name: str) -> str:
-    """Stable CloudEvents id: the same provider event and asset always give the same id."""
-    return str(uuid.uuid5(_ID_NAMESPACE, f"{provider_event_id}\n{asset_name}"))
+    """Stable CloudEvents id: the same provider event and asset always give the same id.
+
+    Equal to `str(uuid.uuid5(_ID_NAMESPACE, f"{provider_event_id}\\n{asset_name}"))`, computed
+    without building `UUID` objects (this runs once per event).
+    """
+    digest = bytearray(
+        hashlib.sha1(_NAMESPACE_BYTES + f"{provider_event_id}\n{asset_name}".encode()).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class Normalizer:
@@ -53,6 +65,7 @@ class Normalizer:
     def __init__(self, registry: Registry, type_prefix: str = DEFAULT_TYPE_PREFIX) -> None:
         self.registry = registry
         self.type_prefix = type_prefix
+        self._types = {action: f"{type_prefix}.asset.{action.value}" for action in Action}
 
     def normalize(self, raw: Any) -> Result:
         if not isinstance(raw, dict):
@@ -83,33 +96,26 @@ class Normalizer:
         for touch in touches:
             action = touch.action or verb_action(operation)
             if action is None:
-                return Result(Outcome.UNMAPPED, operation=record.event_name,
-                              reason=f"unknown verb in {operation}")
-            events.append(self._event(record, raw, touch, action, time, attribution))
+                return Result(
+                    Outcome.UNMAPPED,
+                    operation=record.event_name,
+                    reason=f"unknown verb in {operation}",
+                )
+            events.append(
+                self.build(
+                    provider_event_id=record.event_id,
+                    ref=touch.ref,
+                    action=action,
+                    operation=record.event_name,
+                    service=record.event_source,
+                    time=time,
+                    attribution=attribution,
+                    associations=touch.associations,
+                    configuration=touch.configuration if action is not Action.DELETE else None,
+                    raw=raw,
+                )
+            )
         return Result(Outcome.CHANGE, events, operation=record.event_name)
-
-    def _event(
-        self,
-        record: CloudTrailRecord,
-        raw: dict[str, Any],
-        touch: Touch,
-        action: Action,
-        time: str,
-        attribution: dict[str, Any],
-    ) -> dict[str, Any]:
-        configuration = touch.configuration if action is not Action.DELETE else None
-        return self.build(
-            provider_event_id=record.event_id,
-            ref=touch.ref,
-            action=action,
-            operation=record.event_name,
-            service=record.event_source,
-            time=time,
-            attribution=attribution,
-            associations=touch.associations,
-            configuration=configuration,
-            raw=raw,
-        )
 
     def build(
         self,
@@ -125,7 +131,7 @@ class Normalizer:
         configuration: dict[str, Any] | None,
         raw: dict[str, Any],
     ) -> dict[str, Any]:
-        """Assemble one `AssetEvent` as a plain dict (serialized by the codec, validated in tests)."""
+        """Assemble one `AssetEvent` as a plain dict (serialized by the codec, checked in tests)."""
         related: list[dict[str, str]] = []
         seen: set[tuple[str, str]] = set()
         for relation, other in associations:
@@ -136,7 +142,7 @@ class Normalizer:
             "specversion": "1.0",
             "id": event_id(provider_event_id, ref.name),
             "source": f"aws/{ref.account}/{ref.region}",
-            "type": f"{self.type_prefix}.asset.{action.value}",
+            "type": self._types[action],
             "subject": ref.name,
             "time": time,
             "datacontenttype": "application/json",
@@ -148,7 +154,8 @@ class Normalizer:
                 "associations": related,
                 "configuration": configuration,
                 "configuration_source": (
-                    ConfigurationSource.EVENT if configuration is not None
+                    ConfigurationSource.EVENT
+                    if configuration is not None
                     else ConfigurationSource.NONE
                 ).value,
                 "previous_configuration": None,
@@ -172,8 +179,11 @@ class Normalizer:
         instance_id = envelope.detail.get("instance-id")
         ref = self.registry.resolve(INSTANCE, instance_id, envelope.account, envelope.region)
         if ref is None:
-            return Result(Outcome.UNMAPPED, operation=envelope.detail_type,
-                          reason="state-change notification without an instance-id")
+            return Result(
+                Outcome.UNMAPPED,
+                operation=envelope.detail_type,
+                reason="state-change notification without an instance-id",
+            )
         event = self.build(
             provider_event_id=envelope.id,
             ref=ref,

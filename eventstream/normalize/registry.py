@@ -57,9 +57,7 @@ class Registry:
             self._by_arn.get((service, "")) if resource_type else None
         )
 
-    def resolve(
-        self, kind: Kind | None, value: Any, account: str, region: str
-    ) -> AssetRef | None:
+    def resolve(self, kind: Kind | None, value: Any, account: str, region: str) -> AssetRef | None:
         """An id, name or ARN → the asset it names; None when nothing can be made of it."""
         if isinstance(value, dict) and "content" in value:
             value = value["content"]  # XML-derived records: {"content": "fl-0abc", "tag": 1}
@@ -83,8 +81,10 @@ class Registry:
         if arn is None:
             return None
         rtype = arn.resource_type
-        matches = kind is not None and (kind.arn_service or kind.service) == arn.service and (
-            kind.arn_resource in (rtype, "")
+        matches = (
+            kind is not None
+            and (kind.arn_service or kind.service) == arn.service
+            and (kind.arn_resource in (rtype, ""))
         )
         found = kind if matches else self.kind_for_arn(arn.service, rtype)
         if found is None:

@@ -76,8 +76,11 @@ def generic_touches(call: Call) -> list[Touch]:
     """
     service = call.record.event_source.split(".", 1)[0]
     candidates = [r.arn for r in call.record.resources or () if r.arn]
-    for arns in (candidates, _top_level_arns(call.roots["response"]),
-                 _top_level_arns(call.roots["request"])):
+    for arns in (
+        candidates,
+        _top_level_arns(call.roots["response"]),
+        _top_level_arns(call.roots["request"]),
+    ):
         touches = [
             Touch(ref)
             for value in arns

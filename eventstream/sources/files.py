@@ -51,7 +51,8 @@ def expand(paths: Iterable[str]) -> Iterator[str]:
     for path in paths:
         if path != STDIN and Path(path).is_dir():
             found = sorted(
-                str(p) for p in Path(path).rglob("*")
+                str(p)
+                for p in Path(path).rglob("*")
                 if p.is_file() and p.name.endswith(_SUFFIXES) and ".origin." not in p.name
             )
             yield from found

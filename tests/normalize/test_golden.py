@@ -33,8 +33,11 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
                 found.extend(differences(expected[key], actual[key], where))
         return found
     if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
-        return [d for i, (e, a) in enumerate(zip(expected, actual, strict=True))
-                for d in differences(e, a, f"{path}/{i}")]
+        return [
+            d
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for d in differences(e, a, f"{path}/{i}")
+        ]
     return [] if expected == actual else [f"{path or '/'}: expected {expected!r}, got {actual!r}"]
 
 

@@ -7,17 +7,34 @@ from eventstream.normalize.rules import Family
 
 FAMILIES = (
     Family(
-        name="sts", sources=("sts.amazonaws.com",), kinds=(), rules={},
-        ignore=frozenset({"GetFederationToken", "GetSessionToken", "AssumeRole",
-                          "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "SetSourceIdentity",
-                          "TagSession"}),
+        name="sts",
+        sources=("sts.amazonaws.com",),
+        kinds=(),
+        rules={},
+        ignore=frozenset(
+            {
+                "GetFederationToken",
+                "GetSessionToken",
+                "AssumeRole",
+                "AssumeRoleWithSAML",
+                "AssumeRoleWithWebIdentity",
+                "SetSourceIdentity",
+                "TagSession",
+            }
+        ),
     ),
     Family(
-        name="ec2-instance-connect", sources=("ec2-instance-connect.amazonaws.com",), kinds=(),
-        rules={}, ignore=frozenset({"SendSSHPublicKey", "SendSerialConsoleSSHPublicKey"}),
+        name="ec2-instance-connect",
+        sources=("ec2-instance-connect.amazonaws.com",),
+        kinds=(),
+        rules={},
+        ignore=frozenset({"SendSSHPublicKey", "SendSerialConsoleSSHPublicKey"}),
     ),
     Family(
-        name="sso", sources=("sso.amazonaws.com", "portal.sso.amazonaws.com"), kinds=(),
-        rules={}, ignore=frozenset({"Federate", "Logout", "Authenticate", "CreateToken"}),
+        name="sso",
+        sources=("sso.amazonaws.com", "portal.sso.amazonaws.com"),
+        kinds=(),
+        rules={},
+        ignore=frozenset({"Federate", "Logout", "Authenticate", "CreateToken"}),
     ),
 )

@@ -12,7 +12,10 @@ _SOURCE = "ec2.amazonaws.com"
 
 def _ec2(cfn: str, slug: str, arn_resource: str, prefix: str | None) -> Kind:
     return Kind(
-        type=f"AWS::EC2::{cfn}", service="ec2", slug=slug, arn_resource=arn_resource,
+        type=f"AWS::EC2::{cfn}",
+        service="ec2",
+        slug=slug,
+        arn_resource=arn_resource,
         id_prefix=prefix,
         arn_template=f"arn:aws:ec2:{{region}}:{{account}}:{arn_resource}/{{id}}",
     )
@@ -30,12 +33,17 @@ VPC = _ec2("VPC", "vpc", "vpc", "vpc-")
 SUBNET = _ec2("Subnet", "subnet", "subnet", "subnet-")
 NETWORK_INTERFACE = _ec2("NetworkInterface", "network-interface", "network-interface", "eni-")
 KEY_PAIR = Kind(
-    type="AWS::EC2::KeyPair", service="ec2", slug="key-pair", arn_resource="key-pair",
+    type="AWS::EC2::KeyPair",
+    service="ec2",
+    slug="key-pair",
+    arn_resource="key-pair",
 )
 EIP = _ec2("EIP", "elastic-ip", "elastic-ip", "eipalloc-")
 ROUTE_TABLE = _ec2("RouteTable", "route-table", "route-table", "rtb-")
 ROUTE_TABLE_ASSOCIATION = _ec2(
-    "SubnetRouteTableAssociation", "route-table-association", "route-table-association",
+    "SubnetRouteTableAssociation",
+    "route-table-association",
+    "route-table-association",
     "rtbassoc-",
 )
 INTERNET_GATEWAY = _ec2("InternetGateway", "internet-gateway", "internet-gateway", "igw-")
@@ -50,7 +58,9 @@ VPC_PEERING = _ec2(
 DHCP_OPTIONS = _ec2("DHCPOptions", "dhcp-options", "dhcp-options", "dopt-")
 TRANSIT_GATEWAY = _ec2("TransitGateway", "transit-gateway", "transit-gateway", "tgw-")
 TRANSIT_GATEWAY_ATTACHMENT = _ec2(
-    "TransitGatewayAttachment", "transit-gateway-attachment", "transit-gateway-attachment",
+    "TransitGatewayAttachment",
+    "transit-gateway-attachment",
+    "transit-gateway-attachment",
     "tgw-attach-",
 )
 CUSTOMER_GATEWAY = _ec2("CustomerGateway", "customer-gateway", "customer-gateway", "cgw-")
@@ -58,7 +68,9 @@ VPN_GATEWAY = _ec2("VPNGateway", "vpn-gateway", "vpn-gateway", "vgw-")
 VPN_CONNECTION = _ec2("VPNConnection", "vpn-connection", "vpn-connection", "vpn-")
 PREFIX_LIST = _ec2("PrefixList", "prefix-list", "prefix-list", "pl-")
 EGRESS_ONLY_IGW = _ec2(
-    "EgressOnlyInternetGateway", "egress-only-internet-gateway", "egress-only-internet-gateway",
+    "EgressOnlyInternetGateway",
+    "egress-only-internet-gateway",
+    "egress-only-internet-gateway",
     "eigw-",
 )
 PLACEMENT_GROUP = _ec2("PlacementGroup", "placement-group", "placement-group", "pg-")
@@ -72,8 +84,11 @@ _INSTANCE_ASSOCIATIONS = (
     Assoc("Is contained in Subnet", SUBNET, "@.subnetId"),
     Assoc("Is contained in Vpc", VPC, "@.vpcId"),
     Assoc("Is associated with SecurityGroup", SECURITY_GROUP, "@.groupSet.items[].groupId"),
-    Assoc("Is attached to NetworkInterface", NETWORK_INTERFACE,
-          "@.networkInterfaceSet.items[].networkInterfaceId"),
+    Assoc(
+        "Is attached to NetworkInterface",
+        NETWORK_INTERFACE,
+        "@.networkInterfaceSet.items[].networkInterfaceId",
+    ),
     Assoc("Is attached to Volume", VOLUME, "@.blockDeviceMapping.items[].ebs.volumeId"),
     Assoc("Is associated with Image", IMAGE, "@.imageId"),
     Assoc("Is associated with KeyPair", KEY_PAIR, "@.keyName"),
@@ -81,12 +96,16 @@ _INSTANCE_ASSOCIATIONS = (
 
 
 def _tagged(items: str) -> Target:
-    return Target(None, items)
+    """Tags added or removed: an update of each resource, whatever the call's verb says."""
+    return Target(None, items, action=Action.UPDATE)
 
 
 _SG_RULE_ASSOC = (
-    Assoc("Has SecurityGroupRule", SECURITY_GROUP_RULE,
-          "response.securityGroupRuleSet.items[].securityGroupRuleId"),
+    Assoc(
+        "Has SecurityGroupRule",
+        SECURITY_GROUP_RULE,
+        "response.securityGroupRuleSet.items[].securityGroupRuleId",
+    ),
 )
 _GROUP = ("request.groupId", "request.groupName")
 
@@ -94,26 +113,42 @@ _RULES: dict[str, Rule] = {
     # instances
     # one create per instance launched, configuration from the response
     "RunInstances": Target(
-        INSTANCE, "@.instanceId", items="response.instancesSet.items[]", config="@",
-        assoc=(*_INSTANCE_ASSOCIATIONS,
-               Assoc("Is associated with InstanceProfile", INSTANCE_PROFILE,
-                     "@.iamInstanceProfile.arn")),
+        INSTANCE,
+        "@.instanceId",
+        items="response.instancesSet.items[]",
+        config="@",
+        assoc=(
+            *_INSTANCE_ASSOCIATIONS,
+            Assoc(
+                "Is associated with InstanceProfile", INSTANCE_PROFILE, "@.iamInstanceProfile.arn"
+            ),
+        ),
     ),
     "TerminateInstances": Target(INSTANCE, "request.instancesSet.items[].instanceId"),
     "StartInstances": Target(INSTANCE, "request.instancesSet.items[].instanceId"),
     "StopInstances": Target(INSTANCE, "request.instancesSet.items[].instanceId"),
     "RebootInstances": Target(INSTANCE, "request.instancesSet.items[].instanceId"),
     "ModifyInstanceAttribute": Target(INSTANCE, "request.instanceId"),
-    "ModifyInstanceMetadataOptions": Target(INSTANCE, "request.ModifyInstanceMetadataOptionsRequest.InstanceId"),
-    "MonitorInstances": Target(INSTANCE, "request.instancesSet.items[].instanceId",
-                               action=Action.UPDATE),
-    "UnmonitorInstances": Target(INSTANCE, "request.instancesSet.items[].instanceId",
-                                 action=Action.UPDATE),
-    "AssociateIamInstanceProfile": Target(INSTANCE, "request.AssociateIamInstanceProfileRequest.InstanceId"),
-    "ReplaceIamInstanceProfileAssociation": Target(INSTANCE, "response.ReplaceIamInstanceProfileAssociationResponse.iamInstanceProfileAssociation.instanceId"),
+    "ModifyInstanceMetadataOptions": Target(
+        INSTANCE, "request.ModifyInstanceMetadataOptionsRequest.InstanceId"
+    ),
+    "MonitorInstances": Target(
+        INSTANCE, "request.instancesSet.items[].instanceId", action=Action.UPDATE
+    ),
+    "UnmonitorInstances": Target(
+        INSTANCE, "request.instancesSet.items[].instanceId", action=Action.UPDATE
+    ),
+    "AssociateIamInstanceProfile": Target(
+        INSTANCE, "request.AssociateIamInstanceProfileRequest.InstanceId"
+    ),
+    "ReplaceIamInstanceProfileAssociation": Target(
+        INSTANCE,
+        "response.ReplaceIamInstanceProfileAssociationResponse.iamInstanceProfileAssociation.instanceId",
+    ),
     # security groups and their rules
     "CreateSecurityGroup": Target(
-        SECURITY_GROUP, "response.groupId",
+        SECURITY_GROUP,
+        "response.groupId",
         assoc=(Assoc("Is contained in Vpc", VPC, "request.vpcId"),),
     ),
     "DeleteSecurityGroup": Target(SECURITY_GROUP, _GROUP),
@@ -121,7 +156,9 @@ _RULES: dict[str, Rule] = {
     "AuthorizeSecurityGroupEgress": Target(SECURITY_GROUP, _GROUP, assoc=_SG_RULE_ASSOC),
     "RevokeSecurityGroupIngress": Target(SECURITY_GROUP, _GROUP),
     "RevokeSecurityGroupEgress": Target(SECURITY_GROUP, _GROUP),
-    "ModifySecurityGroupRules": Target(SECURITY_GROUP, ("request.ModifySecurityGroupRulesRequest.GroupId", "request.groupId")),
+    "ModifySecurityGroupRules": Target(
+        SECURITY_GROUP, ("request.ModifySecurityGroupRulesRequest.GroupId", "request.groupId")
+    ),
     "UpdateSecurityGroupRuleDescriptionsIngress": Target(SECURITY_GROUP, _GROUP),
     "UpdateSecurityGroupRuleDescriptionsEgress": Target(SECURITY_GROUP, _GROUP),
     "ModifyNetworkInterfaceAttribute": Target(NETWORK_INTERFACE, "request.networkInterfaceId"),
@@ -130,17 +167,24 @@ _RULES: dict[str, Rule] = {
     "DeleteVolume": Target(VOLUME, "request.volumeId"),
     "ModifyVolume": Target(VOLUME, ("request.ModifyVolumeRequest.VolumeId", "request.volumeId")),
     "AttachVolume": targets(
-        Target(VOLUME, "request.volumeId",
-               assoc=(Assoc("Is attached to Instance", INSTANCE, "request.instanceId"),)),
-        Target(INSTANCE, "request.instanceId",
-               assoc=(Assoc("Is attached to Volume", VOLUME, "request.volumeId"),)),
+        Target(
+            VOLUME,
+            "request.volumeId",
+            assoc=(Assoc("Is attached to Instance", INSTANCE, "request.instanceId"),),
+        ),
+        Target(
+            INSTANCE,
+            "request.instanceId",
+            assoc=(Assoc("Is attached to Volume", VOLUME, "request.volumeId"),),
+        ),
     ),
     "DetachVolume": targets(
         Target(VOLUME, "request.volumeId"),
         Target(INSTANCE, ("request.instanceId", "response.instanceId")),
     ),
     "CreateSnapshot": Target(
-        SNAPSHOT, "response.snapshotId",
+        SNAPSHOT,
+        "response.snapshotId",
         assoc=(Assoc("Is associated with Volume", VOLUME, "request.volumeId"),),
     ),
     "CreateSnapshots": Target(SNAPSHOT, "response.snapshotSet.items[].snapshotId"),
@@ -150,15 +194,24 @@ _RULES: dict[str, Rule] = {
     "ResetSnapshotAttribute": Target(SNAPSHOT, "request.snapshotId"),
     # another account created a volume from a snapshot shared with it: the snapshot was used
     "SharedSnapshotVolumeCreated": Target(
-        SNAPSHOT, "record.serviceEventDetails.snapshotId", action=Action.UPDATE,
+        SNAPSHOT,
+        "record.serviceEventDetails.snapshotId",
+        action=Action.UPDATE,
     ),
     "RegisterImage": Target(
-        IMAGE, "response.imageId",
-        assoc=(Assoc("Is associated with Snapshot", SNAPSHOT,
-                     "request.blockDeviceMapping.items[].ebs.snapshotId"),),
+        IMAGE,
+        "response.imageId",
+        assoc=(
+            Assoc(
+                "Is associated with Snapshot",
+                SNAPSHOT,
+                "request.blockDeviceMapping.items[].ebs.snapshotId",
+            ),
+        ),
     ),
     "CreateImage": Target(
-        IMAGE, "response.imageId",
+        IMAGE,
+        "response.imageId",
         assoc=(Assoc("Is associated with Instance", INSTANCE, "request.instanceId"),),
     ),
     "CopyImage": Target(IMAGE, "response.imageId"),
@@ -167,24 +220,39 @@ _RULES: dict[str, Rule] = {
     "ResetImageAttribute": Target(IMAGE, "request.imageId"),
     "EnableImageDeprecation": Target(IMAGE, "request.EnableImageDeprecationRequest.ImageId"),
     # VPC and networking
-    "CreateVpc": Target(VPC, "response.vpc.vpcId", config="response.vpc",
-                        assoc=(Assoc("Is associated with DHCPOptions", DHCP_OPTIONS,
-                                     "response.vpc.dhcpOptionsId"),)),
+    "CreateVpc": Target(
+        VPC,
+        "response.vpc.vpcId",
+        config="response.vpc",
+        assoc=(
+            Assoc("Is associated with DHCPOptions", DHCP_OPTIONS, "response.vpc.dhcpOptionsId"),
+        ),
+    ),
     "DeleteVpc": Target(VPC, "request.vpcId"),
     "ModifyVpcAttribute": Target(VPC, "request.vpcId"),
     "AssociateVpcCidrBlock": Target(VPC, "request.vpcId"),
     "DisassociateVpcCidrBlock": Target(VPC, "response.vpcId"),
-    "CreateSubnet": Target(SUBNET, "response.subnet.subnetId", config="response.subnet",
-                           assoc=(Assoc("Is contained in Vpc", VPC, "request.vpcId"),)),
+    "CreateSubnet": Target(
+        SUBNET,
+        "response.subnet.subnetId",
+        config="response.subnet",
+        assoc=(Assoc("Is contained in Vpc", VPC, "request.vpcId"),),
+    ),
     "DeleteSubnet": Target(SUBNET, "request.subnetId"),
     "ModifySubnetAttribute": Target(SUBNET, "request.subnetId"),
     "CreateNetworkInterface": Target(
-        NETWORK_INTERFACE, "response.networkInterface.networkInterfaceId",
+        NETWORK_INTERFACE,
+        "response.networkInterface.networkInterfaceId",
         config="response.networkInterface",
-        assoc=(Assoc("Is contained in Subnet", SUBNET, "response.networkInterface.subnetId"),
-               Assoc("Is contained in Vpc", VPC, "response.networkInterface.vpcId"),
-               Assoc("Is associated with SecurityGroup", SECURITY_GROUP,
-                     "response.networkInterface.groupSet.items[].groupId")),
+        assoc=(
+            Assoc("Is contained in Subnet", SUBNET, "response.networkInterface.subnetId"),
+            Assoc("Is contained in Vpc", VPC, "response.networkInterface.vpcId"),
+            Assoc(
+                "Is associated with SecurityGroup",
+                SECURITY_GROUP,
+                "response.networkInterface.groupSet.items[].groupId",
+            ),
+        ),
     ),
     "DeleteNetworkInterface": Target(NETWORK_INTERFACE, "request.networkInterfaceId"),
     "AttachNetworkInterface": targets(
@@ -201,45 +269,65 @@ _RULES: dict[str, Rule] = {
         Target(INSTANCE, "request.instanceId"),
         Target(NETWORK_INTERFACE, "request.networkInterfaceId"),
     ),
-    "DisassociateAddress": Target(EIP, ("request.associationId", "request.publicIp"),
-                                  action=Action.UPDATE),
+    "DisassociateAddress": Target(
+        EIP, ("request.associationId", "request.publicIp"), action=Action.UPDATE
+    ),
     "CreateRouteTable": Target(
-        ROUTE_TABLE, "response.routeTable.routeTableId", config="response.routeTable",
+        ROUTE_TABLE,
+        "response.routeTable.routeTableId",
+        config="response.routeTable",
         assoc=(Assoc("Is contained in Vpc", VPC, "request.vpcId"),),
     ),
     "DeleteRouteTable": Target(ROUTE_TABLE, "request.routeTableId"),
     "CreateRoute": Target(
-        ROUTE_TABLE, "request.routeTableId", action=Action.UPDATE,
-        assoc=(Assoc("Routes to InternetGateway", INTERNET_GATEWAY, "request.gatewayId"),
-               Assoc("Routes to NatGateway", NAT_GATEWAY, "request.natGatewayId"),
-               Assoc("Routes to NetworkInterface", NETWORK_INTERFACE,
-                     "request.networkInterfaceId")),
+        ROUTE_TABLE,
+        "request.routeTableId",
+        action=Action.UPDATE,
+        assoc=(
+            Assoc("Routes to InternetGateway", INTERNET_GATEWAY, "request.gatewayId"),
+            Assoc("Routes to NatGateway", NAT_GATEWAY, "request.natGatewayId"),
+            Assoc("Routes to NetworkInterface", NETWORK_INTERFACE, "request.networkInterfaceId"),
+        ),
     ),
     "ReplaceRoute": Target(ROUTE_TABLE, "request.routeTableId"),
     "DeleteRoute": Target(ROUTE_TABLE, "request.routeTableId", action=Action.UPDATE),
     "AssociateRouteTable": targets(
-        Target(ROUTE_TABLE_ASSOCIATION, "response.associationId", action=Action.CREATE,
-               assoc=(Assoc("Is associated with RouteTable", ROUTE_TABLE,
-                            "request.routeTableId"),
-                      Assoc("Is associated with Subnet", SUBNET, "request.subnetId"))),
-        Target(ROUTE_TABLE, "request.routeTableId",
-               assoc=(Assoc("Is associated with Subnet", SUBNET, "request.subnetId"),)),
+        Target(
+            ROUTE_TABLE_ASSOCIATION,
+            "response.associationId",
+            action=Action.CREATE,
+            assoc=(
+                Assoc("Is associated with RouteTable", ROUTE_TABLE, "request.routeTableId"),
+                Assoc("Is associated with Subnet", SUBNET, "request.subnetId"),
+            ),
+        ),
+        Target(
+            ROUTE_TABLE,
+            "request.routeTableId",
+            assoc=(Assoc("Is associated with Subnet", SUBNET, "request.subnetId"),),
+        ),
     ),
     "DisassociateRouteTable": Target(
         ROUTE_TABLE_ASSOCIATION, "request.associationId", action=Action.DELETE
     ),
     "ReplaceRouteTableAssociation": Target(
-        ROUTE_TABLE_ASSOCIATION, "request.associationId", action=Action.UPDATE,
+        ROUTE_TABLE_ASSOCIATION,
+        "request.associationId",
+        action=Action.UPDATE,
         assoc=(Assoc("Is associated with RouteTable", ROUTE_TABLE, "request.routeTableId"),),
     ),
     "CreateInternetGateway": Target(
-        INTERNET_GATEWAY, "response.internetGateway.internetGatewayId",
+        INTERNET_GATEWAY,
+        "response.internetGateway.internetGatewayId",
         config="response.internetGateway",
     ),
     "DeleteInternetGateway": Target(INTERNET_GATEWAY, "request.internetGatewayId"),
     "AttachInternetGateway": targets(
-        Target(INTERNET_GATEWAY, "request.internetGatewayId",
-               assoc=(Assoc("Is attached to Vpc", VPC, "request.vpcId"),)),
+        Target(
+            INTERNET_GATEWAY,
+            "request.internetGatewayId",
+            assoc=(Assoc("Is attached to Vpc", VPC, "request.vpcId"),),
+        ),
         Target(VPC, "request.vpcId"),
     ),
     "DetachInternetGateway": targets(
@@ -247,12 +335,13 @@ _RULES: dict[str, Rule] = {
         Target(VPC, "request.vpcId"),
     ),
     "CreateNatGateway": Target(
-        NAT_GATEWAY, "response.CreateNatGatewayResponse.natGateway.natGatewayId",
+        NAT_GATEWAY,
+        "response.CreateNatGatewayResponse.natGateway.natGatewayId",
         config="response.CreateNatGatewayResponse.natGateway",
-        assoc=(Assoc("Is contained in Subnet", SUBNET,
-                     "request.CreateNatGatewayRequest.SubnetId"),
-               Assoc("Is associated with EIP", EIP,
-                     "request.CreateNatGatewayRequest.AllocationId")),
+        assoc=(
+            Assoc("Is contained in Subnet", SUBNET, "request.CreateNatGatewayRequest.SubnetId"),
+            Assoc("Is associated with EIP", EIP, "request.CreateNatGatewayRequest.AllocationId"),
+        ),
     ),
     "DeleteNatGateway": Target(
         NAT_GATEWAY, ("request.DeleteNatGatewayRequest.NatGatewayId", "request.natGatewayId")
@@ -272,11 +361,15 @@ _RULES: dict[str, Rule] = {
     ),
     "DeleteLaunchTemplate": Target(
         LAUNCH_TEMPLATE,
-        ("response.DeleteLaunchTemplateResponse.launchTemplate.launchTemplateId",
-         "request.DeleteLaunchTemplateRequest.LaunchTemplateId"),
+        (
+            "response.DeleteLaunchTemplateResponse.launchTemplate.launchTemplateId",
+            "request.DeleteLaunchTemplateRequest.LaunchTemplateId",
+        ),
     ),
     "CreateNetworkAcl": Target(
-        NETWORK_ACL, "response.networkAcl.networkAclId", config="response.networkAcl",
+        NETWORK_ACL,
+        "response.networkAcl.networkAclId",
+        config="response.networkAcl",
         assoc=(Assoc("Is contained in Vpc", VPC, "request.vpcId"),),
     ),
     "DeleteNetworkAcl": Target(NETWORK_ACL, "request.networkAclId"),
@@ -286,23 +379,21 @@ _RULES: dict[str, Rule] = {
     "ReplaceNetworkAclAssociation": Target(NETWORK_ACL, "request.networkAclId"),
     "CreateFlowLogs": Target(
         FLOW_LOG,
-        ("response.CreateFlowLogsResponse.flowLogIdSet.item[]",
-         "response.flowLogIdSet.items[]"),
-        assoc=(Assoc("Logs traffic of", None,
-                     "request.CreateFlowLogsRequest.ResourceId"),),
+        ("response.CreateFlowLogsResponse.flowLogIdSet.item[]", "response.flowLogIdSet.items[]"),
+        assoc=(Assoc("Logs traffic of", None, "request.CreateFlowLogsRequest.ResourceId"),),
     ),
     "DeleteFlowLogs": Target(
         FLOW_LOG, ("request.DeleteFlowLogsRequest.FlowLogId[]", "request.flowLogIds.items[]")
     ),
     "CreateVpcEndpoint": Target(
-        VPC_ENDPOINT, "response.CreateVpcEndpointResponse.vpcEndpoint.vpcEndpointId",
+        VPC_ENDPOINT,
+        "response.CreateVpcEndpointResponse.vpcEndpoint.vpcEndpointId",
         config="response.CreateVpcEndpointResponse.vpcEndpoint",
     ),
-    "DeleteVpcEndpoints": Target(
-        VPC_ENDPOINT, "request.DeleteVpcEndpointsRequest.VpcEndpointId[]"
-    ),
+    "DeleteVpcEndpoints": Target(VPC_ENDPOINT, "request.DeleteVpcEndpointsRequest.VpcEndpointId[]"),
     "CreateVpcPeeringConnection": Target(
-        VPC_PEERING, "response.vpcPeeringConnection.vpcPeeringConnectionId",
+        VPC_PEERING,
+        "response.vpcPeeringConnection.vpcPeeringConnectionId",
         config="response.vpcPeeringConnection",
     ),
     "AcceptVpcPeeringConnection": Target(VPC_PEERING, "request.vpcPeeringConnectionId"),
@@ -319,15 +410,18 @@ _RULES: dict[str, Rule] = {
     ),
     "DeleteTransitGatewayVpcAttachment": Target(
         TRANSIT_GATEWAY_ATTACHMENT,
-        ("request.DeleteTransitGatewayVpcAttachmentRequest.TransitGatewayAttachmentId",
-         "response.DeleteTransitGatewayVpcAttachmentResponse.transitGatewayVpcAttachment"
-         ".transitGatewayAttachmentId"),
+        (
+            "request.DeleteTransitGatewayVpcAttachmentRequest.TransitGatewayAttachmentId",
+            "response.DeleteTransitGatewayVpcAttachmentResponse.transitGatewayVpcAttachment"
+            ".transitGatewayAttachmentId",
+        ),
     ),
     "CreateEgressOnlyInternetGateway": Target(
         EGRESS_ONLY_IGW, "response.egressOnlyInternetGateway.egressOnlyInternetGatewayId"
     ),
     "DeleteEgressOnlyInternetGateway": Target(
-        EGRESS_ONLY_IGW, "request.DeleteEgressOnlyInternetGatewayRequest.EgressOnlyInternetGatewayId"
+        EGRESS_ONLY_IGW,
+        "request.DeleteEgressOnlyInternetGatewayRequest.EgressOnlyInternetGatewayId",
     ),
     # tags on any EC2 resource: the kind comes from each id's prefix
     "CreateTags": _tagged("request.resourcesSet.items[].resourceId"),
@@ -338,11 +432,37 @@ FAMILY = Family(
     name="ec2",
     sources=(_SOURCE,),
     kinds=(
-        INSTANCE, SECURITY_GROUP, SECURITY_GROUP_RULE, VOLUME, SNAPSHOT, IMAGE, VPC, SUBNET,
-        NETWORK_INTERFACE, KEY_PAIR, EIP, ROUTE_TABLE, ROUTE_TABLE_ASSOCIATION, INTERNET_GATEWAY,
-        NAT_GATEWAY, LAUNCH_TEMPLATE, NETWORK_ACL, FLOW_LOG, VPC_ENDPOINT, VPC_PEERING,
-        DHCP_OPTIONS, TRANSIT_GATEWAY, TRANSIT_GATEWAY_ATTACHMENT, CUSTOMER_GATEWAY, VPN_GATEWAY,
-        VPN_CONNECTION, PREFIX_LIST, EGRESS_ONLY_IGW, PLACEMENT_GROUP, SPOT_FLEET, EC2_FLEET,
+        INSTANCE,
+        SECURITY_GROUP,
+        SECURITY_GROUP_RULE,
+        VOLUME,
+        SNAPSHOT,
+        IMAGE,
+        VPC,
+        SUBNET,
+        NETWORK_INTERFACE,
+        KEY_PAIR,
+        EIP,
+        ROUTE_TABLE,
+        ROUTE_TABLE_ASSOCIATION,
+        INTERNET_GATEWAY,
+        NAT_GATEWAY,
+        LAUNCH_TEMPLATE,
+        NETWORK_ACL,
+        FLOW_LOG,
+        VPC_ENDPOINT,
+        VPC_PEERING,
+        DHCP_OPTIONS,
+        TRANSIT_GATEWAY,
+        TRANSIT_GATEWAY_ATTACHMENT,
+        CUSTOMER_GATEWAY,
+        VPN_GATEWAY,
+        VPN_CONNECTION,
+        PREFIX_LIST,
+        EGRESS_ONLY_IGW,
+        PLACEMENT_GROUP,
+        SPOT_FLEET,
+        EC2_FLEET,
         CAPACITY_RESERVATION,
     ),
     rules=_RULES,
