@@ -38,6 +38,7 @@ schema: $(STAMP)
 lock:
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+	$(BIN)/uv pip compile pyproject.toml -o requirements-runtime.lock --python-version 3.11
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
