@@ -1,14 +1,19 @@
-"""Lenient model of one CloudTrail record: declares the fields EventStream reads, keeps the rest."""
+"""Lenient model of one CloudTrail record: declares the fields EventStream reads, ignores the rest.
+
+The raw record itself travels beside the model (the event's `data.raw`), so nothing is lost by
+ignoring undeclared fields here. Request, response and additional data are checked to be JSON
+objects but not copied: they can be large, and validation runs once per mutating record.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
 
 class SessionIssuer(_Lenient):
@@ -65,6 +70,15 @@ class CloudTrailRecord(_Lenient):
     request_parameters: dict[str, Any] | None = Field(None, alias="requestParameters")
     response_elements: dict[str, Any] | None = Field(None, alias="responseElements")
     additional_event_data: dict[str, Any] | None = Field(None, alias="additionalEventData")
+
+    @field_validator(
+        "request_parameters", "response_elements", "additional_event_data", mode="plain"
+    )
+    @classmethod
+    def _object_or_null(cls, value: Any) -> dict[str, Any] | None:
+        if value is None or isinstance(value, dict):
+            return value
+        raise ValueError(f"expected a JSON object or null, got {type(value).__name__}")
     resources: list[ResourceRef] | None = None
     read_only: bool | None = Field(None, alias="readOnly")
     error_code: str | None = Field(None, alias="errorCode")
