@@ -40,11 +40,12 @@ KEY_PAIR = Kind(
 )
 EIP = _ec2("EIP", "elastic-ip", "elastic-ip", "eipalloc-")
 ROUTE_TABLE = _ec2("RouteTable", "route-table", "route-table", "rtb-")
-ROUTE_TABLE_ASSOCIATION = _ec2(
-    "SubnetRouteTableAssociation",
-    "route-table-association",
-    "route-table-association",
-    "rtbassoc-",
+# A route table association has an id (`rtbassoc-`) but no ARN of its own.
+ROUTE_TABLE_ASSOCIATION = Kind(
+    type="AWS::EC2::SubnetRouteTableAssociation",
+    service="ec2",
+    slug="route-table-association",
+    id_prefix="rtbassoc-",
 )
 INTERNET_GATEWAY = _ec2("InternetGateway", "internet-gateway", "internet-gateway", "igw-")
 NAT_GATEWAY = _ec2("NatGateway", "nat-gateway", "natgateway", "nat-")
