@@ -54,7 +54,7 @@ class Call:
         root = item if root_key == "@" else self.roots[root_key]
         if iterate and isinstance(root, list):
             return [v for element in root for v in walk(element, compiled)]
-        return list(walk(root, compiled))
+        return walk(root, compiled)
 
     def ref(self, kind: Kind | None, value: Any) -> AssetRef | None:
         """Resolve an id, name or ARN found in this call to an asset (None if it cannot be)."""

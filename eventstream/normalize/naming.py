@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import UTC, datetime
 
 GLOBAL_REGION = "global"
@@ -58,9 +59,8 @@ class Kind:
         return self.arn_template.format(id=provider_id, account=account, region=region)
 
 
-@dataclass(frozen=True, slots=True)
-class AssetRef:
-    """A resolved asset: what the `asset` object of an event says."""
+class AssetRef(NamedTuple):
+    """A resolved asset: what the `asset` object of an event says (a tuple: built per event)."""
 
     name: str
     type: str

@@ -15,7 +15,7 @@ one asset per element of that list and paths beginning with `@` are relative to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,22 +44,27 @@ def compile_path(path: str) -> CompiledPath:
     return tuple(segments)
 
 
-def walk(value: Any, segments: CompiledPath, start: int = 1) -> Iterator[Any]:
-    """Every value a compiled path reaches from `value`, skipping whatever is missing."""
-    if start == len(segments):
-        if value is not None:
-            yield value
-        return
-    key, iterate = segments[start]
-    if not isinstance(value, dict):
-        return
-    child = value.get(key)
-    if iterate and isinstance(child, list):
-        for element in child:
-            yield from walk(element, segments, start + 1)
-        return
-    # `[]` on a single value: XML-derived records hold one element bare and several in a list.
-    yield from walk(child, segments, start + 1)
+def walk(value: Any, segments: CompiledPath, start: int = 1) -> list[Any]:
+    """Every value a compiled path reaches from `value`, skipping whatever is missing.
+
+    `[]` on a single value treats it as a list of one: records converted from XML hold one
+    element bare and several in a list.
+    """
+    current = [value]
+    for key, iterate in segments[start:]:
+        reached: list[Any] = []
+        for node in current:
+            child = node.get(key) if isinstance(node, dict) else None
+            if child is None:
+                continue
+            if iterate and isinstance(child, list):
+                reached.extend(child)
+            else:
+                reached.append(child)
+        if not reached:
+            return reached
+        current = reached
+    return [node for node in current if node is not None]
 
 
 @dataclass(frozen=True, slots=True)
