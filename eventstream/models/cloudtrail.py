@@ -1,15 +1,19 @@
 """Lenient model of one CloudTrail record: declares the fields EventStream reads, ignores the rest.
 
 The raw record itself travels beside the model (the event's `data.raw`), so nothing is lost by
-ignoring undeclared fields here. Request, response and additional data are checked to be JSON
-objects but not copied: they can be large, and validation runs once per mutating record.
+ignoring undeclared fields here. `readOnly` and `errorCode` are read from the raw record by the
+screen (`normalize.classify.screen`) before any model is built. Request, response and
+additional data are checked to be JSON objects but not copied: they can be large, and
+validation runs once per mutating record. `userIdentity` and `resources` are validated on first
+use only.
 """
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class _Lenient(BaseModel):
@@ -55,21 +59,57 @@ class ResourceRef(_Lenient):
 class CloudTrailRecord(_Lenient):
     """One CloudTrail record, as found in trail files, LookupEvents and EventBridge `detail`."""
 
-    event_version: str | None = Field(None, alias="eventVersion")
     event_id: str = Field(alias="eventID", min_length=1)
     event_time: str = Field(alias="eventTime", min_length=1)
     event_source: str = Field(alias="eventSource", min_length=1)
     event_name: str = Field(alias="eventName", min_length=1)
     event_type: str | None = Field(None, alias="eventType")
-    event_category: str | None = Field(None, alias="eventCategory")
     aws_region: str = Field("", alias="awsRegion")
     recipient_account_id: str | None = Field(None, alias="recipientAccountId")
     source_ip_address: str | None = Field(None, alias="sourceIPAddress")
     user_agent: str | None = Field(None, alias="userAgent")
-    user_identity: UserIdentity = Field(default_factory=UserIdentity, alias="userIdentity")
+    identity_fields: dict[str, Any] = Field(default_factory=dict, alias="userIdentity")
     request_parameters: dict[str, Any] | None = Field(None, alias="requestParameters")
     response_elements: dict[str, Any] | None = Field(None, alias="responseElements")
     additional_event_data: dict[str, Any] | None = Field(None, alias="additionalEventData")
+
+    @field_validator("resource_fields", mode="plain")
+    @classmethod
+    def _list_or_null(cls, value: Any) -> list[Any] | None:
+        if value is None or isinstance(value, list):
+            return value
+        raise ValueError(f"expected a JSON array or null, got {type(value).__name__}")
+
+    @cached_property
+    def resources(self) -> list[ResourceRef]:
+        """The record's `resources`, validated on first use; entries that are not objects or
+        have no usable ARN are left out (the list is a hint, not the record's subject)."""
+        found: list[ResourceRef] = []
+        for entry in self.resource_fields or ():
+            if isinstance(entry, dict) and isinstance(entry.get("ARN"), str):
+                try:
+                    found.append(ResourceRef.model_validate(entry))
+                except ValidationError:
+                    continue
+        return found
+
+    @field_validator("identity_fields", mode="plain")
+    @classmethod
+    def _identity_object(cls, value: Any) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            return value
+        raise ValueError(f"expected a JSON object, got {type(value).__name__}")
+
+    @cached_property
+    def user_identity(self) -> UserIdentity:
+        """`userIdentity`, validated on first use (raises pydantic's `ValidationError`).
+
+        Most records share their caller with many others, and attribution is memoized per
+        caller, so the nested identity models are built only for callers not seen before.
+        """
+        return UserIdentity.model_validate(self.identity_fields)
 
     @field_validator(
         "request_parameters", "response_elements", "additional_event_data", mode="plain"
@@ -79,10 +119,8 @@ class CloudTrailRecord(_Lenient):
         if value is None or isinstance(value, dict):
             return value
         raise ValueError(f"expected a JSON object or null, got {type(value).__name__}")
-    resources: list[ResourceRef] | None = None
-    read_only: bool | None = Field(None, alias="readOnly")
-    error_code: str | None = Field(None, alias="errorCode")
+
+    resource_fields: list[Any] | None = Field(None, alias="resources")
     session_credential_from_console: str | bool | None = Field(
         None, alias="sessionCredentialFromConsole"
     )
-    shared_event_id: str | None = Field(None, alias="sharedEventID")

@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydantic import ValidationError
+
+from eventstream import codec
+from eventstream.errors import MalformedRecordError
 from eventstream.models.cloudtrail import CloudTrailRecord, UserIdentity
 from eventstream.models.event import Method
 
@@ -79,7 +83,7 @@ def attribution_of(record: CloudTrailRecord) -> dict[str, Any]:
     session_name = _session_name(identity)
     assumed_role = issuer.arn if issuer is not None and identity.type == "AssumedRole" else None
     return {
-        "method": method_of(record).value,
+        "method": method_of(record),
         "ip": record.source_ip_address,
         "user_agent": record.user_agent,
         "principal": {
@@ -99,7 +103,7 @@ def attribution_of(record: CloudTrailRecord) -> dict[str, Any]:
 def provider_attribution(invoked_by: str | None = None) -> dict[str, Any]:
     """Attribution of a change the provider made itself (native EventBridge events)."""
     return {
-        "method": Method.PROVIDER.value,
+        "method": Method.PROVIDER,
         "ip": None,
         "user_agent": None,
         "principal": {
@@ -114,3 +118,48 @@ def provider_attribution(invoked_by: str | None = None) -> dict[str, Any]:
         "invoked_by": invoked_by,
         "mfa": None,
     }
+
+
+_MEMO_SIZE = 4_096  # distinct callers remembered; the memo is emptied when full
+
+
+class Attributions:
+    """`attribution_of`, memoized: a trail's changes come from few distinct callers.
+
+    The key is every raw field attribution reads. Events of the same caller share one
+    attribution dict, so events are to be treated as read-only once built.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def of(self, record: CloudTrailRecord, raw: dict[str, Any]) -> dict[str, Any]:
+        extra = raw.get("additionalEventData")
+        try:
+            identity = codec.dumps(raw.get("userIdentity"))
+        except TypeError:  # not JSON-encodable (e.g. an integer beyond 64 bits): no memo
+            return self._compute(record)
+        key = (
+            identity,
+            raw.get("userAgent"),
+            raw.get("sourceIPAddress"),
+            raw.get("sessionCredentialFromConsole"),
+            raw.get("eventType"),
+            extra.get("MFAUsed") if isinstance(extra, dict) else None,
+        )
+        found = self._memo.get(key)
+        if found is None:
+            found = self._compute(record)
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
+
+    @staticmethod
+    def _compute(record: CloudTrailRecord) -> dict[str, Any]:
+        try:
+            return attribution_of(record)
+        except ValidationError as error:
+            detail = error.errors()[0]
+            where = ".".join(str(part) for part in detail["loc"])
+            raise MalformedRecordError(f"invalid userIdentity.{where}: {detail['msg']}") from None

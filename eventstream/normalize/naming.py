@@ -28,14 +28,15 @@ def last_segment(value: str) -> str:
     return value.rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Kind:
     """One asset type: its CloudFormation name, its place in asset names, and its ARN shape.
 
     `arn_resource` is the resource-type word of the ARN (`instance` in
     `arn:aws:ec2:r:a:instance/i-1`), or "" when the ARN's resource is the bare id (S3, SNS, SQS).
     `from_arn` turns what follows that word into the canonical id; `canonical` turns an id or name
-    found in a request into the canonical id.
+    found in a request into the canonical id. Kinds compare and hash by identity: each is defined
+    once, in its family's module.
     """
 
     type: str

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ from eventstream.models.eventbridge import (
     EventBridgeEnvelope,
     looks_like_envelope,
 )
-from eventstream.normalize.attribution import attribution_of, provider_attribution
+from eventstream.normalize.attribution import Attributions, provider_attribution
 from eventstream.normalize.classify import Outcome, base_operation, screen, verb_action
 from eventstream.normalize.context import Call
 from eventstream.normalize.naming import AssetRef, rfc3339_millis
@@ -32,16 +33,24 @@ from eventstream.normalize.targets import apply_rule, generic_touches
 _ID_NAMESPACE = uuid.UUID("6f1d7c9e-5a0b-4f0e-9a52-2f6f3c1e8b47")
 _NAMESPACE_BYTES = _ID_NAMESPACE.bytes
 _INSTANCE_STATE_OPERATION = "EC2InstanceStateChange"
+_VERB_MEMO_SIZE = 4_096
 
 
 @dataclass(slots=True)
 class Result:
-    """What one record produced. `reason` explains an unmapped record."""
+    """What one record produced. `reason` explains an unmapped record.
+
+    Results and their events are read-only once returned: records skipped by the screen (most of
+    a trail) all share one result per outcome, with no operation named.
+    """
 
     outcome: Outcome
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: Sequence[dict[str, Any]] = field(default_factory=list)
     operation: str = ""
     reason: str = ""
+
+
+_SCREENED = {outcome: Result(outcome, ()) for outcome in Outcome}
 
 
 def event_id(provider_event_id: str, asset_name: str) -> str:
@@ -66,24 +75,44 @@ class Normalizer:
         self.registry = registry
         self.type_prefix = type_prefix
         self._types = {action: f"{type_prefix}.asset.{action.value}" for action in Action}
+        self._attribution = Attributions()
+        self._verbs: dict[str, Action | None] = {}
+
+    def _verb_action(self, operation: str) -> Action | None:
+        """`verb_action`, remembered per operation (a trail uses a few hundred)."""
+        if operation not in self._verbs:
+            if len(self._verbs) >= _VERB_MEMO_SIZE:
+                self._verbs.clear()
+            self._verbs[operation] = verb_action(operation)
+        return self._verbs[operation]
 
     def normalize(self, raw: Any) -> Result:
         if not isinstance(raw, dict):
             raise MalformedRecordError(f"expected a JSON object, got {type(raw).__name__}")
         if looks_like_envelope(raw):
             return self._envelope(raw)
-        return self._record(raw)
+        skipped = screen(raw)  # first and inline: most records stop here
+        if skipped is not None:
+            return _SCREENED[skipped]
+        return self._change(raw)
 
     def _record(self, raw: dict[str, Any]) -> Result:
         skipped = screen(raw)
         if skipped is not None:
-            return Result(skipped, operation=str(raw.get("eventName", "")))
+            return _SCREENED[skipped]
+        return self._change(raw)
+
+    def _change(self, raw: dict[str, Any]) -> Result:
+        """A record that passed the screen: validate it and apply its family's rule."""
         record = _validate_record(raw)
         operation = base_operation(record.event_name)
         source = record.event_source
         if self.registry.ignored(source, operation):
             return Result(Outcome.NON_ASSET, operation=record.event_name)
-        account = record.recipient_account_id or record.user_identity.account_id or ""
+        caller_account = record.identity_fields.get("accountId")
+        account = record.recipient_account_id or (
+            caller_account if isinstance(caller_account, str) else ""
+        )
         call = Call(record, raw, operation, account, record.aws_region, self.registry)
         rule = self.registry.rule(source, operation)
         touches = apply_rule(rule, call) if rule is not None else generic_touches(call)
@@ -91,10 +120,11 @@ class Normalizer:
             why = "no asset id found by its rule" if rule is not None else "no rule and no ARN"
             return Result(Outcome.UNMAPPED, operation=record.event_name, reason=why)
         time = _event_time(record.event_time)
-        attribution = attribution_of(record)
+        attribution = self._attribution.of(record, raw)
         events: list[dict[str, Any]] = []
+        implied = self._verb_action(operation)
         for touch in touches:
-            action = touch.action or verb_action(operation)
+            action = touch.action or implied
             if action is None:
                 return Result(
                     Outcome.UNMAPPED,
@@ -149,7 +179,7 @@ class Normalizer:
             "dataschema": DATASCHEMA,
             "data": {
                 "asset": ref.as_dict(),
-                "change": {"action": action.value, "operation": operation, "service": service},
+                "change": {"action": action, "operation": operation, "service": service},
                 "attribution": attribution,
                 "associations": related,
                 "configuration": configuration,
@@ -157,7 +187,7 @@ class Normalizer:
                     ConfigurationSource.EVENT
                     if configuration is not None
                     else ConfigurationSource.NONE
-                ).value,
+                ),
                 "previous_configuration": None,
                 "changes": None,
                 "raw": raw,

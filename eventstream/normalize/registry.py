@@ -8,9 +8,12 @@ from typing import Any
 from eventstream.normalize.naming import AssetRef, Kind, generic_kind, make_ref, parse_arn
 from eventstream.normalize.rules import Family, Rule
 
+_REF_CACHE_SIZE = 65_536  # entries; the cache is emptied when full
+_MISSING = object()
+
 
 class Registry:
-    """Immutable lookup tables built once from a set of families."""
+    """Lookup tables built once from a set of families, and a bounded memo of resolved names."""
 
     def __init__(self, families: Iterable[Family]) -> None:
         self.families = tuple(families)
@@ -19,6 +22,8 @@ class Registry:
         self._by_arn: dict[tuple[str, str], Kind] = {}
         self._by_prefix: dict[str, Kind] = {}
         self._sources: set[str] = set()
+        # Resolution is pure, and trails name the same assets again and again: memoize it.
+        self._refs: dict[tuple[Kind | None, str, str, str], AssetRef | object | None] = {}
         for family in self.families:
             self._add(family)
 
@@ -65,6 +70,16 @@ class Registry:
             value = str(value)
         if not isinstance(value, str) or not value:
             return None
+        key = (kind, value, account, region)
+        ref = self._refs.get(key, _MISSING)
+        if ref is _MISSING:
+            ref = self._resolve(kind, value, account, region)
+            if len(self._refs) >= _REF_CACHE_SIZE:
+                self._refs.clear()
+            self._refs[key] = ref
+        return ref  # type: ignore[return-value]
+
+    def _resolve(self, kind: Kind | None, value: str, account: str, region: str) -> AssetRef | None:
         if value.startswith("arn:"):
             return self._resolve_arn(kind, value, account, region)
         if kind is None:
