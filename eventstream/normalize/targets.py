@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventstream.models.event import Action
 from eventstream.normalize.context import Call, Touch
-from eventstream.normalize.naming import AssetRef, parse_arn
-from eventstream.normalize.rules import Rule, Target, rule_targets
+from eventstream.normalize.naming import AssetRef, Kind, parse_arn
+from eventstream.normalize.rules import Assoc, Handler, Rule, Target, rule_targets
 
 
 def apply_rule(rule: Rule, call: Call) -> list[Touch]:
@@ -63,6 +64,71 @@ def _touch(target: Target, call: Call, element: Any, ref: AssetRef) -> Touch:
             if other is not None and other.name != ref.name:
                 associations.append((assoc.relation, other))
     return Touch(ref, target.action, configuration, associations)
+
+
+def nested(
+    kind: Kind,
+    parent: Kind,
+    parent_id: str | tuple[str, ...],
+    child_id: str | tuple[str, ...],
+    *,
+    relation: str | None = None,
+    default_parent: str | None = None,
+    action: Action | None = None,
+    config: str | None = None,
+    assoc: tuple[Assoc, ...] = (),
+) -> Handler:
+    """A rule for an asset whose id lives inside its parent's: `<parent id>/<child>`.
+
+    ECS services (`cluster/service`), EKS node groups (`cluster/nodegroup`), GuardDuty filters
+    (`detector/filter`): the request names the child by its short name and the parent apart.
+    A child value that is an ARN resolves through the kind's `from_arn`, which must give the same
+    `<parent>/<child>` form; an ARN that omits the parent (ECS's short service ARNs) is completed
+    with the parent the request names. `default_parent` stands in when the request names none
+    (ECS's `default` cluster). `relation` associates the child with the parent its id names.
+    """
+    child = Target(kind, child_id, action=action, config=config, assoc=assoc)
+    owner = Target(parent, parent_id)
+
+    def rule(call: Call) -> list[Touch]:
+        parents = [touch.ref for touch in _apply_target(owner, call)]
+        if not parents and default_parent is not None:
+            default = call.ref(parent, default_parent)
+            parents = [default] if default is not None else []
+        parent_ref = parents[0] if parents else None
+        touches: list[Touch] = []
+        for value in _first_values(child, call):
+            ref = _child_ref(call, kind, value, parent_ref)
+            if ref is None:
+                continue
+            touch = _touch(child, call, None, ref)
+            owner_id = ref.provider_id.rpartition("/")[0]
+            owner_ref = call.registry.resolve(parent, owner_id, ref.account, ref.region)
+            if relation is not None and owner_ref is not None:
+                touch.associations.insert(0, (relation, owner_ref))
+            touches.append(touch)
+        return touches
+
+    return rule
+
+
+def _first_values(target: Target, call: Call) -> list[Any]:
+    for path in target.id_paths:
+        values = call.walk(path)
+        if values:
+            return values
+    return []
+
+
+def _child_ref(call: Call, kind: Kind, value: Any, parent: AssetRef | None) -> AssetRef | None:
+    if isinstance(value, str) and value.startswith("arn:"):
+        ref = call.ref(kind, value)
+        if ref is None or "/" in ref.provider_id or parent is None:
+            return ref
+        value = ref.provider_id
+    if parent is None or not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    return call.ref(kind, f"{parent.provider_id}/{value}")
 
 
 def generic_touches(call: Call) -> list[Touch]:

@@ -4,8 +4,16 @@ IAM is global: its assets are named with region `global`. IAM names are unique i
 whatever their path, so an ARN `role/path/name` and a `roleName` give the same asset. Policies
 owned by AWS (`arn:aws:iam::aws:policy/...`) are named under the account `aws`.
 
-Inline policies, policy attachments, login profiles and permissions boundaries are settings of
-the principal they belong to: changing them is an update of that user, role or group.
+Inline policies, policy attachments, login profiles, SSH keys, signing certificates and
+permissions boundaries are settings of the principal they belong to: changing them is an update
+of that user, role or group, associated with the managed policy when the request names one. A
+policy version is part of its policy: creating, deleting or choosing a version updates the policy.
+An access key is an asset of its own (`AWS::IAM::AccessKey`, id = the access key id), associated
+with its user; a login profile is not (`CreateLoginProfile` updates the user).
+
+Calls that end a relation (`DetachRolePolicy`, `RemoveRoleFromInstanceProfile`,
+`RemoveUserFromGroup`, `DeactivateMFADevice`) name the other asset with a past-tense relation
+(`Detached ManagedPolicy`), never with the relation the attaching call used.
 """
 
 from __future__ import annotations
@@ -26,6 +34,11 @@ def _iam(cfn: str, slug: str, arn_resource: str | None) -> Kind:
     )
 
 
+def _provider_url(value: str) -> str:
+    """`https://oidc.example.com/id/1` (a request's `url`) → `oidc.example.com/id/1`."""
+    return value.removeprefix("https://")
+
+
 USER = _iam("User", "user", "user")
 ROLE = _iam("Role", "role", "role")
 GROUP = _iam("Group", "group", "group")
@@ -38,13 +51,18 @@ OIDC_PROVIDER = Kind(
     slug="oidc-provider",
     arn_resource="oidc-provider",
     global_=True,
+    canonical=_provider_url,
 )
 SAML_PROVIDER = _iam("SAMLProvider", "saml-provider", "saml-provider")
 SERVER_CERTIFICATE = _iam("ServerCertificate", "server-certificate", "server-certificate")
 # Access keys have ids but no ARN.
 ACCESS_KEY = Kind(type="AWS::IAM::AccessKey", service="iam", slug="access-key", global_=True)
 
-_POLICY_ASSOC = (Assoc("Has attached ManagedPolicy", POLICY, "request.policyArn"),)
+_ATTACHED = (Assoc("Has attached ManagedPolicy", POLICY, "request.policyArn"),)
+_DETACHED = (Assoc("Detached ManagedPolicy", POLICY, "request.policyArn"),)
+_BOUNDARY = (
+    Assoc("Has permissions boundary ManagedPolicy", POLICY, "request.permissionsBoundary"),
+)
 
 
 def _principal(kind: Kind, name: str, *, assoc: tuple[Assoc, ...] = ()) -> Target:
@@ -57,57 +75,105 @@ def _principal_rules(kind: Kind, noun: str, name: str) -> dict[str, Rule]:
     return {
         f"Put{noun}Policy": _principal(kind, name),
         f"Delete{noun}Policy": _principal(kind, name),
-        f"Attach{noun}Policy": _principal(kind, name, assoc=_POLICY_ASSOC),
-        f"Detach{noun}Policy": _principal(kind, name),
+        f"Attach{noun}Policy": _principal(kind, name, assoc=_ATTACHED),
+        f"Detach{noun}Policy": _principal(kind, name, assoc=_DETACHED),
         f"Tag{noun}": _principal(kind, name),
         f"Untag{noun}": _principal(kind, name),
-        f"Put{noun}PermissionsBoundary": _principal(kind, name, assoc=_POLICY_ASSOC),
+        f"Put{noun}PermissionsBoundary": _principal(kind, name, assoc=_BOUNDARY),
         f"Delete{noun}PermissionsBoundary": _principal(kind, name),
     }
 
 
-_MEMBERSHIP = targets(
-    Target(GROUP, "request.groupName", assoc=(Assoc("Has member User", USER, "request.userName"),)),
-    Target(
-        USER, "request.userName", assoc=(Assoc("Is member of Group", GROUP, "request.groupName"),)
-    ),
-)
-_MFA = targets(
-    Target(
-        USER,
-        "request.userName",
+def _created(kind: Kind, response: str, name: str, *, assoc: tuple[Assoc, ...] = ()) -> Target:
+    """A create whose response describes the new asset (its configuration)."""
+    return Target(
+        kind,
+        (f"response.{response}.{name}", f"request.{name}"),
+        config=f"response.{response}",
+        assoc=assoc,
+    )
+
+
+def _boundary_of(response: str) -> tuple[Assoc, ...]:
+    path = f"response.{response}.permissionsBoundary.permissionsBoundaryArn"
+    return (Assoc("Has permissions boundary ManagedPolicy", POLICY, path),)
+
+
+def _membership(group_relation: str, user_relation: str) -> tuple[Target, ...]:
+    """Adding a user to a group (or removing it) updates both."""
+    return targets(
+        Target(
+            GROUP,
+            "request.groupName",
+            assoc=(Assoc(group_relation, USER, "request.userName"),),
+        ),
+        Target(USER, "request.userName", assoc=(Assoc(user_relation, GROUP, "request.groupName"),)),
+    )
+
+
+def _mfa(relation: str) -> tuple[Target, ...]:
+    """Enabling, resyncing or deactivating an MFA device updates its user and the device."""
+    return targets(
+        Target(
+            USER,
+            "request.userName",
+            action=Action.UPDATE,
+            assoc=(Assoc(relation, MFA_DEVICE, "request.serialNumber"),),
+        ),
+        Target(MFA_DEVICE, "request.serialNumber", action=Action.UPDATE),
+    )
+
+
+def _profile_role(relation: str) -> Target:
+    return Target(
+        INSTANCE_PROFILE,
+        "request.instanceProfileName",
         action=Action.UPDATE,
-        assoc=(Assoc("Uses VirtualMFADevice", MFA_DEVICE, "request.serialNumber"),),
-    ),
-    Target(MFA_DEVICE, "request.serialNumber", action=Action.UPDATE),
-)
-_PROFILE_ROLE = Target(
-    INSTANCE_PROFILE,
-    "request.instanceProfileName",
-    assoc=(Assoc("Contains Role", ROLE, "request.roleName"),),
-)
+        assoc=(Assoc(relation, ROLE, "request.roleName"),),
+    )
+
+
+def _access_key(*, action: Action | None = None) -> Target:
+    return Target(
+        ACCESS_KEY,
+        "request.accessKeyId",
+        action=action,
+        assoc=(Assoc("Belongs to User", USER, "request.userName"),),
+    )
+
+
+_OIDC = "request.openIDConnectProviderArn"
+_SAML = "request.sAMLProviderArn"
+_CERTIFICATE = "request.serverCertificateName"
+_PROFILE = "request.instanceProfileName"
 
 _RULES: dict[str, Rule] = {
-    # users
-    "CreateUser": Target(USER, "response.user.userName", config="response.user"),
+    # users and their credentials (login profile, SSH keys, signing certificates)
+    "CreateUser": _created(USER, "user", "userName", assoc=_boundary_of("user")),
     "DeleteUser": Target(USER, "request.userName"),
     "UpdateUser": Target(USER, "request.userName"),
     **_principal_rules(USER, "User", "userName"),
     "CreateLoginProfile": _principal(USER, "userName"),
     "UpdateLoginProfile": _principal(USER, "userName"),
     "DeleteLoginProfile": _principal(USER, "userName"),
-    "EnableMFADevice": _MFA,
-    "DeactivateMFADevice": _MFA,
-    "ResyncMFADevice": _MFA,
+    # an IAM user changing its own password names no user: it is the caller
+    "ChangePassword": Target(USER, "record.userIdentity.userName", action=Action.UPDATE),
+    "EnableMFADevice": _mfa("Uses VirtualMFADevice"),
+    "ResyncMFADevice": _mfa("Uses VirtualMFADevice"),
+    "DeactivateMFADevice": _mfa("Stopped using VirtualMFADevice"),
     "UploadSSHPublicKey": _principal(USER, "userName"),
+    "UpdateSSHPublicKey": _principal(USER, "userName"),
     "DeleteSSHPublicKey": _principal(USER, "userName"),
     "UploadSigningCertificate": _principal(USER, "userName"),
+    "UpdateSigningCertificate": _principal(USER, "userName"),
     "DeleteSigningCertificate": _principal(USER, "userName"),
     "CreateServiceSpecificCredential": _principal(USER, "userName"),
+    "UpdateServiceSpecificCredential": _principal(USER, "userName"),
+    "ResetServiceSpecificCredential": _principal(USER, "userName"),
     "DeleteServiceSpecificCredential": _principal(USER, "userName"),
     # roles
-    "CreateRole": Target(ROLE, "response.role.roleName", config="response.role"),
-    "CreateServiceLinkedRole": Target(ROLE, "response.role.roleName", config="response.role"),
+    "CreateRole": _created(ROLE, "role", "roleName", assoc=_boundary_of("role")),
+    "CreateServiceLinkedRole": _created(ROLE, "role", "roleName"),
     "DeleteRole": Target(ROLE, "request.roleName"),
     "DeleteServiceLinkedRole": Target(ROLE, "request.roleName"),
     "UpdateRole": Target(ROLE, "request.roleName"),
@@ -115,67 +181,67 @@ _RULES: dict[str, Rule] = {
     "UpdateAssumeRolePolicy": Target(ROLE, "request.roleName"),
     **_principal_rules(ROLE, "Role", "roleName"),
     # groups
-    "CreateGroup": Target(GROUP, "response.group.groupName", config="response.group"),
+    "CreateGroup": _created(GROUP, "group", "groupName"),
     "DeleteGroup": Target(GROUP, "request.groupName"),
     "UpdateGroup": Target(GROUP, "request.groupName"),
     **_principal_rules(GROUP, "Group", "groupName"),
-    "AddUserToGroup": _MEMBERSHIP,
-    "RemoveUserFromGroup": _MEMBERSHIP,
+    "AddUserToGroup": _membership("Has member User", "Is member of Group"),
+    "RemoveUserFromGroup": _membership("Removed member User", "Was removed from Group"),
     # managed policies and their versions (a version change updates the policy)
-    "CreatePolicy": Target(POLICY, "response.policy.arn", config="response.policy"),
+    "CreatePolicy": Target(
+        POLICY, ("response.policy.arn", "request.policyName"), config="response.policy"
+    ),
     "DeletePolicy": Target(POLICY, "request.policyArn"),
     "CreatePolicyVersion": Target(POLICY, "request.policyArn", action=Action.UPDATE),
     "DeletePolicyVersion": Target(POLICY, "request.policyArn", action=Action.UPDATE),
     "SetDefaultPolicyVersion": Target(POLICY, "request.policyArn"),
     "TagPolicy": Target(POLICY, "request.policyArn"),
     "UntagPolicy": Target(POLICY, "request.policyArn"),
-    # access keys
+    # access keys: their own assets, each associated with its user
     "CreateAccessKey": Target(
         ACCESS_KEY,
         "response.accessKey.accessKeyId",
         config="response.accessKey",
         assoc=(Assoc("Belongs to User", USER, "response.accessKey.userName"),),
     ),
-    "UpdateAccessKey": Target(
-        ACCESS_KEY,
-        "request.accessKeyId",
-        assoc=(Assoc("Belongs to User", USER, "request.userName"),),
-    ),
-    "DeleteAccessKey": Target(
-        ACCESS_KEY,
-        "request.accessKeyId",
-        assoc=(Assoc("Belongs to User", USER, "request.userName"),),
-    ),
+    "UpdateAccessKey": _access_key(),
+    "DeleteAccessKey": _access_key(),
     # instance profiles
-    "CreateInstanceProfile": Target(
-        INSTANCE_PROFILE,
-        "response.instanceProfile.instanceProfileName",
-        config="response.instanceProfile",
-    ),
-    "DeleteInstanceProfile": Target(INSTANCE_PROFILE, "request.instanceProfileName"),
-    "AddRoleToInstanceProfile": _PROFILE_ROLE,
-    "RemoveRoleFromInstanceProfile": _PROFILE_ROLE,
-    "TagInstanceProfile": Target(INSTANCE_PROFILE, "request.instanceProfileName"),
-    "UntagInstanceProfile": Target(INSTANCE_PROFILE, "request.instanceProfileName"),
-    # MFA devices and identity providers
+    "CreateInstanceProfile": _created(INSTANCE_PROFILE, "instanceProfile", "instanceProfileName"),
+    "DeleteInstanceProfile": Target(INSTANCE_PROFILE, _PROFILE),
+    "AddRoleToInstanceProfile": _profile_role("Contains Role"),
+    "RemoveRoleFromInstanceProfile": _profile_role("Removed Role"),
+    "TagInstanceProfile": Target(INSTANCE_PROFILE, _PROFILE),
+    "UntagInstanceProfile": Target(INSTANCE_PROFILE, _PROFILE),
+    # MFA devices, identity providers, server certificates
     "CreateVirtualMFADevice": Target(
-        MFA_DEVICE, "response.virtualMFADevice.serialNumber", config="response.virtualMFADevice"
+        MFA_DEVICE,
+        ("response.virtualMFADevice.serialNumber", "request.virtualMFADeviceName"),
+        config="response.virtualMFADevice",
     ),
     "DeleteVirtualMFADevice": Target(MFA_DEVICE, "request.serialNumber"),
-    "CreateOpenIDConnectProvider": Target(OIDC_PROVIDER, "response.openIDConnectProviderArn"),
-    "DeleteOpenIDConnectProvider": Target(OIDC_PROVIDER, "request.openIDConnectProviderArn"),
-    "UpdateOpenIDConnectProviderThumbprint": Target(
-        OIDC_PROVIDER, "request.openIDConnectProviderArn"
+    "TagMFADevice": Target(MFA_DEVICE, "request.serialNumber"),
+    "UntagMFADevice": Target(MFA_DEVICE, "request.serialNumber"),
+    "CreateOpenIDConnectProvider": Target(
+        OIDC_PROVIDER, ("response.openIDConnectProviderArn", "request.url")
     ),
-    "AddClientIDToOpenIDConnectProvider": Target(OIDC_PROVIDER, "request.openIDConnectProviderArn"),
-    "RemoveClientIDFromOpenIDConnectProvider": Target(
-        OIDC_PROVIDER, "request.openIDConnectProviderArn"
-    ),
-    "CreateSAMLProvider": Target(SAML_PROVIDER, "response.sAMLProviderArn"),
-    "UpdateSAMLProvider": Target(SAML_PROVIDER, "request.sAMLProviderArn"),
-    "DeleteSAMLProvider": Target(SAML_PROVIDER, "request.sAMLProviderArn"),
-    "UploadServerCertificate": Target(SERVER_CERTIFICATE, ("request.serverCertificateName",)),
-    "DeleteServerCertificate": Target(SERVER_CERTIFICATE, "request.serverCertificateName"),
+    "DeleteOpenIDConnectProvider": Target(OIDC_PROVIDER, _OIDC),
+    "UpdateOpenIDConnectProviderThumbprint": Target(OIDC_PROVIDER, _OIDC),
+    "AddClientIDToOpenIDConnectProvider": Target(OIDC_PROVIDER, _OIDC),
+    "RemoveClientIDFromOpenIDConnectProvider": Target(OIDC_PROVIDER, _OIDC),
+    "TagOpenIDConnectProvider": Target(OIDC_PROVIDER, _OIDC),
+    "UntagOpenIDConnectProvider": Target(OIDC_PROVIDER, _OIDC),
+    "CreateSAMLProvider": Target(SAML_PROVIDER, ("response.sAMLProviderArn", "request.name")),
+    "UpdateSAMLProvider": Target(SAML_PROVIDER, _SAML),
+    "DeleteSAMLProvider": Target(SAML_PROVIDER, _SAML),
+    "TagSAMLProvider": Target(SAML_PROVIDER, _SAML),
+    "UntagSAMLProvider": Target(SAML_PROVIDER, _SAML),
+    "UploadServerCertificate": Target(SERVER_CERTIFICATE, _CERTIFICATE, action=Action.CREATE),
+    # renaming keeps the asset under its old name: the event names the certificate it changed
+    "UpdateServerCertificate": Target(SERVER_CERTIFICATE, _CERTIFICATE),
+    "DeleteServerCertificate": Target(SERVER_CERTIFICATE, _CERTIFICATE),
+    "TagServerCertificate": Target(SERVER_CERTIFICATE, _CERTIFICATE),
+    "UntagServerCertificate": Target(SERVER_CERTIFICATE, _CERTIFICATE),
 }
 
 FAMILY = Family(

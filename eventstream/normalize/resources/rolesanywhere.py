@@ -1,9 +1,16 @@
-"""IAM Roles Anywhere: trust anchors, profiles and certificate revocation lists (ids are UUIDs)."""
+"""IAM Roles Anywhere: trust anchors, profiles and certificate revocation lists.
+
+Their ids are UUIDs, named in requests bare (`trustAnchorId`) or by ARN (`trust-anchor/<id>`).
+Every call answers with the asset's full description, which becomes its configuration (and, but
+for deletes, names the assets it relates to). A profile
+names the IAM roles it lets certificate holders assume and the managed policies that limit them.
+"""
 
 from __future__ import annotations
 
+from eventstream.models.event import Action
 from eventstream.normalize.naming import Kind
-from eventstream.normalize.resources.iam import ROLE
+from eventstream.normalize.resources.iam import POLICY, ROLE
 from eventstream.normalize.rules import Assoc, Family, Rule, Target
 
 
@@ -23,30 +30,49 @@ CRL = _ra("CRL", "crl")
 
 _ANCHOR = "request.trustAnchorId"
 _PROFILE = "request.profileId"
-_ROLES = (Assoc("Grants Role", ROLE, "response.profile.roleArns[]"),)
+_CRL = "request.crlId"
+_GRANTS = (
+    Assoc("Grants Role", ROLE, "response.profile.roleArns[]"),
+    Assoc("Is limited by ManagedPolicy", POLICY, "response.profile.managedPolicyArns[]"),
+)
+_TRUSTED_BY = (Assoc("Is used by TrustAnchor", TRUST_ANCHOR, "response.crl.trustAnchorArn"),)
+
+
+def _anchor(path: str = _ANCHOR, *, action: Action | None = None) -> Target:
+    return Target(TRUST_ANCHOR, path, action=action, config="response.trustAnchor")
+
+
+def _profile(path: str = _PROFILE, *, action: Action | None = None) -> Target:
+    return Target(PROFILE, path, action=action, config="response.profile", assoc=_GRANTS)
+
+
+def _crl(path: str = _CRL, *, action: Action | None = None) -> Target:
+    return Target(CRL, path, action=action, config="response.crl", assoc=_TRUSTED_BY)
+
 
 _RULES: dict[str, Rule] = {
-    "CreateTrustAnchor": Target(
-        TRUST_ANCHOR, "response.trustAnchor.trustAnchorId", config="response.trustAnchor"
-    ),
-    "UpdateTrustAnchor": Target(TRUST_ANCHOR, _ANCHOR, config="response.trustAnchor"),
-    "EnableTrustAnchor": Target(TRUST_ANCHOR, _ANCHOR, config="response.trustAnchor"),
-    "DisableTrustAnchor": Target(TRUST_ANCHOR, _ANCHOR, config="response.trustAnchor"),
+    "CreateTrustAnchor": _anchor("response.trustAnchor.trustAnchorId"),
+    "UpdateTrustAnchor": _anchor(),
+    "EnableTrustAnchor": _anchor(),
+    "DisableTrustAnchor": _anchor(),
     "DeleteTrustAnchor": Target(TRUST_ANCHOR, _ANCHOR),
-    "CreateProfile": Target(
-        PROFILE, "response.profile.profileId", config="response.profile", assoc=_ROLES
-    ),
-    "UpdateProfile": Target(PROFILE, _PROFILE, config="response.profile", assoc=_ROLES),
-    "EnableProfile": Target(PROFILE, _PROFILE, config="response.profile"),
-    "DisableProfile": Target(PROFILE, _PROFILE, config="response.profile"),
+    "PutNotificationSettings": _anchor(),
+    "ResetNotificationSettings": _anchor(),
+    "CreateProfile": _profile("response.profile.profileId"),
+    "UpdateProfile": _profile(),
+    "EnableProfile": _profile(),
+    "DisableProfile": _profile(),
     "DeleteProfile": Target(PROFILE, _PROFILE),
-    "ImportCrl": Target(CRL, "response.crl.crlId", config="response.crl"),
-    "UpdateCrl": Target(CRL, "request.crlId"),
-    "EnableCrl": Target(CRL, "request.crlId"),
-    "DisableCrl": Target(CRL, "request.crlId"),
-    "DeleteCrl": Target(CRL, "request.crlId"),
-    "TagResource": Target(None, "request.resourceArn"),
-    "UntagResource": Target(None, "request.resourceArn"),
+    "PutAttributeMapping": _profile(),
+    "DeleteAttributeMapping": _profile(action=Action.UPDATE),
+    "ImportCrl": _crl("response.crl.crlId"),
+    "UpdateCrl": _crl(),
+    "EnableCrl": _crl(),
+    "DisableCrl": _crl(),
+    "DeleteCrl": Target(CRL, _CRL),
+    # tags on any of them: the kind comes from the ARN
+    "TagResource": Target(None, "request.resourceArn", action=Action.UPDATE),
+    "UntagResource": Target(None, "request.resourceArn", action=Action.UPDATE),
 }
 
 FAMILY = Family(

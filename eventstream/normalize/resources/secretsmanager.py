@@ -1,16 +1,23 @@
 """Secrets Manager secrets.
 
 A secret's ARN ends in `-` and six random characters (`secret:db-password-AbCdEf`); requests
-name it by ARN or by name. Both give the secret's name as its id. The service's own
-`StartSecretVersionDelete`/`EndSecretVersionDelete`/rotation events name the secret in
-`additionalEventData`.
+name it by ARN or by name. Both give the secret's name as its id.
+
+Values, versions, staging labels, rotation, replication, tags and the resource policy are parts
+of the secret: calls on them update it. `DeleteSecret` deletes the secret even with a recovery
+window (it can no longer be used); `RestoreSecret` undoes that and is an update, as KMS's
+`CancelKeyDeletion` is. Secrets Manager records its own work as service events that name the
+secret in `additionalEventData` (`StartSecretVersionDelete`/`EndSecretVersionDelete` when it
+removes an old version, `Rotation*`, `Replication*`): updates of the secret.
 """
 
 from __future__ import annotations
 
 from eventstream.models.event import Action
 from eventstream.normalize.naming import Kind
-from eventstream.normalize.rules import Family, Rule, Target
+from eventstream.normalize.resources.kms import KEY
+from eventstream.normalize.resources.lambda_ import FUNCTION
+from eventstream.normalize.rules import Assoc, Family, Rule, Target
 
 _SUFFIX_LENGTH = 7  # "-" and six random characters
 
@@ -31,26 +38,39 @@ SECRET = Kind(
 )
 
 _ID = "request.secretId"
+_ENCRYPTED = (Assoc("Is encrypted with Key", KEY, "request.kmsKeyId"),)
 _SERVICE_EVENT = Target(
     SECRET, ("additional.ARN", "additional.Name", "additional.SecretId"), action=Action.UPDATE
 )
 
+
+def _secret(*, action: Action | None = None, assoc: tuple[Assoc, ...] = ()) -> Target:
+    return Target(SECRET, _ID, action=action, assoc=assoc)
+
+
 _RULES: dict[str, Rule] = {
-    "CreateSecret": Target(SECRET, ("request.name", "response.arn")),
-    "DeleteSecret": Target(SECRET, (_ID, "response.aRN", "response.arn")),
-    "RestoreSecret": Target(SECRET, _ID, action=Action.UPDATE),
-    "PutSecretValue": Target(SECRET, _ID),
-    "UpdateSecret": Target(SECRET, _ID),
-    "UpdateSecretVersionStage": Target(SECRET, _ID),
-    "RotateSecret": Target(SECRET, _ID, action=Action.UPDATE),
-    "CancelRotateSecret": Target(SECRET, _ID, action=Action.UPDATE),
-    "TagResource": Target(SECRET, _ID),
-    "UntagResource": Target(SECRET, _ID),
-    "PutResourcePolicy": Target(SECRET, _ID),
-    "DeleteResourcePolicy": Target(SECRET, _ID, action=Action.UPDATE),
-    "ReplicateSecretToRegions": Target(SECRET, _ID, action=Action.UPDATE),
-    "RemoveRegionsFromReplication": Target(SECRET, _ID),
-    "StopReplicationToReplica": Target(SECRET, _ID, action=Action.UPDATE),
+    # the response's ARN first, so that the event carries it (before 2024 some said `aRN`)
+    "CreateSecret": Target(
+        SECRET, ("response.arn", "response.aRN", "request.name"), assoc=_ENCRYPTED
+    ),
+    "DeleteSecret": Target(SECRET, (_ID, "response.arn", "response.aRN")),
+    "RestoreSecret": _secret(action=Action.UPDATE),
+    "PutSecretValue": _secret(),
+    "UpdateSecret": _secret(assoc=_ENCRYPTED),
+    "UpdateSecretVersionStage": _secret(),
+    "RotateSecret": _secret(
+        action=Action.UPDATE,
+        assoc=(Assoc("Is rotated by Function", FUNCTION, "request.rotationLambdaARN"),),
+    ),
+    "CancelRotateSecret": _secret(action=Action.UPDATE),
+    "TagResource": _secret(action=Action.UPDATE),
+    "UntagResource": _secret(action=Action.UPDATE),
+    "PutResourcePolicy": _secret(),
+    "DeleteResourcePolicy": _secret(action=Action.UPDATE),
+    "ReplicateSecretToRegions": _secret(action=Action.UPDATE),
+    "RemoveRegionsFromReplication": _secret(),
+    "StopReplicationToReplica": _secret(action=Action.UPDATE),
+    # recorded by Secrets Manager itself
     "StartSecretVersionDelete": _SERVICE_EVENT,
     "EndSecretVersionDelete": _SERVICE_EVENT,
     "CancelSecretVersionDelete": _SERVICE_EVENT,
@@ -58,6 +78,9 @@ _RULES: dict[str, Rule] = {
     "RotationSucceeded": _SERVICE_EVENT,
     "RotationFailed": _SERVICE_EVENT,
     "RotationAbandoned": _SERVICE_EVENT,
+    "ReplicationStarted": _SERVICE_EVENT,
+    "ReplicationSucceeded": _SERVICE_EVENT,
+    "ReplicationFailed": _SERVICE_EVENT,
 }
 
 FAMILY = Family(
@@ -65,4 +88,6 @@ FAMILY = Family(
     sources=("secretsmanager.amazonaws.com",),
     kinds=(SECRET,),
     rules=_RULES,
+    # reads whose verb the read rule does not know
+    ignore=frozenset({"BatchGetSecretValue"}),
 )

@@ -1,12 +1,17 @@
 """Systems Manager: parameters, documents, associations, and managed instances.
 
-`PutParameter` creates or overwrites: the response's `version` tells which (1 = created).
-Parameter names `/a/b` and their ARN `parameter/a/b` give the same id `a/b`.
+`PutParameter` creates or overwrites, and the request alone cannot tell which: the response's
+`version` does (1 = the parameter is new, a create; anything else, or no response, an update).
+Parameter names `/a/b` and their ARN `parameter/a/b` give the same id `a/b`; labels are parts of
+the parameter.
 
 The SSM agent on an instance reports its state (`UpdateInstanceInformation`, `PutInventory`,
 `PutComplianceItems`, `UpdateInstanceAssociationStatus`): these are updates of the
-`AWS::SSM::ManagedInstance` (SSM's record of the instance), associated with the EC2 instance,
-not changes of the EC2 instance itself. Running commands and sessions changes no asset.
+`AWS::SSM::ManagedInstance` (SSM's record of the instance, `i-...` for an EC2 instance, `mi-...`
+for a hybrid machine), associated with the EC2 instance when it is one. They change SSM's view
+of the machine, not the EC2 instance's configuration, so the EC2 instance gets no event. Only
+`mi-` is registered as an id prefix: `i-` belongs to EC2. Running commands, automations and
+sessions changes no asset.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 from eventstream.models.event import Action
 from eventstream.normalize.context import Call, Touch
 from eventstream.normalize.naming import Kind
-from eventstream.normalize.resources.ec2 import INSTANCE
+from eventstream.normalize.resources.iam import ROLE
 from eventstream.normalize.rules import Assoc, Family, Rule, Target
 from eventstream.normalize.targets import apply_rule
 
@@ -32,8 +37,15 @@ PARAMETER = Kind(
     arn_resource="parameter",
     from_arn=_parameter_id,
     canonical=_parameter_id,
+    arn_template="arn:aws:ssm:{region}:{account}:parameter/{id}",
 )
-DOCUMENT = Kind(type="AWS::SSM::Document", service="ssm", slug="document", arn_resource="document")
+DOCUMENT = Kind(
+    type="AWS::SSM::Document",
+    service="ssm",
+    slug="document",
+    arn_resource="document",
+    arn_template="arn:aws:ssm:{region}:{account}:document/{id}",
+)
 MANAGED_INSTANCE = Kind(
     type="AWS::SSM::ManagedInstance",
     service="ssm",
@@ -42,7 +54,11 @@ MANAGED_INSTANCE = Kind(
     id_prefix="mi-",
 )
 ASSOCIATION = Kind(
-    type="AWS::SSM::Association", service="ssm", slug="association", arn_resource="association"
+    type="AWS::SSM::Association",
+    service="ssm",
+    slug="association",
+    arn_resource="association",
+    arn_template="arn:aws:ssm:{region}:{account}:association/{id}",
 )
 MAINTENANCE_WINDOW = Kind(
     type="AWS::SSM::MaintenanceWindow",
@@ -50,6 +66,7 @@ MAINTENANCE_WINDOW = Kind(
     slug="maintenance-window",
     arn_resource="maintenancewindow",
     id_prefix="mw-",
+    arn_template="arn:aws:ssm:{region}:{account}:maintenancewindow/{id}",
 )
 
 _TAGGABLE = {
@@ -61,19 +78,26 @@ _TAGGABLE = {
 }
 
 
-def _agent_report(path: str) -> Target:
+def _agent_report(path: str, *, assoc: tuple[Assoc, ...] = ()) -> Target:
+    """An update of the managed instance; `i-` ids also name the EC2 instance (kind by prefix:
+    an `mi-` id resolves to the managed instance itself, which is never its own association)."""
     return Target(
         MANAGED_INSTANCE,
         path,
         action=Action.UPDATE,
-        assoc=(Assoc("Is managed EC2 Instance", INSTANCE, path),),
+        assoc=(Assoc("Is managed EC2 Instance", None, path), *assoc),
     )
+
+
+def _window(path: str = "request.windowId") -> Target:
+    """Targets and tasks registered with a maintenance window are parts of it."""
+    return Target(MAINTENANCE_WINDOW, path, action=Action.UPDATE)
 
 
 def _put_parameter(call: Call) -> list[Touch]:
     """Version 1 in the response means the parameter was created; anything else overwrote it."""
     version: Any = call.roots["response"].get("version")
-    action = Action.CREATE if version == 1 else Action.UPDATE
+    action = Action.CREATE if version in (1, "1") else Action.UPDATE
     return apply_rule(Target(PARAMETER, "request.name", action=action), call)
 
 
@@ -89,8 +113,8 @@ _RULES: dict[str, Rule] = {
     "PutParameter": _put_parameter,
     "DeleteParameter": Target(PARAMETER, "request.name"),
     "DeleteParameters": Target(PARAMETER, ("response.deletedParameters[]", "request.names[]")),
-    "LabelParameterVersion": Target(PARAMETER, "request.name"),
-    "UnlabelParameterVersion": Target(PARAMETER, "request.name"),
+    "LabelParameterVersion": Target(PARAMETER, "request.name", action=Action.UPDATE),
+    "UnlabelParameterVersion": Target(PARAMETER, "request.name", action=Action.UPDATE),
     "AddTagsToResource": _tags,
     "RemoveTagsFromResource": _tags,
     "CreateDocument": Target(
@@ -98,7 +122,7 @@ _RULES: dict[str, Rule] = {
         ("response.documentDescription.name", "request.name"),
         config="response.documentDescription",
     ),
-    "UpdateDocument": Target(DOCUMENT, "request.name"),
+    "UpdateDocument": Target(DOCUMENT, "request.name", config="response.documentDescription"),
     "UpdateDocumentDefaultVersion": Target(DOCUMENT, "request.name"),
     "UpdateDocumentMetadata": Target(DOCUMENT, "request.name"),
     "ModifyDocumentPermission": Target(DOCUMENT, "request.name"),
@@ -107,17 +131,32 @@ _RULES: dict[str, Rule] = {
         ASSOCIATION,
         "response.associationDescription.associationId",
         config="response.associationDescription",
+        assoc=(Assoc("Runs Document", DOCUMENT, "response.associationDescription.name"),),
     ),
     "UpdateAssociation": Target(ASSOCIATION, "request.associationId"),
     "DeleteAssociation": Target(ASSOCIATION, "request.associationId"),
     "UpdateInstanceInformation": _agent_report("request.instanceId"),
-    "UpdateInstanceAssociationStatus": _agent_report("request.instanceId"),
+    "UpdateInstanceAssociationStatus": _agent_report(
+        "request.instanceId",
+        assoc=(Assoc("Runs Association", ASSOCIATION, "request.associationId"),),
+    ),
     "PutInventory": _agent_report("request.instanceId"),
     "PutComplianceItems": _agent_report("request.resourceId"),
     "DeregisterManagedInstance": Target(MANAGED_INSTANCE, "request.instanceId"),
+    "UpdateManagedInstanceRole": Target(
+        MANAGED_INSTANCE,
+        "request.instanceId",
+        assoc=(Assoc("Assumes Role", ROLE, "request.iamRole"),),
+    ),
     "CreateMaintenanceWindow": Target(MAINTENANCE_WINDOW, "response.windowId"),
-    "UpdateMaintenanceWindow": Target(MAINTENANCE_WINDOW, "request.windowId"),
+    "UpdateMaintenanceWindow": _window(),
     "DeleteMaintenanceWindow": Target(MAINTENANCE_WINDOW, "request.windowId"),
+    "RegisterTargetWithMaintenanceWindow": _window(),
+    "RegisterTaskWithMaintenanceWindow": _window(),
+    "UpdateMaintenanceWindowTarget": _window(),
+    "UpdateMaintenanceWindowTask": _window(),
+    "DeregisterTargetFromMaintenanceWindow": _window(),
+    "DeregisterTaskFromMaintenanceWindow": _window(),
 }
 
 FAMILY = Family(
@@ -136,6 +175,7 @@ FAMILY = Family(
             "StopAutomationExecution",
             "SendAutomationSignal",
             "StartChangeRequestExecution",
+            "StartAssociationsOnce",
         }
     ),
 )
