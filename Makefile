@@ -13,9 +13,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-## The main job: normalize the bundled sample trail and print the asset events.
+## The main job: serve the live stream on http://127.0.0.1:8080 (embedded Redis, sample trail,
+## then a live scenario). Open http://127.0.0.1:8080/ or `curl -N localhost:8080/v1/events`.
 run: $(STAMP)
-	$(BIN)/eventstream normalize eventstream/data/sample.jsonl
+	$(BIN)/eventstream serve --demo
 
 ## The test suite.
 test: $(STAMP)

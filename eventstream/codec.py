@@ -24,3 +24,8 @@ def dumps(value: Any) -> bytes:
 def dumps_pretty(value: Any) -> bytes:
     """Serialize with two-space indentation and sorted keys (files meant for people and diffs)."""
     return orjson.dumps(value, option=_DUMP_OPTIONS | orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+
+
+def raw(data: bytes) -> Any:
+    """Already-serialized JSON bytes, embedded as they are by `dumps` (not parsed again)."""
+    return orjson.Fragment(data)

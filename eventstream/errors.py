@@ -20,3 +20,22 @@ class MalformedRecordError(EventStreamError):
 
 class ConfigError(EventStreamError):
     """A configuration value that is missing, unknown or invalid."""
+
+
+class RedisUnavailableError(EventStreamError):
+    """Redis cannot be reached (or stopped answering): nothing was acknowledged past this."""
+
+    def __init__(self, redis_url: str, reason: str) -> None:
+        self.redis_url = redis_url
+        self.reason = reason
+        super().__init__(f"Redis unavailable at redis_url={redis_url}: {reason}")
+
+
+class CommitError(EventStreamError):
+    """An asset event that could not be committed to the journal."""
+
+    def __init__(self, reason: str, *, event_id: str, subject: str) -> None:
+        self.reason = reason
+        self.event_id = event_id
+        self.subject = subject
+        super().__init__(f"commit failed for event_id={event_id} subject={subject}: {reason}")

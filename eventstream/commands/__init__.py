@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from eventstream.commands import normalize
+from eventstream.commands import normalize, serve, token
 
-COMMANDS: tuple[ModuleType, ...] = (normalize,)
+COMMANDS: tuple[ModuleType, ...] = (normalize, serve, token)

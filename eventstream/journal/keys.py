@@ -35,16 +35,31 @@ class Keys:
         return f"{self.tag}:journal"
 
     def asset(self, name: str) -> str:
-        """Hash: current configuration, version, event time, deleted flag."""
+        """Hash: current configuration, version, event time, deleted flag (fields in
+        `enrich.inventory`)."""
         return f"{self.tag}:asset:{name}"
 
     def history(self, name: str) -> str:
-        """Bounded record of past versions of one asset."""
+        """List of the last versions of one asset, oldest first (`inventory.Version.encode`)."""
         return f"{self.tag}:history:{name}"
 
-    def dedup(self, provider_event_id: str, name: str) -> str:
-        """Marker that one provider event was committed for one asset (expires)."""
-        return f"{self.tag}:dedup:{provider_event_id}:{name}"
+    def dedup(self, event_id: str) -> str:
+        """Marker that one provider event was committed for one asset (expires).
+
+        Keyed by the CloudEvents id, which is derived from the provider event id and the asset
+        name (`normalize.normalizer.event_id`): one marker per (provider event, asset).
+        """
+        return f"{self.tag}:dedup:{event_id}"
+
+    def of_asset(self, name: str, event_id: str) -> tuple[str, str, str, str, str]:
+        """The keys one commit touches, in the order of `commit.lua`'s KEYS."""
+        return (
+            self.asset(name),
+            self.history(name),
+            self.dedup(event_id),
+            self.journal,
+            self.asset_index,
+        )
 
     @property
     def asset_index(self) -> str:

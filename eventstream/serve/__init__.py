@@ -1,0 +1,1 @@
+"""Serving the journal: SSE, REST, auth, health and metrics (Starlette + uvicorn)."""

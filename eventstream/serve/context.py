@@ -1,0 +1,48 @@
+"""The objects one server shares between its requests, created by the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
+
+import anyio
+from redis.asyncio import Redis
+from starlette.requests import Request
+
+from eventstream.journal.keys import Keys
+from eventstream.serve.auth import Auth
+from eventstream.serve.broker import Broker
+from eventstream.serve.journal import JournalReader
+from eventstream.serve.metrics import Metrics
+from eventstream.serve.settings import ServeSettings
+
+if TYPE_CHECKING:
+    from eventstream.serve.ingest import Ingest
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything a request handler needs; one per running app, never global."""
+
+    settings: ServeSettings
+    redis: Redis
+    keys: Keys
+    reader: JournalReader
+    broker: Broker
+    metrics: Metrics
+    auth: Auth
+    shutdown: anyio.Event
+    ingest: Ingest | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+class State(TypedDict):
+    """The lifespan state: what `request.state` holds."""
+
+    services: Services
+    metrics: Metrics
+
+
+def services(request: Request) -> Services:
+    found: Services = request.state.services
+    return found

@@ -1,0 +1,166 @@
+"""Subscriber filters: which asset events a request (and its token's scope) wants.
+
+Each journal entry's event is parsed once per process into a small `Meta`; every subscriber's
+`EventFilter` then tests that `Meta`, never the JSON. Within one parameter the values are
+alternatives (`type=create,delete`), across parameters all must hold.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventstream.errors import EventStreamError
+from eventstream.models.event import Action, Method
+
+PARAMETERS = ("type", "asset_type", "account", "region", "method", "principal", "subject_prefix")
+"""Query parameters understood as filters, on SSE and on the REST lists."""
+
+_ACTIONS = frozenset(action.value for action in Action)
+_METHODS = frozenset(method.value for method in Method)
+_MAX_VALUES = 64
+
+
+class FilterError(EventStreamError):
+    """A filter parameter with a value that cannot be used; names the parameter."""
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        self.parameter = parameter
+        self.reason = reason
+        super().__init__(f"parameter={parameter}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """What filters look at in one asset event."""
+
+    action: str
+    asset_type: str
+    account: str
+    region: str
+    method: str
+    principals: tuple[str, ...]
+    subject: str
+
+
+def meta_of(event: Mapping[str, Any]) -> Meta:
+    """The filterable fields of a parsed `AssetEvent` (lenient: missing parts become "")."""
+    data = event.get("data") or {}
+    asset = data.get("asset") or {}
+    change = data.get("change") or {}
+    attribution = data.get("attribution") or {}
+    principal = attribution.get("principal") or {}
+    who = (
+        principal.get("arn"),
+        principal.get("name"),
+        principal.get("id"),
+        attribution.get("assumed_role"),
+        attribution.get("session_name"),
+    )
+    return Meta(
+        action=str(change.get("action") or str(event.get("type", "")).rpartition(".")[2]),
+        asset_type=str(asset.get("type") or ""),
+        account=str(asset.get("account") or ""),
+        region=str(asset.get("region") or ""),
+        method=str(attribution.get("method") or ""),
+        principals=tuple(str(value) for value in who if value),
+        subject=str(event.get("subject") or ""),
+    )
+
+
+def _glob(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    parts = [fnmatch.translate(pattern) for pattern in patterns]
+    return re.compile("|".join(f"(?:{part})" for part in parts)) if parts else None
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """A conjunction of optional conditions; an empty filter matches every event."""
+
+    actions: frozenset[str] | None = None
+    asset_type: re.Pattern[str] | None = None
+    accounts: frozenset[str] | None = None
+    regions: frozenset[str] | None = None
+    methods: frozenset[str] | None = None
+    principal: re.Pattern[str] | None = None
+    subject_prefixes: tuple[str, ...] | None = None
+    parts: tuple[EventFilter, ...] = field(default=())
+
+    def matches(self, meta: Meta) -> bool:
+        if self.actions is not None and meta.action not in self.actions:
+            return False
+        if self.accounts is not None and meta.account not in self.accounts:
+            return False
+        if self.regions is not None and meta.region not in self.regions:
+            return False
+        if self.methods is not None and meta.method not in self.methods:
+            return False
+        if self.asset_type is not None and not self.asset_type.match(meta.asset_type):
+            return False
+        if self.principal is not None and not any(
+            self.principal.match(who) for who in meta.principals
+        ):
+            return False
+        if self.subject_prefixes is not None and not meta.subject.startswith(self.subject_prefixes):
+            return False
+        return all(part.matches(meta) for part in self.parts)
+
+    def allows_account(self, account: str) -> bool:
+        """Whether some event of `account` could pass (for 403 on explicit requests)."""
+        if self.accounts is not None and account not in self.accounts:
+            return False
+        return all(part.allows_account(account) for part in self.parts)
+
+    def both(self, other: EventFilter) -> EventFilter:
+        """A filter that requires this one and `other`."""
+        return EventFilter(parts=(self, other))
+
+
+def _values(params: Mapping[str, list[str]], name: str) -> list[str] | None:
+    raw = params.get(name)
+    if not raw:
+        return None
+    values = [value.strip() for item in raw for value in item.split(",") if value.strip()]
+    if not values:
+        raise FilterError(name, "empty value")
+    if len(values) > _MAX_VALUES:
+        raise FilterError(name, f"more than {_MAX_VALUES} values")
+    return values
+
+
+def _choice(
+    params: Mapping[str, list[str]], name: str, allowed: frozenset[str]
+) -> frozenset[str] | None:
+    values = _values(params, name)
+    if values is None:
+        return None
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise FilterError(name, f"unknown value {unknown[0]!r}; expected one of {sorted(allowed)}")
+    return frozenset(values)
+
+
+def parse_filter(params: Mapping[str, list[str]]) -> EventFilter:
+    """A filter from query parameters (name → every value given); raises `FilterError`."""
+    asset_types = _values(params, "asset_type")
+    principals = _values(params, "principal")
+    accounts = _values(params, "account")
+    regions = _values(params, "region")
+    prefixes = _values(params, "subject_prefix")
+    return EventFilter(
+        actions=_choice(params, "type", _ACTIONS),
+        asset_type=_glob(asset_types) if asset_types else None,
+        accounts=frozenset(accounts) if accounts else None,
+        regions=frozenset(regions) if regions else None,
+        methods=_choice(params, "method", _METHODS),
+        principal=_glob(principals) if principals else None,
+        subject_prefixes=tuple(prefixes) if prefixes else None,
+    )
+
+
+def account_filter(accounts: Iterable[str]) -> EventFilter:
+    """A filter that passes only events of these accounts."""
+    return EventFilter(accounts=frozenset(accounts))

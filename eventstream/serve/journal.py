@@ -1,0 +1,160 @@
+"""Reading the journal (the Redis Stream of `eventstream.journal.keys`) for serving.
+
+Each entry becomes an `Entry` once: its filterable `Meta` and its SSE frame bytes, shared by
+every subscriber. Readers never re-serialize the event JSON; the frame embeds the stored bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from eventstream import codec
+from eventstream.journal.keys import EVENT_FIELD, Keys
+from eventstream.serve import streamid
+from eventstream.serve.filters import Meta, meta_of
+from eventstream.serve.streamid import StreamKey
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One journal entry ready to serve."""
+
+    key: StreamKey
+    id: str
+    meta: Meta
+    event: bytes
+    frame: bytes
+
+
+def entry_of(raw_id: bytes, fields: dict[bytes, bytes]) -> Entry | None:
+    """An `Entry` from XRANGE/XREAD output; None (and a warning) for an unreadable entry."""
+    entry_id = raw_id.decode()
+    event = fields.get(EVENT_FIELD)
+    try:
+        if event is None:
+            raise ValueError("no event field")
+        parsed = codec.loads(event)
+        if not isinstance(parsed, dict):
+            raise ValueError("event is not a JSON object")
+    except ValueError as error:
+        log.warning("unreadable journal entry", extra={"entry_id": entry_id, "error": str(error)})
+        return None
+    if b"\n" in event or b"\r" in event:
+        event = codec.dumps(parsed)  # SSE data must stay on one line
+    kind = str(parsed.get("type", "message")).replace("\n", " ").replace("\r", " ")
+    frame = b"".join((b"id: ", raw_id, b"\nevent: ", kind.encode(), b"\ndata: ", event, b"\n\n"))
+    return Entry(streamid.parse(entry_id), entry_id, meta_of(parsed), event, frame)
+
+
+Rows = list[tuple[bytes, dict[bytes, bytes]]]
+
+
+def _entries(rows: Rows) -> list[Entry]:
+    out = []
+    for raw_id, fields in rows:
+        entry = entry_of(raw_id, fields)
+        if entry is not None:
+            out.append(entry)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """What the journal holds now: its first entry, the newest id ever given, and XDEL's mark."""
+
+    first: StreamKey | None
+    last: StreamKey
+    max_deleted: StreamKey
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Where a resumed subscriber continues, and why it got a reset (empty: no reset)."""
+
+    after: StreamKey
+    reset_reason: str = ""
+
+
+class JournalReader:
+    """Reads ranges, single entries and the tail of the journal."""
+
+    def __init__(self, redis: Redis, keys: Keys, page_size: int = 500) -> None:
+        self.redis = redis
+        self.key = keys.journal
+        self.page_size = page_size
+
+    async def position(self) -> Position:
+        try:
+            info: dict[str, Any] = await self.redis.xinfo_stream(self.key)
+        except ResponseError as error:
+            if "no such key" not in str(error):
+                raise
+            return Position(None, streamid.ZERO, streamid.ZERO)
+        first = info.get("first-entry")
+        return Position(
+            streamid.parse(first[0].decode()) if first else None,
+            streamid.parse(info["last-generated-id"].decode()),
+            streamid.parse(info.get("max-deleted-entry-id", b"0-0").decode()),
+        )
+
+    async def resume(self, after: StreamKey) -> Resume:
+        """Check that nothing after `after` was trimmed or lost; if it was, say where to go on."""
+        position = await self.position()
+        if after > position.last:
+            return Resume(position.last, "the journal does not hold this id (history was lost)")
+        if position.first is None:
+            if after < position.last:
+                return Resume(position.last, "the journal was trimmed past this id")
+            return Resume(after)
+        start = streamid.before(position.first)
+        if after < start:
+            return Resume(start, "the journal was trimmed past this id")
+        if after < position.max_deleted:
+            return Resume(position.max_deleted, "entries after this id were deleted")
+        return Resume(after)
+
+    async def page(self, after: StreamKey, count: int) -> list[Entry]:
+        """Up to `count` entries with ids greater than `after`."""
+        return _entries(await self._range(f"({streamid.text(after)}", "+", count))
+
+    async def _range(self, start: str, end: str, count: int) -> Rows:
+        return cast(Rows, await self.redis.xrange(self.key, start, end, count=count) or [])
+
+    async def replay(self, after: StreamKey) -> AsyncIterator[Entry]:
+        """Every entry after `after`, up to the end of the journal when each page is read."""
+        while True:
+            rows = await self._range(f"({streamid.text(after)}", "+", self.page_size)
+            for entry in _entries(rows):
+                yield entry
+            if len(rows) < self.page_size:
+                return
+            after = streamid.parse(rows[-1][0].decode())
+
+    async def get(self, key: StreamKey) -> Entry | None:
+        text = streamid.text(key)
+        entries = _entries(await self._range(text, text, 1))
+        return entries[0] if entries else None
+
+    async def tail(
+        self, after: StreamKey, block_ms: int, count: int
+    ) -> tuple[StreamKey, list[Entry]]:
+        """Entries after `after`, waiting up to `block_ms` for the first (XREAD BLOCK), and the
+        id of the last entry read (readable or not), where the next call goes on."""
+        reply: Any = await self.redis.xread(
+            {self.key: streamid.text(after)}, count=count, block=block_ms
+        )
+        if not reply:
+            return after, []
+        rows: Rows = reply[0][1]
+        return streamid.parse(rows[-1][0].decode()), _entries(rows)
+
+    async def last_key(self) -> StreamKey:
+        return (await self.position()).last

@@ -1,0 +1,108 @@
+"""REST over the journal: `GET /v1/events?since=…` (paged JSON replay), `GET /v1/events/{id}`.
+
+List responses are `{"items": [...], "next": <cursor or null>}`. Items embed the stored event
+JSON bytes as they are: nothing is parsed and serialized again.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from eventstream import codec
+from eventstream.serve import streamid
+from eventstream.serve.auth import Grant
+from eventstream.serve.context import Services
+from eventstream.serve.errors import ApiError
+from eventstream.serve.filters import EventFilter
+from eventstream.serve.journal import Entry
+from eventstream.serve.params import limit_of
+from eventstream.serve.streamid import StreamKey
+
+_SCAN_FACTOR = 20
+"""A page scans at most this many times `limit` entries, so a narrow filter stays cheap."""
+
+
+def json_response(body: bytes, status: int = 200) -> Response:
+    return Response(body, status, media_type="application/json")
+
+
+def item_bytes(entry: Entry) -> bytes:
+    return b'{"id":"' + entry.id.encode() + b'","event":' + entry.event + b"}"
+
+
+def page_bytes(items: list[bytes], next_cursor: str | None, **extra: object) -> bytes:
+    tail = b"".join(
+        b"," + codec.dumps(key) + b":" + codec.dumps(value) for key, value in extra.items()
+    )
+    return b'{"items":[' + b",".join(items) + b'],"next":' + codec.dumps(next_cursor) + tail + b"}"
+
+
+def _since(request: Request) -> tuple[StreamKey, bool]:
+    """Where the page starts (exclusive) and whether to check it for trimming."""
+    raw = request.query_params.get("since", "earliest")
+    if raw == "earliest":
+        return streamid.ZERO, False
+    if not raw.isdigit():  # bare digits are epoch milliseconds, `<ms>-<seq>` an entry id
+        try:
+            return streamid.parse(raw), True
+        except ValueError:
+            pass
+    try:
+        return streamid.before(streamid.of_time(raw)), True
+    except ValueError:
+        raise ApiError(
+            400,
+            "bad_since",
+            "since is earliest, a stream id, an RFC 3339 time or epoch ms",
+            "since",
+        ) from None
+
+
+async def events_page(request: Request, svc: Services, event_filter: EventFilter) -> Response:
+    """One page of the journal after `since`, filtered; `next` is null at the journal's end."""
+    limit = limit_of(request, svc.settings.page_size)
+    after, check = _since(request)
+    extra: dict[str, object] = {}
+    if check:
+        resume = await svc.reader.resume(after)
+        if resume.reset_reason:
+            extra["reset"] = {
+                "reason": resume.reset_reason,
+                "resume_after": streamid.text(resume.after),
+            }
+            after = resume.after
+    items: list[bytes] = []
+    scanned, at_end = 0, False
+    while len(items) < limit and scanned < limit * _SCAN_FACTOR:
+        count = min(svc.settings.replay_page_size, limit * _SCAN_FACTOR - scanned)
+        entries = await svc.reader.page(after, count)
+        scanned += count
+        for entry in entries:
+            after = entry.key
+            if event_filter.matches(entry.meta):
+                items.append(item_bytes(entry))
+                if len(items) == limit:
+                    break
+        if len(entries) < count and len(items) < limit:
+            at_end = True
+            break
+    cursor = None if at_end else streamid.text(after)
+    extra["last"] = streamid.text(after)
+    return json_response(page_bytes(items, cursor, **extra))
+
+
+async def event_by_id(request: Request, svc: Services, grant: Grant) -> Response:
+    raw = request.path_params["id"]
+    try:
+        key = streamid.parse(raw)
+    except ValueError:
+        raise ApiError(
+            400, "bad_event_id", "the event id is a stream id like 1700000000000-0", "id"
+        ) from None
+    entry = await svc.reader.get(key)
+    if entry is None:
+        raise ApiError(404, "event_not_found", f"no journal entry id={raw}")
+    if not grant.scope.matches(entry.meta):
+        raise ApiError(403, "out_of_scope", f"event id={raw} is outside this token's scope")
+    return json_response(item_bytes(entry))

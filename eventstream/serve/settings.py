@@ -1,0 +1,121 @@
+"""Settings of the server: the `[serve]` table of the configuration file.
+
+Every field is documented; unknown fields are rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from urllib.parse import parse_qs
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from eventstream.serve.filters import FilterError, parse_filter
+
+LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
+
+
+class TokenSettings(BaseModel):
+    """One bearer token, stored as the SHA-256 of its text, and what it may see."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, description="Who holds the token (logged, never the token).")
+    sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="Hex SHA-256 of the token (`eventstream token` prints a new pair).",
+    )
+    accounts: list[str] = Field(
+        min_length=1,
+        description='Account ids whose events the token sees; ["*"] for every account.',
+    )
+    filter: str = Field(
+        "",
+        description="Extra filter the token is held to, as query parameters "
+        "(for example `asset_type=AWS::EC2::*&region=eu-west-1`).",
+    )
+
+    @field_validator("filter")
+    @classmethod
+    def _valid_filter(cls, value: str) -> str:
+        try:
+            parse_filter(parse_qs(value))
+        except FilterError as error:
+            raise ValueError(str(error)) from None
+        return value
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ServeSettings(BaseModel):
+    """The HTTP server: address, SSE behaviour, tokens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8080, ge=0, le=65535, description="Port to listen on (0: any free port).")
+    heartbeat_s: float = Field(15.0, gt=0, description="Seconds between SSE comment heartbeats.")
+    retry_ms: int = Field(
+        3000, ge=0, description="Reconnection delay suggested to SSE clients (`retry:`)."
+    )
+    subscriber_buffer: int = Field(
+        1024, ge=1, description="Events queued for one SSE subscriber before it is cut off."
+    )
+    write_timeout_s: float = Field(
+        10.0, gt=0, description="Deadline of one write to an SSE subscriber before it is cut off."
+    )
+    stream_max_s: float = Field(
+        0.0,
+        ge=0,
+        description="End each SSE stream after this many seconds, with a retry hint (0: never); "
+        "clients resume by id, and load spreads across replicas.",
+    )
+    page_size: int = Field(100, ge=1, le=1000, description="Default page size of JSON lists.")
+    replay_page_size: int = Field(500, ge=1, description="Journal entries read per replay query.")
+    shutdown_grace_s: float = Field(
+        2.0, ge=0, description="Seconds streams get to send their final event on shutdown."
+    )
+    cookie_secure: bool = Field(
+        False, description="Mark the session cookie Secure (set when served over HTTPS)."
+    )
+    cookie_max_age_s: int = Field(43200, ge=60, description="Life of the session cookie.")
+    allow_unauthenticated: bool = Field(
+        False,
+        description="Serve without tokens on a non-loopback address (everyone sees everything).",
+    )
+    tokens: list[TokenSettings] = Field(
+        default_factory=list, description="Bearer tokens; none: no auth, loopback only."
+    )
+
+    @field_validator("tokens")
+    @classmethod
+    def _unique(cls, tokens: list[TokenSettings]) -> list[TokenSettings]:
+        names = [token.name for token in tokens]
+        if len(set(names)) != len(names):
+            raise ValueError("token names must be unique")
+        if len({token.sha256 for token in tokens}) != len(tokens):
+            raise ValueError("two tokens have the same sha256")
+        return tokens
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is a loopback address or name (so only this machine can connect)."""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: ServeSettings) -> str | None:
+    """Why the server must not start as configured (None: it may)."""
+    if settings.tokens or settings.allow_unauthenticated or is_loopback(settings.host):
+        return None
+    return (
+        f"host={settings.host} is not a loopback address and no tokens are configured: "
+        "add [[serve.tokens]] or set serve.allow_unauthenticated (--allow-unauthenticated)"
+    )

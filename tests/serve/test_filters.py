@@ -1,0 +1,101 @@
+"""Filters on a real server: each parameter alone and combined, in replay and live alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from eventstream.serve.filters import EventFilter, FilterError, meta_of, parse_filter
+from tests.serve.conftest import Journal, ServerFactory
+from tests.serve.sse_client import SSEStream, ids
+from tests.serve.test_sse import _wait_subscribed
+from tests.serve.variants import spread
+
+Predicate = Callable[[dict[str, Any]], bool]
+
+
+def _data(event: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = event["data"]
+    return data
+
+
+CASES: list[tuple[str, Predicate]] = [
+    ("type=delete", lambda e: _data(e)["change"]["action"] == "delete"),
+    ("type=create,update", lambda e: _data(e)["change"]["action"] in ("create", "update")),
+    ("asset_type=AWS::EC2::*", lambda e: _data(e)["asset"]["type"].startswith("AWS::EC2::")),
+    (
+        "asset_type=AWS::EC2::RouteTable",
+        lambda e: _data(e)["asset"]["type"] == "AWS::EC2::RouteTable",
+    ),
+    ("account=222222222222", lambda e: _data(e)["asset"]["account"] == "222222222222"),
+    ("region=eu-west-1", lambda e: _data(e)["asset"]["region"] == "eu-west-1"),
+    ("method=sdk,unknown", lambda e: _data(e)["attribution"]["method"] in ("sdk", "unknown")),
+    (
+        "principal=bert*",
+        lambda e: (_data(e)["attribution"]["principal"]["name"] or "").startswith("bert"),
+    ),
+    (
+        "subject_prefix=aws/111111111111/eu-west-1/",
+        lambda e: e["subject"].startswith("aws/111111111111/eu-west-1/"),
+    ),
+    (
+        "type=create&asset_type=AWS::EC2::*&account=111111111111,333333333333&region=us-east-1",
+        lambda e: (
+            _data(e)["change"]["action"] == "create"
+            and _data(e)["asset"]["type"].startswith("AWS::EC2::")
+            and _data(e)["asset"]["account"] in ("111111111111", "333333333333")
+            and _data(e)["asset"]["region"] == "us-east-1"
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "wanted"), CASES, ids=[case[0] for case in CASES])
+async def test_filter_in_replay_and_live(
+    serve: ServerFactory,
+    journal: Journal,
+    sample_events: list[dict[str, Any]],
+    query: str,
+    wanted: Predicate,
+) -> None:
+    """A filtered stream gets exactly the matching events, from the journal and then live."""
+    server = serve()
+    events = spread(sample_events[:240], 240)
+    first = journal.append(events[:120])
+    expected_before = [i for i, e in zip(first, events[:120], strict=True) if wanted(e)]
+    assert expected_before, "the case must select something"
+    async with SSEStream(f"{server.url}/v1/events?from=earliest&{query}") as stream:
+        got = await stream.collect(10, lambda f: len(ids(f)) >= len(expected_before))
+        await _wait_subscribed(server)
+        second = journal.append(events[120:])
+        expected_after = [i for i, e in zip(second, events[120:], strict=True) if wanted(e)]
+        if expected_after:
+            got += await stream.collect(10, lambda f: len(ids(f)) >= len(expected_after))
+        extra = await stream.drain(0.3)
+    assert ids(got) == expected_before + expected_after
+    assert ids(extra) == []
+
+
+def test_filter_unit_rules() -> None:
+    """Values within a parameter are alternatives; globs match whole strings."""
+    meta = meta_of(
+        {
+            "type": "x.asset.update",
+            "subject": "aws/1/r/ec2/instance/i-1",
+            "data": {
+                "asset": {"type": "AWS::EC2::Instance", "account": "1", "region": "r"},
+                "change": {"action": "update"},
+                "attribution": {"method": "cli", "principal": {"arn": "arn:aws:iam::1:user/ann"}},
+            },
+        }
+    )
+    assert parse_filter({"type": ["create,update"]}).matches(meta)
+    assert not parse_filter({"asset_type": ["AWS::EC2"]}).matches(meta)
+    assert parse_filter({"principal": ["*:user/ann"]}).matches(meta)
+    assert not parse_filter({"principal": ["*:user/bob"]}).matches(meta)
+    assert EventFilter().matches(meta)
+    with pytest.raises(FilterError) as caught:
+        parse_filter({"type": ["create,"], "method": ["by hand"]})
+    assert caught.value.parameter == "method"
