@@ -2,14 +2,14 @@
 
 With no configuration it listens on http://127.0.0.1:8080; `--demo` also feeds it: the bundled
 sample trail at a steady pace, then a live scenario of new CloudTrail records. Redis is
-`--redis-url`, else `REDIS_URL`, else an embedded redis-server started for the run.
+`--redis-url`, else `REDIS_URL` (or `[redis] url` in `--config`), else an embedded
+redis-server keeping its data in `.eventstream/redis` (`[redis] data_dir`), stopped on exit.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 from contextlib import ExitStack
@@ -18,8 +18,9 @@ from typing import Any
 
 import uvicorn
 
-from eventstream.errors import ConfigError
-from eventstream.journal.keys import DEFAULT_PREFIX, Keys
+from eventstream.config import load_settings
+from eventstream.errors import ConfigError, EventStreamError
+from eventstream.journal.keys import Keys
 from eventstream.serve import logs
 from eventstream.serve.app import AppConfig, IngestFactory, create_app
 from eventstream.serve.settings import ServeSettings, check_exposure
@@ -42,7 +43,9 @@ def register(subparsers: Any) -> None:
     command.add_argument("--port", type=int, help="port to listen on (default 8080)")
     command.add_argument("--config", metavar="FILE", help="TOML configuration file")
     command.add_argument("--redis-url", help="Redis to use (default: $REDIS_URL, else embedded)")
-    command.add_argument("--prefix", default=None, help="Redis key prefix (default: es)")
+    command.add_argument(
+        "--prefix", default=None, help="Redis key prefix (default: [redis] key_prefix, es)"
+    )
     command.add_argument(
         "--demo", action="store_true", help="feed the bundled sample and a live scenario"
     )
@@ -96,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except EventStreamError as error:  # e.g. the embedded Redis cannot start
+        print(f"error: {error}", file=sys.stderr)
+        return 3
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -104,13 +110,14 @@ def _serve(args: argparse.Namespace) -> int:
     if refusal is not None:
         print(f"error: refusing to start: {refusal}", file=sys.stderr)
         return 2
-    keys = Keys(prefix=args.prefix or os.environ.get("ES_PREFIX") or DEFAULT_PREFIX)
+    config = load_settings(args.config)
+    keys = Keys(prefix=args.prefix or config.redis.key_prefix)
     with ExitStack() as stack:
-        url = redis_url_for(args.redis_url, stack)
+        url = redis_url_for(args.redis_url, config.redis, stack)
         sources = _sources(args)
-        factory: IngestFactory | None = ingest_factory(sources) if sources else None
+        factory: IngestFactory | None = ingest_factory(sources, config, url) if sources else None
         app = create_app(AppConfig(settings, url, keys, factory))
-        config = uvicorn.Config(
+        server = uvicorn.Config(
             app,
             host=settings.host,
             port=settings.port,
@@ -124,7 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
         # uvicorn drains on SIGTERM, then raises it again: a no-op handler turns that into a
         # normal return, so the embedded Redis (in `stack`) is stopped and the exit status is 0.
         signal.signal(signal.SIGTERM, _drained)
-        uvicorn.Server(config).run()
+        uvicorn.Server(server).run()
     return 0
 
 

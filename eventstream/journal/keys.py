@@ -35,31 +35,18 @@ class Keys:
         return f"{self.tag}:journal"
 
     def asset(self, name: str) -> str:
-        """Hash: current configuration, version, event time, deleted flag (fields in
-        `enrich.inventory`)."""
+        """Hash: the asset's inventory (fields in `enrich.inventory`): version count, last event
+        id, the asset's metadata, and its last versions as `h:<n>` fields."""
         return f"{self.tag}:asset:{name}"
 
-    def history(self, name: str) -> str:
-        """List of the last versions of one asset, oldest first (`inventory.Version.encode`)."""
-        return f"{self.tag}:history:{name}"
-
     def dedup(self, event_id: str) -> str:
-        """Marker that one provider event was committed for one asset (expires).
+        """Marker that one provider event was committed for one asset (expires); its value is
+        the journal id of the entry.
 
         Keyed by the CloudEvents id, which is derived from the provider event id and the asset
         name (`normalize.normalizer.event_id`): one marker per (provider event, asset).
         """
         return f"{self.tag}:dedup:{event_id}"
-
-    def of_asset(self, name: str, event_id: str) -> tuple[str, str, str, str, str]:
-        """The keys one commit touches, in the order of `commit.lua`'s KEYS."""
-        return (
-            self.asset(name),
-            self.history(name),
-            self.dedup(event_id),
-            self.journal,
-            self.asset_index,
-        )
 
     @property
     def asset_index(self) -> str:

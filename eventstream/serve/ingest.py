@@ -15,9 +15,8 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from eventstream import codec
-from eventstream.errors import MalformedRecordError
-from eventstream.journal.keys import EVENT_FIELD, ID_FIELD, SUBJECT_FIELD, Keys
+from eventstream.errors import MalformedRecordError, RedisUnavailableError
+from eventstream.journal.commit import CommitResult
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.serve.metrics import Metrics
 from eventstream.sources.files import RawRecord
@@ -25,6 +24,8 @@ from eventstream.sources.files import RawRecord
 log = logging.getLogger(__name__)
 
 SourceItem = RawRecord | MalformedRecordError
+_RETRY_FIRST_S = 0.2
+_RETRY_MAX_S = 5.0
 
 
 class Source(Protocol):
@@ -36,9 +37,10 @@ class Source(Protocol):
 
 
 class Committer(Protocol):
-    """Appends asset events to the journal (and inventory); returns how many were new."""
+    """Enriches asset events and commits them to the inventory and journal
+    (`journal.commit.Committer`)."""
 
-    async def commit(self, events: Sequence[dict[str, Any]]) -> int: ...
+    async def commit(self, events: Sequence[dict[str, Any]]) -> CommitResult: ...
 
 
 def _lag_s(event_time: str) -> float:
@@ -64,6 +66,7 @@ class Ingest:
         self.committer = committer
         self.metrics = metrics
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.down: dict[str, str] = {}  # source → the commit error it is waiting out
 
     def start(self) -> None:
         for source in self.sources:
@@ -80,7 +83,12 @@ class Ingest:
         out = {}
         for name, task in self.tasks.items():
             failed = task.done() and not task.cancelled() and task.exception() is not None
-            out[f"source:{name}"] = f"failed: {task.exception()!r}" if failed else "ok"
+            if failed:
+                out[f"source:{name}"] = f"failed: {task.exception()!r}"
+            elif name in self.down:
+                out[f"source:{name}"] = f"waiting for Redis: {self.down[name]}"
+            else:
+                out[f"source:{name}"] = "ok"
         return out
 
     async def _run(self, source: Source) -> None:
@@ -110,10 +118,29 @@ class Ingest:
         if not result.events:
             return 0
         self.metrics.events_in.labels(source).inc(len(result.events))
-        committed = await self.committer.commit(result.events)
-        self.metrics.events_committed.labels(source).inc(committed)
+        committed = await self._commit(source, result.events)
+        self.metrics.events_committed.labels(source).inc(committed.journaled)
         self.metrics.source_lag.labels(source).set(_lag_s(result.events[0]["time"]))
-        return committed
+        return committed.journaled
+
+    async def _commit(self, source: str, events: Sequence[dict[str, Any]]) -> CommitResult:
+        """Commit, waiting out a Redis outage: the record is not taken as done (nor the next
+        one read) until its events are committed. Committing again after a failure is safe."""
+        delay = _RETRY_FIRST_S
+        while True:
+            try:
+                committed = await self.committer.commit(events)
+            except RedisUnavailableError as error:
+                self.down[source] = str(error)
+                log.warning(
+                    "commit failed, retrying",
+                    extra={"source": source, "error": str(error), "retry_in_s": delay},
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _RETRY_MAX_S)
+            else:
+                self.down.pop(source, None)
+                return committed
 
     def _quarantine(self, source: str, error: MalformedRecordError) -> None:
         self.metrics.quarantined.labels(source).inc()
@@ -126,26 +153,3 @@ class Ingest:
                 "reason": error.reason,
             },
         )
-
-
-class JournalAppender:
-    """Interim committer: appends events to the journal in its contract (no inventory, no
-    dedup). The journal's `Committer` replaces it where available."""
-
-    def __init__(self, redis: Any, keys: Keys) -> None:
-        self.redis = redis
-        self.key = keys.journal
-
-    async def commit(self, events: Sequence[dict[str, Any]]) -> int:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for event in events:
-                pipe.xadd(
-                    self.key,
-                    {
-                        EVENT_FIELD: codec.dumps(event),
-                        SUBJECT_FIELD: event["subject"],
-                        ID_FIELD: event["id"],
-                    },
-                )
-            await pipe.execute()
-        return len(events)

@@ -1,24 +1,112 @@
-"""REST over the inventory: `/v1/assets`, `/v1/assets/{name}`, `/v1/assets/{name}/history`."""
+"""REST over the inventory: `/v1/assets`, `/v1/assets/{name}`, `/v1/assets/{name}/history`.
+
+Assets are listed in name order with a cursor (the last name of the page). Filters are those
+of the events that make sense for an asset: `asset_type`, `account`, `region`,
+`subject_prefix`, `type` (the action of its last change) and `deleted` (true/false). The
+caller's token scope applies to every answer: an asset outside it is a 403 when asked by name
+and absent from lists.
+"""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from eventstream.serve.context import services
+from eventstream import codec
+from eventstream.journal.assets import AssetState, AssetStore
+from eventstream.serve.auth import Grant
+from eventstream.serve.context import Services, services
 from eventstream.serve.errors import ApiError
+from eventstream.serve.filters import Meta
+from eventstream.serve.params import check_known, limit_of, request_filter
+from eventstream.serve.rest import json_response, page_bytes
+
+ASSET_FILTERS = ("type", "asset_type", "account", "region", "subject_prefix")
+_LIST_PARAMETERS = (*ASSET_FILTERS, "deleted", "limit", "cursor")
+_SCAN_FACTOR = 20
+"""A page reads at most this many times `limit` assets, so a narrow filter stays cheap."""
+
+
+def meta_of_asset(state: AssetState) -> Meta:
+    """What filters and scopes look at in an asset (its last change stands for `type`)."""
+    asset = state.asset
+    return Meta(
+        action=state.current.action,
+        asset_type=str(asset.get("type") or ""),
+        account=str(asset.get("account") or ""),
+        region=str(asset.get("region") or ""),
+        method="",
+        principals=(),
+        subject=state.name,
+    )
+
+
+def _deleted(request: Request) -> bool | None:
+    raw = request.query_params.get("deleted")
+    if raw is None:
+        return None
+    if raw not in ("true", "false"):
+        raise ApiError(400, "bad_filter", "deleted is true or false", "deleted")
+    return raw == "true"
 
 
 async def list_assets(request: Request) -> Response:
-    services(request).auth.grant(request)
-    raise ApiError(503, "unavailable", "inventory not available yet")
+    svc = services(request)
+    grant = svc.auth.grant(request)
+    check_known(request, _LIST_PARAMETERS)
+    wanted = request_filter(request, grant)
+    deleted = _deleted(request)
+    limit = limit_of(request, svc.settings.page_size)
+    prefix = request.query_params.get("subject_prefix", "")
+    prefix = prefix if "," not in prefix else ""  # several prefixes: the filter decides
+    store = AssetStore(svc.redis, svc.keys)
+    after = request.query_params.get("cursor")
+    items: list[bytes] = []
+    scanned, at_end = 0, False
+    while len(items) < limit and scanned < limit * _SCAN_FACTOR:
+        count = min(svc.settings.replay_page_size, limit * _SCAN_FACTOR - scanned)
+        names = await store.names(after, count, prefix)
+        scanned += count
+        for name, state in zip(names, await store.many(names), strict=True):
+            after = name
+            if state is None or (deleted is not None and state.current.deleted != deleted):
+                continue
+            if wanted.matches(meta_of_asset(state)):
+                items.append(codec.dumps(state.document()))
+                if len(items) == limit:
+                    break
+        if len(names) < count and len(items) < limit:
+            at_end = True
+            break
+    if at_end or (after is not None and not await store.names(after, 1, prefix)):
+        after = None
+    return json_response(page_bytes(items, after))
+
+
+async def _state(request: Request, svc: Services, grant: Grant) -> AssetState:
+    name = request.path_params["name"]
+    state = await AssetStore(svc.redis, svc.keys).get(name)
+    if state is None:
+        raise ApiError(404, "asset_not_found", f"no asset name={name}")
+    if not grant.scope.matches(meta_of_asset(state)):
+        raise ApiError(403, "out_of_scope", f"asset name={name} is outside this token's scope")
+    return state
 
 
 async def get_asset(request: Request) -> Response:
-    services(request).auth.grant(request)
-    raise ApiError(503, "unavailable", "inventory not available yet")
+    svc = services(request)
+    grant = svc.auth.grant(request)
+    check_known(request, ())
+    state = await _state(request, svc, grant)
+    return json_response(codec.dumps(state.document()))
 
 
 async def asset_history(request: Request) -> Response:
-    services(request).auth.grant(request)
-    raise ApiError(503, "unavailable", "inventory not available yet")
+    """Every kept version, newest first, with the journal entry of the event behind it."""
+    svc = services(request)
+    grant = svc.auth.grant(request)
+    check_known(request, ())
+    state = await _state(request, svc, grant)
+    records = await AssetStore(svc.redis, svc.keys).history(state.name) or []
+    items = [codec.dumps(record.document()) for record in records]
+    return json_response(page_bytes(items, None, asset=state.document()))

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import subprocess
-import tempfile
-import time
 import tomllib
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
+from contextlib import ExitStack
 from typing import Any
 
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from eventstream.config import RedisSettings, Settings
 from eventstream.errors import ConfigError
+from eventstream.journal.commit import Committer
+from eventstream.journal.connect import safe_url
+from eventstream.journal.embedded import EmbeddedRedis
 from eventstream.journal.keys import Keys
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources.catalog import default_registry
-from eventstream.serve.ingest import Ingest, JournalAppender, Source
+from eventstream.serve.ingest import Ingest, Source
 from eventstream.serve.metrics import Metrics
 from eventstream.serve.settings import ServeSettings
 
@@ -44,67 +41,26 @@ def load_serve_settings(path: str | None) -> ServeSettings:
         raise ConfigError(f"config={path}: [serve] {error}") from None
 
 
-def redis_url_for(explicit: str | None, stack: ExitStack) -> str:
-    """`--redis-url`, else `$REDIS_URL`, else an embedded redis-server kept open by `stack`."""
-    url = explicit or os.environ.get("REDIS_URL")
+def redis_url_for(explicit: str | None, settings: RedisSettings, stack: ExitStack) -> str:
+    """`--redis-url`, else the configured one (`REDIS_URL`), else the embedded redis-server
+    (`journal.embedded`), kept running until `stack` closes."""
+    url = explicit or settings.url
     if url:
         return url
-    return stack.enter_context(_embedded_redis())
+    embedded = EmbeddedRedis(settings.data_dir, settings.server_binary, settings.connect_timeout_s)
+    url = stack.enter_context(embedded).url
+    log.info("embedded redis", extra={"url": url, "data_dir": str(settings.data_dir)})
+    return url
 
 
-@contextmanager
-def _embedded_redis() -> Iterator[str]:
-    """A private redis-server on a unix socket in a temporary folder, for this run only.
+def ingest_factory(sources: list[Source], settings: Settings, redis_url: str) -> Any:
+    """Builds the app's ingest: the sources, through the normalizer, into the `Committer`."""
 
-    Interim: the journal's own embedded Redis replaces this where it exists.
-    """
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise ConfigError("no Redis: set REDIS_URL, or install redis-server for the embedded one")
-    with tempfile.TemporaryDirectory(prefix="eventstream-redis-") as folder:
-        sock = Path(folder) / "redis.sock"
-        process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                "0",
-                "--unixsocket",
-                str(sock),
-                "--unixsocketperm",
-                "700",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                folder,
-            ],
-            stdout=subprocess.DEVNULL,
-            start_new_session=True,  # a terminal's Ctrl-C stops the server, which then stops it
-        )
-        try:
-            _wait_for(sock, process)
-            log.info("embedded redis started", extra={"socket": str(sock), "pid": process.pid})
-            yield f"unix://{sock}"
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
-def _wait_for(sock: Path, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + _EMBEDDED_START_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ConfigError(f"embedded redis-server exited with status {process.returncode}")
-        if sock.exists():
-            return
-        time.sleep(0.02)
-    raise ConfigError(f"embedded redis-server did not open socket={sock}")
-
-
-def ingest_factory(sources: list[Source]) -> Any:
     def build(redis: Redis, keys: Keys, metrics: Metrics) -> Ingest:
         normalizer = Normalizer(default_registry())
-        return Ingest(sources, normalizer, JournalAppender(redis, keys), metrics)
+        committer = Committer(
+            redis, keys, settings.journal, settings.inventory, redis_url=safe_url(redis_url)
+        )
+        return Ingest(sources, normalizer, committer, metrics)
 
     return build

@@ -1,0 +1,1 @@
+"""Enrich: what needs state: the inventory (previous configuration) and JSON Patches."""

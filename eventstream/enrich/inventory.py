@@ -1,0 +1,220 @@
+"""The asset inventory: versions of one asset, and how an event changes them.
+
+Pure: no I/O. `eventstream.journal.commit` reads what Redis holds into an `AssetModel`, asks it
+what one event does (`AssetModel.apply` → a `Step`), and commits the step atomically.
+
+Semantics (the contract of `previous_configuration`, `changes` and the stored state):
+
+- Events of one asset are ordered by their *position*: event time, then action (create before
+  update before delete at the same instant), then event id. CloudTrail times have one-second
+  resolution, so the tie-break has to be a fixed rule for the result not to depend on arrival.
+- A version is the asset's state after one event: its number (events applied so far), the
+  event's position, the configuration *known* after it (`config`, JSON bytes, None when
+  unknown), whether the event itself carried it (`own`) and the deleted flag.
+- An event that carries a configuration makes it the known one. An event without one (most
+  updates) says that something changed but not what: the configuration known so far is kept,
+  and the event gets no `changes`. A create after a delete starts a new life of the asset:
+  what the old one looked like is no longer its configuration.
+- `previous_configuration` is the configuration known just before the event's position; for a
+  delete, that is the last known configuration, the one just lost; for a create of an asset
+  never seen or deleted before, None. `changes` is the JSON Patch from it to the event's own
+  configuration, when both are known.
+- The deleted flag follows the newest event: a delete sets it, any later event clears it.
+- An event older than the current version never overwrites newer state: it is placed in the
+  history at its position, gets the previous configuration current at its time, and the
+  versions after it are folded again (a version that only kept the configuration known so far
+  now keeps the one this event brings). The current state is therefore the fold of all events
+  in position order, whatever order they arrived in, as long as the history still holds the
+  versions around the event (`history_depth`); an event older than every kept version gets no
+  previous configuration and changes nothing but the version count.
+- Journal entries already written are never rewritten: an event's enrichment reflects what was
+  known when it was committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from eventstream import codec
+
+RANKS = {"create": 0, "update": 1, "delete": 2}
+Position = tuple[str, int, str]
+
+# The asset hash (`Keys.asset`) holds the whole inventory of one asset:
+VERSION = b"version"  # how many events were committed for the asset: the current version
+LAST = b"last"  # id of the last event committed for the asset, whatever its position
+ASSET = b"asset"  # the event's `data.asset` object, as JSON
+HISTORY_PREFIX = b"h:"  # `h:<n>`: version n (`Version.encode`), for the last `depth` versions
+
+
+def version_field(number: int) -> bytes:
+    """The hash field of version `number`."""
+    return HISTORY_PREFIX + str(number).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What the committer knows about one event."""
+
+    time: str
+    action: str
+    eid: str
+    config: bytes | None  # the configuration the event carries, as JSON
+
+    @property
+    def position(self) -> Position:
+        return (self.time, RANKS[self.action], self.eid)
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """The state of an asset after one event."""
+
+    number: int
+    time: str
+    action: str
+    eid: str
+    deleted: bool
+    own: bool
+    config: bytes | None
+
+    @property
+    def position(self) -> Position:
+        return (self.time, RANKS[self.action], self.eid)
+
+    def change(self) -> Change:
+        """The event that made this version, as far as folding needs it."""
+        return Change(self.time, self.action, self.eid, self.config if self.own else None)
+
+    def encode(self) -> bytes:
+        """History entry: a JSON header line, then the configuration JSON (empty: unknown)."""
+        header = {
+            "version": self.number,
+            "time": self.time,
+            "action": self.action,
+            "eid": self.eid,
+            "deleted": self.deleted,
+            "own": self.own,
+        }
+        return codec.dumps(header) + b"\n" + (self.config or b"")
+
+    @classmethod
+    def decode(cls, entry: bytes) -> Version:
+        header, _, config = entry.partition(b"\n")
+        fields: dict[str, Any] = codec.loads(header)
+        return cls(
+            number=int(fields["version"]),
+            time=str(fields["time"]),
+            action=str(fields["action"]),
+            eid=str(fields["eid"]),
+            deleted=bool(fields["deleted"]),
+            own=bool(fields["own"]),
+            config=config or None,
+        )
+
+
+def previous_of(base: Version | None, action: str) -> bytes | None:
+    """The configuration known just before an event applied on `base`."""
+    if base is None or (action == "create" and base.deleted):
+        return None
+    return base.config
+
+
+def transition(base: Version | None, change: Change, number: int) -> Version:
+    """The version an event makes from `base` (None: nothing known before it)."""
+    if change.config is not None:
+        config: bytes | None = change.config
+    elif base is None or (change.action == "create" and base.deleted):
+        config = None
+    else:
+        config = base.config
+    return Version(
+        number=number,
+        time=change.time,
+        action=change.action,
+        eid=change.eid,
+        deleted=change.action == "delete",
+        own=change.config is not None,
+        config=config,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What committing one event does: its previous configuration and the writes."""
+
+    previous: bytes | None
+    current: Version  # the asset's current version after the event
+    writes: list[Version]  # versions to (re)write in the asset hash, the current one included
+
+    def dropped(self, depth: int) -> int:
+        """The version number that leaves the kept window with this step (0: none)."""
+        return max(0, self.current.number - depth)
+
+
+class AssetModel:
+    """One asset as the committer knows it: its current version, and its history if loaded.
+
+    `token` is the compare-and-set token of the stored state: (version, id of the last event
+    committed for the asset). Every `apply` moves it on, so steps planned together for one
+    asset commit only in sequence, and only on the state they were planned from.
+    """
+
+    def __init__(
+        self, current: Version | None, last: str, history: list[Version] | None, depth: int
+    ) -> None:
+        self.current = current
+        self.last = last
+        self.history = history  # the kept versions, oldest first; None: not loaded
+        self.depth = depth
+
+    @property
+    def token(self) -> tuple[int, str]:
+        return (self.current.number if self.current else 0, self.last)
+
+    def is_known(self, change: Change) -> bool:
+        """Whether this exact event already made a version (a duplicate whose marker expired)."""
+        position = change.position
+        if self.current is not None and self.current.position == position:
+            return True
+        return self.history is not None and any(v.position == position for v in self.history)
+
+    def apply(self, change: Change) -> Step:
+        """Plan `change` and update the model as if it were committed."""
+        current = self.current
+        if current is None or change.position > current.position:
+            step = self._newest(change)
+        else:
+            step = self._older(change)
+        self.current = step.current
+        self.last = change.eid
+        return step
+
+    def _newest(self, change: Change) -> Step:
+        base = self.current
+        version = transition(base, change, base.number + 1 if base else 1)
+        if self.history is not None:
+            self.history = [*self.history, version][-self.depth :]
+        return Step(previous_of(base, change.action), version, [version])
+
+    def _older(self, change: Change) -> Step:
+        current = self.current
+        history = self.history
+        if current is None or history is None:
+            raise ValueError(f"history of an older event not loaded: event_id={change.eid}")
+        position = change.position
+        index = sum(1 for version in history if version.position < position)
+        complete = bool(history) and history[0].number == 1
+        if index == 0 and not complete:
+            # Older than every kept version: nothing is known at its time. It takes its place
+            # in the numbering, and falls out of the window at once.
+            self.history = [replace(v, number=v.number + 1) for v in history]
+            return Step(None, self.history[-1], self.history)
+        base = history[index - 1] if index > 0 else None
+        folded = [transition(base, change, base.number + 1 if base else 1)]
+        for later in history[index:]:
+            folded.append(transition(folded[-1], later.change(), folded[-1].number + 1))
+        self.history = [*history[:index], *folded][-self.depth :]
+        writes = [v for v in folded if v.number > folded[-1].number - self.depth]
+        return Step(previous_of(base, change.action), folded[-1], writes)

@@ -1,0 +1,197 @@
+"""The embedded default: a real `redis-server` for when no `REDIS_URL` is configured.
+
+The binary is `redis.server_binary` (default `redis-server` on PATH: Debian's package
+`redis-server`; no PyPI package ships a maintained Redis 6.2+ binary). It runs as a child
+process with its data in `redis.data_dir` (append-only file, so the journal and inventory
+survive from one command to the next), listening only on a unix socket in that folder (or on a
+free loopback port when the socket path would be too long), and is stopped on exit, including
+on Ctrl-C: it runs in its own session, so the terminal's SIGINT reaches only us, and we stop it.
+
+Two commands sharing one data dir share one server: the second finds it answering on the
+socket and uses it without owning it (only the one that started it stops it). A lock file
+serializes the check-then-start of concurrent commands.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from eventstream.errors import EventStreamError
+
+_MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
+_STOP_TIMEOUT_S = 10.0
+_POLL_S = 0.02
+
+
+class EmbeddedRedisError(EventStreamError):
+    """The embedded redis-server cannot be found or started."""
+
+    def __init__(self, data_dir: Path, reason: str) -> None:
+        self.data_dir = data_dir
+        self.reason = reason
+        super().__init__(f"embedded Redis (data_dir={data_dir}): {reason}")
+
+
+def find_binary(name: str) -> str | None:
+    """A path to the redis-server binary `name` (a path, or looked up on PATH)."""
+    if "/" in name:
+        return name if Path(name).is_file() else None
+    return shutil.which(name)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class EmbeddedRedis:
+    """A redis-server child process on `data_dir`; `url` is where it answers once started."""
+
+    def __init__(
+        self, data_dir: Path, binary: str = "redis-server", start_timeout_s: float = 5.0
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.binary = binary
+        self.start_timeout_s = start_timeout_s
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    @property
+    def socket_path(self) -> Path:
+        return self.data_dir / "redis.sock"
+
+    @property
+    def port_file(self) -> Path:
+        return self.data_dir / "redis.port"
+
+    def __enter__(self) -> EmbeddedRedis:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> str:
+        """Start (or join) the server; returns its URL."""
+        binary = find_binary(self.binary)
+        if binary is None:
+            raise EmbeddedRedisError(
+                self.data_dir,
+                f"{self.binary} not found: set REDIS_URL, or install it "
+                "(Debian: apt-get install redis-server)",
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.data_dir / "embedded.lock", "wb") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            existing = self._running_url()
+            if existing:
+                self.url = existing
+                return existing
+            self.url = self._spawn(binary)
+        return self.url
+
+    def _running_url(self) -> str:
+        """The URL of a server already answering on this data dir, or ""."""
+        if self.socket_path.exists():
+            url = f"unix://{self.socket_path}"
+        elif self.port_file.exists():
+            url = f"redis://127.0.0.1:{self.port_file.read_text().strip()}"
+        else:
+            return ""
+        return url if _answers(url) else ""
+
+    def _spawn(self, binary: str) -> str:
+        self.socket_path.unlink(missing_ok=True)
+        self.port_file.unlink(missing_ok=True)
+        command = [
+            binary,
+            "--dir", str(self.data_dir),
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
+            "--save", "",
+            "--daemonize", "no",
+            "--protected-mode", "yes",
+            "--logfile", str(self.data_dir / "redis.log"),
+        ]  # fmt: skip
+        if len(str(self.socket_path)) <= _MAX_SOCKET_PATH:
+            command += ["--port", "0", "--unixsocket", str(self.socket_path)]
+            command += ["--unixsocketperm", "700"]
+            url = f"unix://{self.socket_path}"
+        else:
+            port = _free_port()
+            command += ["--port", str(port), "--bind", "127.0.0.1"]
+            self.port_file.write_text(str(port))
+            url = f"redis://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C goes to us; we stop it in order
+        )
+        self._wait(url)
+        return url
+
+    def _wait(self, url: str) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + self.start_timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.process = None
+                raise EmbeddedRedisError(
+                    self.data_dir, f"redis-server exited at start; see {self.log_tail()}"
+                )
+            if _answers(url):
+                return
+            time.sleep(_POLL_S)
+        self.stop()
+        raise EmbeddedRedisError(self.data_dir, f"no answer within {self.start_timeout_s} s")
+
+    def log_tail(self) -> str:
+        log = self.data_dir / "redis.log"
+        try:
+            lines = log.read_text(errors="replace").splitlines()[-3:]
+        except OSError:
+            return str(log)
+        return f"{log}: " + " | ".join(lines)
+
+    def stop(self) -> None:
+        """Stop the server if this object started it (SIGTERM: Redis flushes and exits)."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        self.port_file.unlink(missing_ok=True)
+
+
+def _answers(url: str) -> bool:
+    client = redis.Redis.from_url(
+        url, socket_timeout=0.5, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
+    )
+    try:
+        return bool(client.ping())
+    except (redis.exceptions.RedisError, OSError):
+        return False
+    finally:
+        client.close()
