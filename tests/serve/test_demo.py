@@ -54,7 +54,10 @@ async def test_serve_demo_streams_sample_then_live_scenario(
         for record in read_jsonl(ROOT / "eventstream" / "data" / "sample.jsonl")
         for event in normalizer.normalize(record).events
     ]
-    assert [_event(frame)["id"] for frame in frames[: len(sample)]] == sample
+    # The committer orders the events of one commit by their position (time, action, id),
+    # so within a record the order may differ from the normalizer's; the set may not.
+    assert len(set(sample)) == len(sample)
+    assert {_event(frame)["id"] for frame in frames[: len(sample)]} == set(sample)
     live = [_event(frame) for frame in frames[len(sample) :]]
     assert len(live) >= 8
     assert {event["data"]["attribution"]["principal"]["name"] for event in live} == {
