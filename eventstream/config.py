@@ -145,6 +145,26 @@ def load_settings(
         raise ConfigError(_describe(error, path, origins)) from None
 
 
+def with_options(settings: Settings, **options: Any) -> Settings:
+    """`settings` with command-line options applied, validated like the file's values.
+
+    `options` maps a `section__field` name (e.g. `redis__url`) to its value; None means the
+    option was not given. A bad value raises `ConfigError` naming the option.
+    """
+    document = settings.model_dump()
+    given: dict[tuple[str, str], str] = {}
+    for name, value in options.items():
+        if value is None:
+            continue
+        section, _, field = name.partition(ENV_SEPARATOR)
+        document[section][field] = value
+        given[(section, field)] = "--" + field.replace("_", "-")
+    try:
+        return Settings.model_validate(document)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, None, given)) from None
+
+
 def _read_toml(path: str | Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from eventstream.config import Settings, load_settings
+from eventstream.config import Settings, load_settings, with_options
 from eventstream.errors import EventStreamError, MalformedRecordError, RedisUnavailableError
 from eventstream.journal.commit import CommitResult, Committer
 from eventstream.journal.connect import open_redis, safe_url
@@ -49,7 +49,10 @@ def register(subparsers: Any) -> None:
     command.add_argument("--config", metavar="FILE", help="TOML configuration file")
     command.add_argument("--redis-url", help="Redis to use (default: $REDIS_URL, else embedded)")
     command.add_argument(
-        "--prefix", default=None, help="Redis key prefix (default: [redis] key_prefix, es)"
+        "--prefix",
+        dest="prefix",
+        default=None,
+        help="Redis key prefix (default: [redis] key_prefix, es)",
     )
     command.add_argument(
         "--batch-size", type=int, default=None, help="events per commit (default: [journal])"
@@ -60,20 +63,16 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        settings = load_settings(args.config)
+        settings = with_options(
+            load_settings(args.config),
+            redis__url=args.redis_url,
+            redis__key_prefix=args.prefix,
+            journal__batch_size=args.batch_size,
+        )
     except EventStreamError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT
-    overrides: dict[str, Any] = {}
-    if args.redis_url:
-        overrides["redis"] = settings.redis.model_copy(update={"url": args.redis_url})
-    if args.batch_size is not None:
-        if args.batch_size < 1:
-            print("error: --batch-size must be at least 1", file=sys.stderr)
-            return EXIT_INPUT
-        overrides["journal"] = settings.journal.model_copy(update={"batch_size": args.batch_size})
-    settings = settings.model_copy(update=overrides)
-    keys = Keys(prefix=args.prefix or settings.redis.key_prefix)
+    keys = Keys(prefix=settings.redis.key_prefix)
     progress = Progress(enabled=sys.stderr.isatty() and not args.quiet)
     return asyncio.run(replay(args.paths, settings, keys, progress))
 

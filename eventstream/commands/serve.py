@@ -18,7 +18,7 @@ from typing import Any
 
 import uvicorn
 
-from eventstream.config import load_settings
+from eventstream.config import load_settings, with_options
 from eventstream.errors import ConfigError, EventStreamError
 from eventstream.journal.keys import Keys
 from eventstream.serve import logs
@@ -110,8 +110,10 @@ def _serve(args: argparse.Namespace) -> int:
     if refusal is not None:
         print(f"error: refusing to start: {refusal}", file=sys.stderr)
         return 2
-    config = load_settings(args.config)
-    keys = Keys(prefix=args.prefix or config.redis.key_prefix)
+    config = with_options(
+        load_settings(args.config), redis__url=args.redis_url, redis__key_prefix=args.prefix
+    )
+    keys = Keys(prefix=config.redis.key_prefix)
     with ExitStack() as stack:
         url = redis_url_for(args.redis_url, config.redis, stack)
         sources = _sources(args)

@@ -9,8 +9,11 @@ free loopback port when the socket path would be too long), and is stopped on ex
 on Ctrl-C: it runs in its own session, so the terminal's SIGINT reaches only us, and we stop it.
 
 Two commands sharing one data dir share one server: the second finds it answering on the
-socket and uses it without owning it (only the one that started it stops it). A lock file
-serializes the check-then-start of concurrent commands.
+socket and uses it without owning it. Only the one that started it stops it, which ends the
+other's connection: share the embedded Redis between short commands only, and set `REDIS_URL`
+for anything long-lived. A lock file serializes the check-then-start of concurrent commands.
+Every write is fsynced before it is acknowledged (`appendfsync always`), so a crash loses
+nothing that a commit reported as done.
 """
 
 from __future__ import annotations
@@ -83,8 +86,13 @@ class EmbeddedRedis:
     """A redis-server child process on `data_dir`; `url` is where it answers once started."""
 
     def __init__(
-        self, data_dir: Path, binary: str = "redis-server", start_timeout_s: float = 5.0
+        self,
+        data_dir: Path,
+        binary: str = "redis-server",
+        start_timeout_s: float = 5.0,
+        fsync: str = "always",
     ) -> None:
+        self.fsync = fsync  # appendfsync: "always" (default) loses nothing acknowledged
         self.data_dir = data_dir.resolve()
         self.binary = binary
         self.start_timeout_s = start_timeout_s
@@ -147,7 +155,7 @@ class EmbeddedRedis:
             binary,
             "--dir", str(self.data_dir),
             "--appendonly", "yes",
-            "--appendfsync", "everysec",
+            "--appendfsync", self.fsync,
             "--save", "",
             "--daemonize", "no",
             "--protected-mode", "yes",

@@ -24,7 +24,9 @@ from eventstream.serve.rest import json_response, page_bytes
 ASSET_FILTERS = ("type", "asset_type", "account", "region", "subject_prefix")
 _LIST_PARAMETERS = (*ASSET_FILTERS, "deleted", "limit", "cursor")
 _SCAN_FACTOR = 20
-"""A page reads at most this many times `limit` assets, so a narrow filter stays cheap."""
+_MIN_SCAN = 2000
+"""A page reads at most `_SCAN_FACTOR` times `limit` assets (and at least `_MIN_SCAN`), so a
+narrow filter stays cheap; a page can then be short, or empty, with a `next` cursor."""
 
 
 def meta_of_asset(state: AssetState) -> Meta:
@@ -39,6 +41,18 @@ def meta_of_asset(state: AssetState) -> Meta:
         principals=(),
         subject=state.name,
     )
+
+
+def _single_prefix(request: Request) -> str:
+    """The one `subject_prefix` asked for, which narrows the index scan; "" when there are
+    none or several (alternatives: the filter decides)."""
+    values = [
+        value.strip()
+        for item in request.query_params.getlist("subject_prefix")
+        for value in item.split(",")
+        if value.strip()
+    ]
+    return values[0] if len(values) == 1 else ""
 
 
 def _deleted(request: Request) -> bool | None:
@@ -57,14 +71,14 @@ async def list_assets(request: Request) -> Response:
     wanted = request_filter(request, grant)
     deleted = _deleted(request)
     limit = limit_of(request, svc.settings.page_size)
-    prefix = request.query_params.get("subject_prefix", "")
-    prefix = prefix if "," not in prefix else ""  # several prefixes: the filter decides
+    prefix = _single_prefix(request)
     store = AssetStore(svc.redis, svc.keys)
     after = request.query_params.get("cursor")
     items: list[bytes] = []
     scanned, at_end = 0, False
-    while len(items) < limit and scanned < limit * _SCAN_FACTOR:
-        count = min(svc.settings.replay_page_size, limit * _SCAN_FACTOR - scanned)
+    budget = max(limit * _SCAN_FACTOR, _MIN_SCAN)
+    while len(items) < limit and scanned < budget:
+        count = min(svc.settings.replay_page_size, budget - scanned)
         names = await store.names(after, count, prefix)
         scanned += count
         for name, state in zip(names, await store.many(names), strict=True):

@@ -1,0 +1,247 @@
+"""`eventstream.config.load_settings`: defaults, the TOML file, the environment, and errors
+that name the field and where its value came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eventstream.config import (
+    InventorySettings,
+    JournalSettings,
+    RedisSettings,
+    Settings,
+    load_settings,
+)
+from eventstream.errors import ConfigError
+from eventstream.journal.keys import DEFAULT_PREFIX
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "eventstream.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults() -> None:
+    settings = load_settings(environ={})
+    assert settings == Settings()
+    assert settings.redis.url is None
+    assert settings.redis.key_prefix == DEFAULT_PREFIX
+    assert settings.redis.data_dir == Path(".eventstream/redis")
+    assert settings.redis.server_binary == "redis-server"
+    assert settings.journal.max_age_s == 7 * 86_400
+    assert settings.journal.max_length == 1_000_000
+    assert settings.journal.dedup_ttl_s == 7 * 86_400
+    assert settings.journal.batch_size == 500
+    assert settings.inventory.history_depth == 32
+
+
+def test_unrelated_environment_is_ignored() -> None:
+    """Variables without the prefix, or with it but no `__` (EVENTSTREAM_CORPUS), are not
+    settings; an empty REDIS_URL means unset."""
+    settings = load_settings(
+        environ={"EVENTSTREAM_CORPUS": "/x", "HOME": "/root", "REDIS_URL": "", "JOURNAL__X": "1"}
+    )
+    assert settings == Settings()
+
+
+def test_file_sections(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+[redis]
+url = "redis://127.0.0.1:6390/2"
+key_prefix = "prod"
+data_dir = "/var/lib/es"
+connect_timeout_s = 1.5
+
+[journal]
+max_length = 0
+max_age_s = 3600
+dedup_ttl_s = 60
+batch_size = 7
+
+[inventory]
+history_depth = 4
+""",
+    )
+    settings = load_settings(path, environ={})
+    assert settings.redis == RedisSettings(
+        url="redis://127.0.0.1:6390/2",
+        key_prefix="prod",
+        data_dir=Path("/var/lib/es"),
+        connect_timeout_s=1.5,
+    )
+    assert settings.journal == JournalSettings(
+        max_length=0, max_age_s=3600, dedup_ttl_s=60, batch_size=7
+    )
+    assert settings.inventory == InventorySettings(history_depth=4)
+    assert load_settings(str(path), environ={}) == settings
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[redis]\nurl = "redis://file:6379"\n[journal]\nmax_age_s = 3600\nbatch_size = 9\n',
+    )
+    env = {"REDIS_URL": "unix:///tmp/r.sock", "EVENTSTREAM_JOURNAL__MAX_AGE_S": "120"}
+    settings = load_settings(path, environ=env)
+    assert settings.redis.url == "unix:///tmp/r.sock"
+    assert settings.journal.max_age_s == 120
+    assert settings.journal.batch_size == 9  # not overridden: the file's value stays
+
+
+def test_environment_without_a_file() -> None:
+    env = {
+        "EVENTSTREAM_INVENTORY__HISTORY_DEPTH": "5",
+        "EVENTSTREAM_REDIS__KEY_PREFIX": "blue",
+        "EVENTSTREAM_REDIS__URL": "rediss://cache:6380",
+    }
+    settings = load_settings(environ=env)
+    assert settings.inventory.history_depth == 5
+    assert settings.redis.key_prefix == "blue"
+    assert settings.redis.url == "rediss://cache:6380"
+
+
+def test_process_environment_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTSTREAM_JOURNAL__BATCH_SIZE", "11")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1")
+    settings = load_settings()
+    assert settings.journal.batch_size == 11
+    assert settings.redis.url == "redis://127.0.0.1:1"
+
+
+def test_bad_environment_value_names_field_and_variable(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[journal]\nmax_age_s = 3600\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={"EVENTSTREAM_JOURNAL__MAX_AGE_S": "soon"})
+    message = str(caught.value)
+    assert "journal.max_age_s" in message
+    assert "EVENTSTREAM_JOURNAL__MAX_AGE_S" in message
+    assert f"config={path}" not in message
+
+
+def test_bad_file_value_names_field_and_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[journal]\nmax_age_s = -1\n[inventory]\nhistory_depth = 0\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    message = str(caught.value)
+    assert f"journal.max_age_s (config={path})" in message
+    assert f"inventory.history_depth (config={path})" in message
+
+
+def test_wrong_type_in_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[journal]\nbatch_size = "many"\n')
+    with pytest.raises(ConfigError, match=r"journal\.batch_size") as caught:
+        load_settings(path, environ={})
+    assert f"config={path}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:6379", "127.0.0.1:6379", "redis:/x", "tcp://localhost:6379"],
+)
+def test_bad_redis_url_scheme(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={"REDIS_URL": url})
+    assert "redis.url" in str(caught.value)
+    assert "REDIS_URL" in str(caught.value)
+    path = _write(tmp_path, f'[redis]\nurl = "{url}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert f"redis.url (config={path})" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://h:6379/0", "rediss://u:p@h:6380", "unix:///run/redis.sock"]
+)
+def test_good_redis_url_schemes(url: str) -> None:
+    assert load_settings(environ={"REDIS_URL": url}).redis.url == url
+
+
+def test_empty_url_in_file_means_embedded(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[redis]\nurl = ""\n')
+    assert load_settings(path, environ={}).redis.url is None
+
+
+def test_unknown_field_in_file_is_rejected(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[journal]\nmax_age = 3600\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert f"journal.max_age (config={path})" in str(caught.value)
+
+
+def test_unknown_field_in_environment_is_rejected() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={"EVENTSTREAM_JOURNAL__MAX_AGE": "1"})
+    assert "journal.max_age" in str(caught.value)
+    assert "EVENTSTREAM_JOURNAL__MAX_AGE" in str(caught.value)
+
+
+def test_unknown_section_in_file_is_rejected(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[jornal]\nmax_age_s = 3600\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert "jornal" in str(caught.value)
+    assert f"config={path}" in str(caught.value)
+
+
+def test_unknown_section_in_environment_is_rejected() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={"EVENTSTREAM_JORNAL__MAX_AGE_S": "1"})
+    assert "EVENTSTREAM_JORNAL__MAX_AGE_S" in str(caught.value)
+    assert "jornal" in str(caught.value)
+
+
+def test_serve_table_is_left_to_the_server(tmp_path: Path) -> None:
+    """The same file may hold `[serve]` (validated by `serve.settings`), even nested tables."""
+    path = _write(
+        tmp_path,
+        """
+[redis]
+key_prefix = "shared"
+
+[serve]
+port = 9000
+anything = "goes here"
+
+[[serve.tokens]]
+name = "ops"
+sha256 = "00"
+accounts = ["*"]
+""",
+    )
+    settings = load_settings(path, environ={})
+    assert settings.redis.key_prefix == "shared"
+    assert settings == Settings(redis=RedisSettings(key_prefix="shared"))
+
+
+def test_section_that_is_not_a_table(tmp_path: Path) -> None:
+    path = _write(tmp_path, "journal = 5\n")
+    with pytest.raises(ConfigError, match="journal"):
+        load_settings(path, environ={})
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={"EVENTSTREAM_JOURNAL__MAX_AGE_S": "1"})
+    assert "EVENTSTREAM_JOURNAL__MAX_AGE_S" in str(caught.value)
+    assert f"config={path}" in str(caught.value)
+
+
+def test_bad_key_prefix(tmp_path: Path) -> None:
+    """The prefix is the Cluster hash tag: braces and spaces are refused."""
+    for prefix in ("a{b", "a b", ""):
+        with pytest.raises(ConfigError, match=r"redis\.key_prefix"):
+            load_settings(environ={"EVENTSTREAM_REDIS__KEY_PREFIX": prefix})
+
+
+def test_missing_or_invalid_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(missing, environ={})
+    assert f"config={missing}" in str(caught.value)
+    broken = _write(tmp_path, "[journal\nmax_age_s = \n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(broken, environ={})
+    assert f"config={broken}" in str(caught.value)
+    assert "TOML" in str(caught.value)
