@@ -143,18 +143,49 @@ class Committer:
         """Commit `events`, `batch_size` per round trip, each batch in position order (time,
         then create/update/delete, then id). Raises `RedisUnavailableError` (earlier batches
         stay committed, the failed one is not: committing the same events again is safe) or
-        `CommitError`."""
+        `CommitError`.
+
+        Batches are pipelined: while Redis runs one batch's script, the next batch is planned
+        on the state that write will leave (the models are kept across the batches of one
+        call, so only assets not seen yet are read). If the write in flight meets a conflict,
+        plans made on top of it may be stale too: both are settled again the safe way, one
+        batch at a time on freshly read state.
+        """
         result = CommitResult()
         size = self.journal.batch_size
-        for start in range(0, len(events), size):
-            batch = [_pending(event) for event in events[start : start + size]]
-            batch.sort(key=lambda item: item.change.position)
-            await self._batch(batch, result)
+        models: dict[str, AssetModel] = {}
+        seen: set[str] = set()
+        flight: asyncio.Task[list[_Pending]] | None = None
+        try:
+            for start in range(0, len(events), size):
+                batch = [_pending(event) for event in events[start : start + size]]
+                batch.sort(key=lambda item: item.change.position)
+                planned = await self._plan(batch, result, models, seen, flight)
+                if flight is not None:
+                    again = await flight
+                    flight = None
+                    if again:
+                        result.conflicts += len(again)
+                        models.clear()
+                        await self._settle([*again, *(p.pending for p in planned)], result)
+                        continue
+                if planned:
+                    flight = asyncio.create_task(self._write(planned, result))
+            if flight is not None:
+                again = await flight
+                flight = None
+                if again:
+                    result.conflicts += len(again)
+                    await self._settle(again, result)
+        finally:
+            if flight is not None:  # planning failed while a write was in flight
+                await asyncio.gather(flight, return_exceptions=True)
         return result
 
-    async def _batch(self, pending: list[_Pending], result: CommitResult) -> None:
+    async def _settle(self, pending: list[_Pending], result: CommitResult) -> None:
+        """Commit `pending` on freshly read state, planning again after each conflict."""
         for attempt in range(MAX_ATTEMPTS):
-            planned = await self._plan(pending, result)
+            planned = await self._plan(pending, result, {}, set(), None)
             if not planned:
                 return
             pending = await self._write(planned, result)
@@ -169,11 +200,18 @@ class Committer:
             subject=first.subject,
         )
 
-    async def _plan(self, pending: list[_Pending], result: CommitResult) -> list[_Planned]:
-        """Read what the batch needs and plan every event that is not a duplicate."""
-        models, marked = await self._read(pending)
+    async def _plan(
+        self,
+        pending: list[_Pending],
+        result: CommitResult,
+        models: dict[str, AssetModel],
+        seen: set[str],
+        flight: asyncio.Task[list[_Pending]] | None,
+    ) -> list[_Planned]:
+        """Read what the batch needs (assets not in `models`, dedup markers) and plan every
+        event that is not a duplicate, updating `models` and `seen`."""
+        marked = await self._read(pending, models, flight)
         planned: list[_Planned] = []
-        seen: set[str] = set()
         for item, marker in zip(pending, marked, strict=True):
             model = models[item.subject]
             if marker or item.change.eid in seen or model.is_known(item.change):
@@ -206,12 +244,22 @@ class Committer:
         keys = (self.keys.asset(item.subject), self.keys.dedup(item.change.eid))
         return _Planned(item, keys, args)
 
-    async def _read(self, pending: list[_Pending]) -> tuple[dict[str, AssetModel], list[bool]]:
-        subjects = list(dict.fromkeys(item.subject for item in pending))
+    async def _read(
+        self,
+        pending: list[_Pending],
+        models: dict[str, AssetModel],
+        flight: asyncio.Task[list[_Pending]] | None,
+    ) -> list[bool]:
+        """Load the models of the batch's new assets into `models` (and the history of those
+        that receive an older event); returns which events have a dedup marker.
+
+        Runs while `flight` may still be writing: the assets it reads are not in `models`, so
+        not in the write in flight; a history of an asset in `models` is read only after it.
+        """
+        subjects = [s for s in dict.fromkeys(item.subject for item in pending) if s not in models]
         keys = [self.keys.asset(subject) for subject in subjects]
         keys += [self.keys.dedup(item.change.eid) for item in pending]
         reply = await self._script(READ_SHA, READ_SCRIPT, keys, [len(subjects)], pending)
-        models = {}
         for subject, (version, last, entry) in zip(subjects, reply, strict=False):
             current = Version.decode(entry) if entry else None
             if version is not None and (current is None or current.number != int(version)):
@@ -225,6 +273,8 @@ class Committer:
             models[subject] = AssetModel(current, last_id, None if current else [], self.depth)
         older = [s for s in _needing_history(pending, models) if models[s].history is None]
         if older:
+            if flight is not None and any(s not in subjects for s in older):
+                await asyncio.gather(flight, return_exceptions=True)  # its errors: to commit
             pipe = self.redis.pipeline(transaction=False)
             for subject in older:
                 pipe.hgetall(self.keys.asset(subject))
@@ -235,7 +285,7 @@ class Committer:
             for subject, row in zip(older, rows, strict=True):
                 models[subject].history = _history(row)
         markers: bytes = reply[-1]
-        return models, [flag == ord("1") for flag in markers]
+        return [flag == ord("1") for flag in markers]
 
     async def _write(self, planned: list[_Planned], result: CommitResult) -> list[_Pending]:
         """Commit the planned events in one script call; returns those to plan again."""

@@ -205,11 +205,13 @@ async def test_history_is_bounded_by_its_depth(
     assert len(await journal(aredis, keys)) == 6
 
 
+@pytest.mark.parametrize("per_call", [5, 10_000], ids=["call-per-batch", "pipelined-batches"])
 async def test_two_committers_on_the_same_assets_lose_nothing(
-    redis_srv: RedisServer, keys: Keys, invictus_events: list[dict[str, Any]]
+    redis_srv: RedisServer, keys: Keys, invictus_events: list[dict[str, Any]], per_call: int
 ) -> None:
     """Two pipelines (own connections) commit overlapping halves concurrently in small
-    batches: every event is journaled exactly once and the inventory is the sequential one."""
+    batches, one call per batch or all batches of a half in one (pipelined) call: every event
+    is journaled exactly once and the inventory is the sequential one."""
     clients = [Redis.from_url(redis_srv.url) for _ in range(3)]
     try:
         events = list(invictus_events)
@@ -221,11 +223,14 @@ async def test_two_committers_on_the_same_assets_lose_nothing(
         async def pipeline(client: Redis, part: list[dict[str, Any]]) -> int:
             committer = Committer(client, keys, JournalSettings(batch_size=5))
             conflicts = 0
-            for start in range(0, len(part), 5):
-                conflicts += (await committer.commit(part[start : start + 5])).conflicts
+            for start in range(0, len(part), per_call):
+                conflicts += (await committer.commit(part[start : start + per_call])).conflicts
             return conflicts
 
-        await asyncio.gather(*(pipeline(c, p) for c, p in zip(clients, parts, strict=False)))
+        conflicts = await asyncio.gather(
+            *(pipeline(c, p) for c, p in zip(clients, parts, strict=False))
+        )
+        assert sum(conflicts) > 0, "the halves overlap: the committers must have collided"
         entries = await journal(clients[2], keys)
         ids = [event["id"] for event in entries]
         assert len(ids) == len(set(ids)), "no event journaled twice"
