@@ -32,6 +32,8 @@ from eventstream.sources.files import UnreadableInputError, read_paths
 from eventstream.tally import Tally
 
 _PROGRESS_EVERY_S = 0.25
+_BATCHES_PER_CALL = 8
+"""Batches handed to one `Committer.commit` call, which pipelines them."""
 EXIT_INPUT = 2
 EXIT_REDIS = 3
 
@@ -125,7 +127,7 @@ async def replay(paths: list[str], settings: Settings, keys: Keys, progress: Pro
                     continue
                 totals.tally.count(result.outcome, result.operation, len(result.events))
                 batch.extend(result.events)
-                if len(batch) >= settings.journal.batch_size:
+                if len(batch) >= settings.journal.batch_size * _BATCHES_PER_CALL:
                     totals.add(await committer.commit(batch))
                     batch = []
                 progress.tick(totals)
