@@ -9,6 +9,7 @@ import pytest
 from redis.asyncio import Redis
 
 from eventstream.journal.keys import Keys
+from tests.journal.aof import aof_redis
 from tests.serve.servers import RedisServer, redis_server
 
 
@@ -16,6 +17,9 @@ from tests.serve.servers import RedisServer, redis_server
 def redis_srv() -> Iterator[RedisServer]:
     with redis_server() as server:
         yield server
+
+
+__all__ = ["aof_redis"]  # the fixture, for every journal test
 
 
 @pytest.fixture
