@@ -124,3 +124,101 @@ class CloudTrailRecord(_Lenient):
     session_credential_from_console: str | bool | None = Field(
         None, alias="sessionCredentialFromConsole"
     )
+
+
+# The fields of `CloudTrailRecord` by what `is_plain` accepts for them: (alias, field name).
+PLAIN_REQUIRED = (
+    ("eventID", "event_id"),
+    ("eventTime", "event_time"),
+    ("eventSource", "event_source"),
+    ("eventName", "event_name"),
+)
+PLAIN_OPTIONAL_STR = (
+    ("eventType", "event_type"),
+    ("recipientAccountId", "recipient_account_id"),
+    ("sourceIPAddress", "source_ip_address"),
+    ("userAgent", "user_agent"),
+)
+PLAIN_OPTIONAL_OBJECT = (
+    ("userIdentity", "identity_fields"),
+    ("requestParameters", "request_parameters"),
+    ("responseElements", "response_elements"),
+    ("additionalEventData", "additional_event_data"),
+)
+PLAIN_OTHER = (
+    ("awsRegion", "aws_region"),
+    ("resources", "resource_fields"),
+    ("sessionCredentialFromConsole", "session_credential_from_console"),
+)
+
+
+def is_plain(raw: dict[str, Any]) -> bool:
+    """True when `CloudTrailRecord.model_validate(raw)` certainly succeeds and every field of the
+    model equals the raw value under its alias (None or absent objects aside: `userIdentity`
+    gives `{}`, `awsRegion` gives `""`, the others None).
+
+    This is what the hot path of `normalize` checks instead of building the model: a record that
+    is not plain (a value of another type, a non-ASCII required string, a field given by its
+    Python name) goes through `model_validate`, which raises the same errors as ever or coerces
+    the same way. It is stricter than validation, never looser: exact types only.
+    """
+    # Written out field by field (this runs once per mutating record); `PLAIN_*` list them and
+    # a test checks that together they are exactly the model's fields.
+    get = raw.get
+    event_id, time, source, name = (
+        get("eventID"),
+        get("eventTime"),
+        get("eventSource"),
+        get("eventName"),
+    )
+    if not (  # each a non-empty `str`, ASCII (a lone surrogate would fail validation)
+        type(event_id) is str
+        and type(time) is str
+        and type(source) is str
+        and type(name) is str
+        and event_id
+        and time
+        and source
+        and name
+        and event_id.isascii()
+        and time.isascii()
+        and source.isascii()
+        and name.isascii()
+    ):
+        return False
+    # An absent (or null) field must not be given by its Python name either: validation
+    # would read it from there.
+    value: Any = get("eventType")
+    if type(value) is not str and (value is not None or "event_type" in raw):
+        return False
+    value = get("recipientAccountId")
+    if type(value) is not str and (value is not None or "recipient_account_id" in raw):
+        return False
+    value = get("sourceIPAddress")
+    if type(value) is not str and (value is not None or "source_ip_address" in raw):
+        return False
+    value = get("userAgent")
+    if type(value) is not str and (value is not None or "user_agent" in raw):
+        return False
+    value = get("awsRegion")
+    if type(value) is not str and (value is not None or "awsRegion" in raw or "aws_region" in raw):
+        return False
+    value = get("userIdentity")
+    if not isinstance(value, dict) and (value is not None or "identity_fields" in raw):
+        return False
+    value = get("requestParameters")
+    if not isinstance(value, dict) and (value is not None or "request_parameters" in raw):
+        return False
+    value = get("responseElements")
+    if not isinstance(value, dict) and (value is not None or "response_elements" in raw):
+        return False
+    value = get("additionalEventData")
+    if not isinstance(value, dict) and (value is not None or "additional_event_data" in raw):
+        return False
+    value = get("resources")
+    if not isinstance(value, list) and (value is not None or "resource_fields" in raw):
+        return False
+    value = get("sessionCredentialFromConsole")
+    if value is None:
+        return "session_credential_from_console" not in raw
+    return type(value) is str or type(value) is bool

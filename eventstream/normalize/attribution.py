@@ -133,30 +133,38 @@ class Attributions:
     def __init__(self) -> None:
         self._memo: dict[tuple[Any, ...], dict[str, Any]] = {}
 
-    def of(self, record: CloudTrailRecord, raw: dict[str, Any]) -> dict[str, Any]:
-        extra = raw.get("additionalEventData")
+    def of(self, record: CloudTrailRecord | None, raw: dict[str, Any]) -> dict[str, Any]:
+        """The attribution of a record; `record=None` when `raw` is plain (`is_plain`): the
+        model is then built only for a caller not seen before."""
+        get = raw.get
+        extra = get("additionalEventData")
         try:
-            identity = codec.dumps(raw.get("userIdentity"))
+            identity = codec.dumps(get("userIdentity"))
         except TypeError:  # not JSON-encodable (e.g. an integer beyond 64 bits): no memo
-            return self._compute(record)
+            return self._compute(record, raw)
         key = (
             identity,
-            raw.get("userAgent"),
-            raw.get("sourceIPAddress"),
-            raw.get("sessionCredentialFromConsole"),
-            raw.get("eventType"),
+            get("userAgent"),
+            get("sourceIPAddress"),
+            get("sessionCredentialFromConsole"),
+            get("eventType"),
             extra.get("MFAUsed") if isinstance(extra, dict) else None,
         )
-        found = self._memo.get(key)
+        try:
+            found = self._memo.get(key)
+        except TypeError:  # a part that is not hashable (a list, an object): no memo
+            return self._compute(record, raw)
         if found is None:
-            found = self._compute(record)
+            found = self._compute(record, raw)
             if len(self._memo) >= _MEMO_SIZE:
                 self._memo.clear()
             self._memo[key] = found
         return found
 
     @staticmethod
-    def _compute(record: CloudTrailRecord) -> dict[str, Any]:
+    def _compute(record: CloudTrailRecord | None, raw: dict[str, Any]) -> dict[str, Any]:
+        if record is None:  # a plain record, whose validation cannot fail
+            record = CloudTrailRecord.model_validate(raw)
         try:
             return attribution_of(record)
         except ValidationError as error:

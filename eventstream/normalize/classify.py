@@ -26,6 +26,12 @@ class Outcome(StrEnum):
     NATIVE_SKIPPED = "native_skipped"
 
 
+# Members as module constants: attribute access on an Enum class is slow (a lookup through
+# the metaclass), and the screen runs on every record.
+_FAILED = Outcome.FAILED
+_READ_ONLY = Outcome.READ_ONLY
+_SIGN_IN = Outcome.SIGN_IN
+
 _VERB = re.compile(r"[A-Z][a-z0-9]*")
 _API_VERSION_SUFFIX = re.compile(r"\d{8}(v\d+)?$")
 
@@ -180,9 +186,19 @@ def verb_action(operation: str) -> Action | None:
     return None
 
 
+_READ_MEMO: dict[str, bool] = {}
+_READ_MEMO_SIZE = 4_096  # distinct names remembered; the memo is emptied when full
+
+
 def is_read_operation(operation: str) -> bool:
     """True for calls that read by name (`Get*`, `List*`, `Describe*`, `Head*`, ...)."""
-    return leading_verb(operation) in READ_VERBS
+    read = _READ_MEMO.get(operation)
+    if read is None:
+        read = leading_verb(operation) in READ_VERBS
+        if len(_READ_MEMO) >= _READ_MEMO_SIZE:
+            _READ_MEMO.clear()
+        _READ_MEMO[operation] = read
+    return read
 
 
 def screen(raw: dict[str, Any]) -> Outcome | None:
@@ -190,17 +206,14 @@ def screen(raw: dict[str, Any]) -> Outcome | None:
 
     Works on the raw dict so that the large majority of records (reads) cost almost nothing.
     """
-    error = raw.get("errorCode")
-    if error:
-        return Outcome.FAILED
-    if raw.get("readOnly") is True:
-        return Outcome.READ_ONLY
-    if (
-        raw.get("eventType") == "AwsConsoleSignIn"
-        or raw.get("eventSource") == "signin.amazonaws.com"
-    ):
-        return Outcome.SIGN_IN
-    name = raw.get("eventName")
+    get = raw.get
+    if get("errorCode"):
+        return _FAILED
+    if get("readOnly") is True:
+        return _READ_ONLY
+    if get("eventType") == "AwsConsoleSignIn" or get("eventSource") == "signin.amazonaws.com":
+        return _SIGN_IN
+    name = get("eventName")
     if isinstance(name, str) and is_read_operation(name):
-        return Outcome.READ_ONLY
+        return _READ_ONLY
     return None

@@ -24,25 +24,53 @@ class Touch:
     associations: list[tuple[str, AssetRef]] = field(default_factory=list)
 
 
-@dataclass(slots=True)
 class Call:
-    """One mutating CloudTrail call, with the helpers rules and handlers use to read it."""
+    """One mutating CloudTrail call, with the helpers rules and handlers use to read it.
 
-    record: CloudTrailRecord
-    raw: dict[str, Any]
-    operation: str
-    account: str
-    region: str
-    registry: Registry
-    roots: dict[str, Any] = field(init=False)
+    `record` is the validated model. The normalizer passes None for a record that
+    `models.cloudtrail.is_plain` accepted (its raw values are the model's): the model is then
+    built on first use only, which most calls never need.
+    """
 
-    def __post_init__(self) -> None:
-        self.roots = {
-            "request": self.record.request_parameters or {},
-            "response": self.record.response_elements or {},
-            "additional": self.record.additional_event_data or {},
-            "record": self.raw,
-        }
+    __slots__ = ("_record", "account", "operation", "raw", "region", "registry", "roots")
+
+    def __init__(
+        self,
+        record: CloudTrailRecord | None,
+        raw: dict[str, Any],
+        operation: str,
+        account: str,
+        region: str,
+        *,
+        registry: Registry,
+    ) -> None:
+        self._record = record
+        self.raw = raw
+        self.operation = operation
+        self.account = account
+        self.region = region
+        self.registry = registry
+        if record is None:
+            get = raw.get
+            self.roots: dict[str, Any] = {
+                "request": get("requestParameters") or {},
+                "response": get("responseElements") or {},
+                "additional": get("additionalEventData") or {},
+                "record": raw,
+            }
+        else:
+            self.roots = {
+                "request": record.request_parameters or {},
+                "response": record.response_elements or {},
+                "additional": record.additional_event_data or {},
+                "record": raw,
+            }
+
+    @property
+    def record(self) -> CloudTrailRecord:
+        if self._record is None:
+            self._record = CloudTrailRecord.model_validate(self.raw)
+        return self._record
 
     def values(self, path: str, item: Any = None) -> list[Any]:
         """Every value at a dotted path (see `rules`); `@` paths are relative to `item`."""

@@ -14,26 +14,45 @@ from typing import Any
 from pydantic import ValidationError
 
 from eventstream.errors import MalformedRecordError
-from eventstream.models.cloudtrail import CloudTrailRecord
+from eventstream.models.cloudtrail import CloudTrailRecord, is_plain
 from eventstream.models.event import DATASCHEMA, DEFAULT_TYPE_PREFIX, Action, ConfigurationSource
 from eventstream.models.eventbridge import (
     API_CALL_DETAIL_TYPE,
     INSTANCE_STATE_DETAIL_TYPE,
     EventBridgeEnvelope,
-    looks_like_envelope,
 )
 from eventstream.normalize.attribution import Attributions, provider_attribution
 from eventstream.normalize.classify import Outcome, base_operation, screen, verb_action
 from eventstream.normalize.context import Call
 from eventstream.normalize.naming import AssetRef, rfc3339_millis
-from eventstream.normalize.registry import Registry
+from eventstream.normalize.registry import IGNORED, Ignored, Registry
 from eventstream.normalize.resources.ec2 import INSTANCE
+from eventstream.normalize.rules import Rule
 from eventstream.normalize.targets import apply_rule, generic_touches
 
 _ID_NAMESPACE = uuid.UUID("6f1d7c9e-5a0b-4f0e-9a52-2f6f3c1e8b47")
 _NAMESPACE_BYTES = _ID_NAMESPACE.bytes
+_NAMESPACE_SHA1 = hashlib.sha1(_NAMESPACE_BYTES)
+# The RFC 4122 variant bits over the first hex digit of the clock sequence: 10xx.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 _INSTANCE_STATE_OPERATION = "EC2InstanceStateChange"
 _VERB_MEMO_SIZE = 4_096
+_ASSET_MEMO_SIZE = 65_536
+_TIME_MEMO_SIZE = 4_096
+_CALL_MEMO_SIZE = 4_096
+_UNKNOWN: Any = object()
+# Enum members used per record, as module constants (attribute access on an Enum class is slow).
+_CHANGE = Outcome.CHANGE
+_NON_ASSET = Outcome.NON_ASSET
+_UNMAPPED = Outcome.UNMAPPED
+_DELETE = Action.DELETE
+_FROM_EVENT = ConfigurationSource.EVENT
+_NO_CONFIG = ConfigurationSource.NONE
+
+
+# What the events of one record share: provider event id, operation, service, time,
+# attribution, raw record.
+_Common = tuple[str, str, str, str, dict[str, Any], dict[str, Any]]
 
 
 @dataclass(slots=True)
@@ -57,15 +76,13 @@ def event_id(provider_event_id: str, asset_name: str) -> str:
     """Stable CloudEvents id: the same provider event and asset always give the same id.
 
     Equal to `str(uuid.uuid5(_ID_NAMESPACE, f"{provider_event_id}\\n{asset_name}"))`, computed
-    without building `UUID` objects (this runs once per event).
+    without building `UUID` objects (this runs once per event): the SHA-1 of the namespace is
+    taken once, and the version and variant bits are set on the hex digits.
     """
-    digest = bytearray(
-        hashlib.sha1(_NAMESPACE_BYTES + f"{provider_event_id}\n{asset_name}".encode()).digest()[:16]
-    )
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    sha = _NAMESPACE_SHA1.copy()
+    sha.update(f"{provider_event_id}\n{asset_name}".encode())
+    h = sha.hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 class Normalizer:
@@ -77,6 +94,12 @@ class Normalizer:
         self._types = {action: f"{type_prefix}.asset.{action.value}" for action in Action}
         self._attribution = Attributions()
         self._verbs: dict[str, Action | None] = {}
+        self._times: dict[str, str] = {}  # event time as recorded → RFC 3339 with millis
+        # (event source, event name) → (operation, `Registry.lookup` of it)
+        self._calls: dict[tuple[str, str], tuple[str, Rule | Ignored | None]] = {}
+        # Per asset name: the resolved asset, its `asset` object and its event `source` (the
+        # objects are shared by all events of the asset).
+        self._assets: dict[str, tuple[AssetRef, dict[str, str | None], str]] = {}
 
     def _verb_action(self, operation: str) -> Action | None:
         """`verb_action`, remembered per operation (a trail uses a few hundred)."""
@@ -89,7 +112,7 @@ class Normalizer:
     def normalize(self, raw: Any) -> Result:
         if not isinstance(raw, dict):
             raise MalformedRecordError(f"expected a JSON object, got {type(raw).__name__}")
-        if looks_like_envelope(raw):
+        if "detail-type" in raw and "detail" in raw:  # `looks_like_envelope`, inline
             return self._envelope(raw)
         skipped = screen(raw)  # first and inline: most records stop here
         if skipped is not None:
@@ -104,48 +127,42 @@ class Normalizer:
 
     def _change(self, raw: dict[str, Any]) -> Result:
         """A record that passed the screen: validate it and apply its family's rule."""
-        record = _validate_record(raw)
-        operation = base_operation(record.event_name)
-        source = record.event_source
-        if self.registry.ignored(source, operation):
-            return Result(Outcome.NON_ASSET, operation=record.event_name)
-        caller_account = record.identity_fields.get("accountId")
-        account = record.recipient_account_id or (
-            caller_account if isinstance(caller_account, str) else ""
-        )
-        call = Call(record, raw, operation, account, record.aws_region, self.registry)
-        rule = self.registry.rule(source, operation)
+        record, provider_event_id, event_time, source, event_name, region, account = _read(raw)
+        call_key = (source, event_name)
+        known = self._calls.get(call_key)
+        if known is None:
+            operation = base_operation(event_name)
+            known = (operation, self.registry.lookup(source, operation))
+            if len(self._calls) >= _CALL_MEMO_SIZE:
+                self._calls.clear()
+            self._calls[call_key] = known
+        operation, rule = known
+        if rule is IGNORED:
+            return Result(_NON_ASSET, [], event_name)
+        call = Call(record, raw, operation, account, region, registry=self.registry)
         touches = apply_rule(rule, call) if rule is not None else generic_touches(call)
         if not touches:
             why = "no asset id found by its rule" if rule is not None else "no rule and no ARN"
-            return Result(Outcome.UNMAPPED, operation=record.event_name, reason=why)
-        time = _event_time(record.event_time)
+            return Result(_UNMAPPED, [], event_name, why)
+        time = self._times.get(event_time)
+        if time is None:
+            time = _event_time(event_time)
+            if len(self._times) >= _TIME_MEMO_SIZE:
+                self._times.clear()
+            self._times[event_time] = time
         attribution = self._attribution.of(record, raw)
+        implied = self._verbs.get(operation, _UNKNOWN)
+        if implied is _UNKNOWN:
+            implied = self._verb_action(operation)
+        common = (provider_event_id, event_name, source, time, attribution, raw)
         events: list[dict[str, Any]] = []
-        implied = self._verb_action(operation)
         for touch in touches:
             action = touch.action or implied
             if action is None:
-                return Result(
-                    Outcome.UNMAPPED,
-                    operation=record.event_name,
-                    reason=f"unknown verb in {operation}",
-                )
-            events.append(
-                self.build(
-                    provider_event_id=record.event_id,
-                    ref=touch.ref,
-                    action=action,
-                    operation=record.event_name,
-                    service=record.event_source,
-                    time=time,
-                    attribution=attribution,
-                    associations=touch.associations,
-                    configuration=touch.configuration if action is not Action.DELETE else None,
-                    raw=raw,
-                )
-            )
-        return Result(Outcome.CHANGE, events, operation=record.event_name)
+                return Result(_UNMAPPED, [], event_name, f"unknown verb in {operation}")
+            configuration = touch.configuration if action is not _DELETE else None
+            events.append(self._build(common, touch.ref, action, touch.associations, configuration))
+        return Result(_CHANGE, events, event_name)
 
     def build(
         self,
@@ -162,32 +179,48 @@ class Normalizer:
         raw: dict[str, Any],
     ) -> dict[str, Any]:
         """Assemble one `AssetEvent` as a plain dict (serialized by the codec, checked in tests)."""
+        common = (provider_event_id, operation, service, time, attribution, raw)
+        return self._build(common, ref, action, associations, configuration)
+
+    def _build(
+        self,
+        common: _Common,
+        ref: AssetRef,
+        action: Action,
+        associations: list[tuple[str, AssetRef]],
+        configuration: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """`build`, with what all events of one record share in one tuple."""
+        provider_event_id, operation, service, time, attribution, raw = common
         related: list[dict[str, str]] = []
-        seen: set[tuple[str, str]] = set()
-        for relation, other in associations:
-            if (relation, other.name) not in seen:
-                seen.add((relation, other.name))
-                related.append({"relation": relation, "name": other.name, "type": other.type})
+        if associations:
+            seen: set[tuple[str, str]] = set()
+            for relation, other in associations:
+                if (relation, other.name) not in seen:
+                    seen.add((relation, other.name))
+                    related.append({"relation": relation, "name": other.name, "type": other.type})
+        name = ref.name
+        known = self._assets.get(name)
+        if known is None or (known[0] is not ref and known[0] != ref):
+            if len(self._assets) >= _ASSET_MEMO_SIZE:
+                self._assets.clear()
+            known = self._assets[name] = (ref, ref.as_dict(), f"aws/{ref.account}/{ref.region}")
         return {
             "specversion": "1.0",
-            "id": event_id(provider_event_id, ref.name),
-            "source": f"aws/{ref.account}/{ref.region}",
+            "id": event_id(provider_event_id, name),
+            "source": known[2],
             "type": self._types[action],
-            "subject": ref.name,
+            "subject": name,
             "time": time,
             "datacontenttype": "application/json",
             "dataschema": DATASCHEMA,
             "data": {
-                "asset": ref.as_dict(),
+                "asset": known[1],
                 "change": {"action": action, "operation": operation, "service": service},
                 "attribution": attribution,
                 "associations": related,
                 "configuration": configuration,
-                "configuration_source": (
-                    ConfigurationSource.EVENT
-                    if configuration is not None
-                    else ConfigurationSource.NONE
-                ),
+                "configuration_source": _FROM_EVENT if configuration is not None else _NO_CONFIG,
                 "previous_configuration": None,
                 "changes": None,
                 "raw": raw,
@@ -227,6 +260,35 @@ class Normalizer:
             raw=raw,
         )
         return Result(Outcome.CHANGE, [event], operation=envelope.detail_type)
+
+
+def _read(raw: dict[str, Any]) -> tuple[CloudTrailRecord | None, str, str, str, str, str, str]:
+    """The record (None when it is plain: `is_plain`) and the fields normalizing reads from it:
+    event id, event time, event source, event name, region and account."""
+    if is_plain(raw):  # the model would hold the raw values as they are: read them
+        identity = raw.get("userIdentity")
+        caller_account = identity.get("accountId") if identity else None
+        recipient: str | None = raw.get("recipientAccountId")
+        return (
+            None,
+            raw["eventID"],
+            raw["eventTime"],
+            raw["eventSource"],
+            raw["eventName"],
+            raw.get("awsRegion", ""),
+            recipient or (caller_account if isinstance(caller_account, str) else ""),
+        )
+    record = _validate_record(raw)
+    caller_account = record.identity_fields.get("accountId")
+    return (
+        record,
+        record.event_id,
+        record.event_time,
+        record.event_source,
+        record.event_name,
+        record.aws_region,
+        record.recipient_account_id or (caller_account if isinstance(caller_account, str) else ""),
+    )
 
 
 def _validate_record(raw: dict[str, Any]) -> CloudTrailRecord:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import Enum
 from typing import Any
 
 from eventstream.normalize.naming import AssetRef, Kind, generic_kind, make_ref, parse_arn
@@ -10,6 +11,15 @@ from eventstream.normalize.rules import Family, Rule
 
 _REF_CACHE_SIZE = 65_536  # entries; the cache is emptied when full
 _MISSING = object()
+
+
+class Ignored(Enum):
+    """What `Registry.lookup` gives for a call its family lists as changing no asset."""
+
+    CALL = "ignored"
+
+
+IGNORED = Ignored.CALL
 
 
 class Registry:
@@ -22,10 +32,14 @@ class Registry:
         self._by_arn: dict[tuple[str, str], Kind] = {}
         self._by_prefix: dict[str, Kind] = {}
         self._sources: set[str] = set()
+        # Rules and ignored calls in one table, for one lookup per call (ignored ones win).
+        self._calls: dict[tuple[str, str], Rule | Ignored] = {}
         # Resolution is pure, and trails name the same assets again and again: memoize it.
         self._refs: dict[tuple[Kind | None, str, str, str], AssetRef | object | None] = {}
         for family in self.families:
             self._add(family)
+        self._calls.update(self._rules)
+        self._calls.update(dict.fromkeys(self._ignored, IGNORED))
 
     def _add(self, family: Family) -> None:
         for source in family.sources:
@@ -49,6 +63,10 @@ class Registry:
     def ignored(self, source: str, operation: str) -> bool:
         return (source, operation) in self._ignored
 
+    def lookup(self, source: str, operation: str) -> Rule | Ignored | None:
+        """`IGNORED` if `ignored(...)`, else `rule(...)`: both in one dict lookup."""
+        return self._calls.get((source, operation))
+
     def kinds(self) -> list[Kind]:
         return [kind for family in self.families for kind in family.kinds]
 
@@ -64,11 +82,14 @@ class Registry:
 
     def resolve(self, kind: Kind | None, value: Any, account: str, region: str) -> AssetRef | None:
         """An id, name or ARN → the asset it names; None when nothing can be made of it."""
-        if isinstance(value, dict) and "content" in value:
-            value = value["content"]  # XML-derived records: {"content": "fl-0abc", "tag": 1}
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str) or not value:
+        if type(value) is not str:
+            if isinstance(value, dict) and "content" in value:
+                value = value["content"]  # XML-derived records: {"content": "fl-0abc", "tag": 1}
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str):
+                return None
+        if not value:
             return None
         key = (kind, value, account, region)
         ref = self._refs.get(key, _MISSING)

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 Segment = tuple[str, bool]
 CompiledPath = tuple[Segment, ...]
+# A path that starts from a root of the call and steps into no list: (root, keys).
+Plan = tuple[str, tuple[str, ...]]
 
 _ROOTS = ("request", "response", "additional", "record", "@")
 
@@ -42,6 +44,32 @@ def compile_path(path: str) -> CompiledPath:
     if segments[0][0] not in _ROOTS:
         raise ValueError(f"path {path!r} must start with one of {_ROOTS}")
     return tuple(segments)
+
+
+def plan(path: CompiledPath) -> Plan | None:
+    """The `Plan` of a compiled path; None when it iterates (`[]`) or starts from `@`."""
+    if path[0][0] == "@" or any(iterate for _, iterate in path):
+        return None
+    return path[0][0], tuple(key for key, _ in path[1:])
+
+
+def plans(paths: Sequence[CompiledPath]) -> tuple[Plan, ...] | None:
+    """The plans of several paths, or None unless every one has a plan."""
+    found = tuple(plan(path) for path in paths)
+    return None if None in found else found  # type: ignore[return-value]
+
+
+def fetch(roots: Mapping[str, Any], path: Plan) -> Any:
+    """The one value a planned path reaches, or None: `walk` of a path without `[]` gives
+    `[value]` or `[]`."""
+    value = roots[path[0]]
+    for key in path[1]:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+        if value is None:
+            return None
+    return value
 
 
 def walk(value: Any, segments: CompiledPath, start: int = 1) -> list[Any]:
@@ -78,9 +106,11 @@ class Assoc:
     kind: Kind | None
     path: str
     compiled: CompiledPath = field(init=False, repr=False, compare=False)
+    plan: Plan | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "compiled", compile_path(self.path))
+        object.__setattr__(self, "plan", plan(self.compiled))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +130,9 @@ class Target:
     id_paths: tuple[CompiledPath, ...] = field(init=False, repr=False, compare=False)
     items_path: CompiledPath | None = field(init=False, repr=False, compare=False)
     config_path: CompiledPath | None = field(init=False, repr=False, compare=False)
+    # Set when no path of the target needs `walk` (no `items`, no `[]`, no `@`): the common case.
+    id_plans: tuple[Plan, ...] | None = field(init=False, repr=False, compare=False)
+    config_plan: Plan | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ids = (self.id,) if isinstance(self.id, str) else self.id
@@ -108,6 +141,10 @@ class Target:
         object.__setattr__(self, "items_path", items)
         config = compile_path(self.config) if self.config else None
         object.__setattr__(self, "config_path", config)
+        simple = items is None and (config is None or plan(config) is not None)
+        simple = simple and all(assoc.plan is not None for assoc in self.assoc)
+        object.__setattr__(self, "id_plans", plans(self.id_paths) if simple else None)
+        object.__setattr__(self, "config_plan", plan(config) if simple and config else None)
 
 
 Handler = Callable[["Call"], "list[Touch]"]

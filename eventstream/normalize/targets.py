@@ -7,11 +7,15 @@ from typing import Any
 from eventstream.models.event import Action
 from eventstream.normalize.context import Call, Touch
 from eventstream.normalize.naming import AssetRef, Kind, parse_arn
-from eventstream.normalize.rules import Assoc, Handler, Rule, Target, rule_targets
+from eventstream.normalize.rules import Assoc, Handler, Plan, Rule, Target, fetch, rule_targets
 
 
 def apply_rule(rule: Rule, call: Call) -> list[Touch]:
     """All assets a rule finds in a call, merged by asset name, in order of first mention."""
+    if isinstance(rule, Target):  # the common case: one target
+        if rule.id_plans is not None:
+            return _apply_planned(rule, rule.id_plans, call)  # one touch at most: no merge
+        return merge(_apply_target(rule, call))
     listed = rule_targets(rule)
     found: list[Touch] = []
     if listed is None:
@@ -23,6 +27,8 @@ def apply_rule(rule: Rule, call: Call) -> list[Touch]:
 
 
 def merge(touches: list[Touch]) -> list[Touch]:
+    if len(touches) < 2:
+        return list(touches)
     by_name: dict[str, Touch] = {}
     for touch in touches:
         seen = by_name.get(touch.ref.name)
@@ -36,6 +42,8 @@ def merge(touches: list[Touch]) -> list[Touch]:
 
 
 def _apply_target(target: Target, call: Call) -> list[Touch]:
+    if target.id_plans is not None:
+        return _apply_planned(target, target.id_plans, call)
     elements: list[Any] = call.walk(target.items_path) if target.items_path else [None]
     touches: list[Touch] = []
     for element in elements:
@@ -49,6 +57,41 @@ def _apply_target(target: Target, call: Call) -> list[Touch]:
             if ref is not None:
                 touches.append(_touch(target, call, element, ref))
     return touches
+
+
+def _apply_planned(target: Target, id_plans: tuple[Plan, ...], call: Call) -> list[Touch]:
+    """`_apply_target` for a target whose paths all have a `Plan`: each reaches one value."""
+    roots = call.roots
+    for root, keys in id_plans:
+        value = roots[root]  # `fetch`, inline
+        for key in keys:
+            if not isinstance(value, dict):
+                value = None
+                break
+            value = value.get(key)
+            if value is None:
+                break
+        if value is None:
+            continue
+        ref = call.registry.resolve(target.kind, value, call.account, call.region)
+        if ref is None:
+            return []
+        if target.config_plan is None and not target.assoc:
+            return [Touch(ref, target.action)]
+        configuration = None
+        if target.config_plan is not None:
+            found = fetch(roots, target.config_plan)
+            if isinstance(found, dict) and found:
+                configuration = found
+        associations: list[tuple[str, AssetRef]] = []
+        for assoc in target.assoc:
+            other_value = fetch(roots, assoc.plan)  # type: ignore[arg-type]
+            if other_value is not None:
+                other = call.registry.resolve(assoc.kind, other_value, call.account, call.region)
+                if other is not None and other.name != ref.name:
+                    associations.append((assoc.relation, other))
+        return [Touch(ref, target.action, configuration, associations)]
+    return []
 
 
 def _touch(target: Target, call: Call, element: Any, ref: AssetRef) -> Touch:

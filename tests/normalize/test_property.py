@@ -137,3 +137,25 @@ def test_real_records_with_one_value_replaced(
 def test_samples_exist_when_corpus_does(corpus: Path) -> None:
     """The mutation property above really runs on real records."""
     assert len(_SAMPLES) == 200
+
+
+@pytest.mark.parametrize("value", [[1], {"nested": True}], ids=["list", "object"])
+def test_unhashable_values_in_attribution_fields(normalizer: Normalizer, value: Any) -> None:
+    """The attribution memo keys on `MFAUsed` and the like: a list or an object there is an
+    odd record, not a crash."""
+    record = {
+        "eventVersion": "1.08",
+        "eventTime": "2024-01-01T00:00:00Z",
+        "eventSource": "iam.amazonaws.com",
+        "eventName": "CreateUser",
+        "awsRegion": "us-east-1",
+        "eventID": "00000000-0000-0000-0000-000000000001",
+        "readOnly": False,
+        "recipientAccountId": "123456789012",
+        "userIdentity": {"type": "IAMUser", "accountId": "123456789012", "userName": "a"},
+        "requestParameters": {"userName": "someone"},
+        "additionalEventData": {"MFAUsed": value},
+    }
+    result = normalizer.normalize(record)
+    assert [event["data"]["change"]["action"] for event in result.events] == ["create"]
+    assert result.events[0]["data"]["attribution"]["mfa"] is None

@@ -58,11 +58,14 @@ def _stack_set(action: Action | None = None) -> Target:
     return Target(STACK_SET, _STACK_SET, action=action)
 
 
+_CHANGE_SET_CREATES = _stack(("response.stackId", _STACK), action=Action.CREATE)
+_CHANGE_SET_UPDATES = _stack(("response.stackId", _STACK), action=Action.UPDATE)
+
+
 def _create_change_set(call: Call) -> list[Touch]:
     """A change set of type `CREATE` creates its stack; any other updates it."""
     kind = call.roots["request"].get("changeSetType")
-    action = Action.CREATE if kind == "CREATE" else Action.UPDATE
-    return apply_rule(_stack(("response.stackId", _STACK), action=action), call)
+    return apply_rule(_CHANGE_SET_CREATES if kind == "CREATE" else _CHANGE_SET_UPDATES, call)
 
 
 _RULES: dict[str, Rule] = {

@@ -58,12 +58,18 @@ def _with_vpc(target: Target) -> Handler:
     return rule
 
 
+_TAGGED = {
+    name: Target(kind, "request.resourceId", action=Action.UPDATE)
+    for name, kind in _TAGGABLE.items()
+}
+
+
 def _tags(call: Call) -> list[Touch]:
     """`ChangeTagsForResource` names the resource by type (`hostedzone`, `healthcheck`) and id."""
-    kind = _TAGGABLE.get(str(call.roots["request"].get("resourceType")))
-    if kind is None:
+    target = _TAGGED.get(str(call.roots["request"].get("resourceType")))
+    if target is None:
         return []
-    return apply_rule(Target(kind, "request.resourceId", action=Action.UPDATE), call)
+    return apply_rule(target, call)
 
 
 def _zone(*, action: Action | None = None) -> Target:

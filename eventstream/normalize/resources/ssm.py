@@ -94,19 +94,29 @@ def _window(path: str = "request.windowId") -> Target:
     return Target(MAINTENANCE_WINDOW, path, action=Action.UPDATE)
 
 
+_PARAMETER_CREATED = Target(PARAMETER, "request.name", action=Action.CREATE)
+_PARAMETER_UPDATED = Target(PARAMETER, "request.name", action=Action.UPDATE)
+
+
 def _put_parameter(call: Call) -> list[Touch]:
     """Version 1 in the response means the parameter was created; anything else overwrote it."""
     version: Any = call.roots["response"].get("version")
-    action = Action.CREATE if version in (1, "1") else Action.UPDATE
-    return apply_rule(Target(PARAMETER, "request.name", action=action), call)
+    created = version in (1, "1")
+    return apply_rule(_PARAMETER_CREATED if created else _PARAMETER_UPDATED, call)
+
+
+_TAGGED = {
+    name: Target(kind, "request.resourceId", action=Action.UPDATE)
+    for name, kind in _TAGGABLE.items()
+}
 
 
 def _tags(call: Call) -> list[Touch]:
     """`AddTagsToResource`/`RemoveTagsFromResource` name the resource by type and id."""
-    kind = _TAGGABLE.get(str(call.roots["request"].get("resourceType")))
-    if kind is None:
+    target = _TAGGED.get(str(call.roots["request"].get("resourceType")))
+    if target is None:
         return []
-    return apply_rule(Target(kind, "request.resourceId", action=Action.UPDATE), call)
+    return apply_rule(target, call)
 
 
 _RULES: dict[str, Rule] = {
