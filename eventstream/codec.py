@@ -8,7 +8,9 @@ import orjson
 
 JSONDecodeError = orjson.JSONDecodeError
 
-_DUMP_OPTIONS = orjson.OPT_NON_STR_KEYS
+_DUMP_OPTIONS = 0
+"""Keys are strings everywhere (JSON in, dicts built with literal keys); accepting other keys
+(`OPT_NON_STR_KEYS`) would make every dump about 40 % slower."""
 
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
