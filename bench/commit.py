@@ -15,15 +15,20 @@ alternating rounds so that noise hits both alike; the best round of each is kept
   prefix each round so nothing is a duplicate: read state, enrich, EVALSHA of `commit.lua`;
 - reference: the same events serialized beforehand, appended with plain `XADD` (fields
   `event`, `subject`, `eid`) in pipelines of the same batch size to another stream.
-The last line printed is the JSON result.
+Each side's CPU time per event is printed too (this process: `time.process_time`; Redis: its
+`used_cpu_user + used_cpu_sys`), which shows where the time goes whatever else the machine is
+doing. The last line printed is the JSON result.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import tempfile
 import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -65,46 +70,74 @@ def scaled(events: list[dict[str, Any]], copies: int) -> list[dict[str, Any]]:
     return out
 
 
-async def commit_round(redis: Redis, events: list[dict[str, Any]], batch: int, n: int) -> float:
+@dataclass
+class Side:
+    """One side's best rate, and its CPU cost per event (this process, and Redis)."""
+
+    rate: float = 0.0
+    client_us: float = 0.0
+    redis_us: float = 0.0
+
+    def keep(self, rate: float, client_s: float, redis_s: float, events: int) -> None:
+        if rate > self.rate:
+            self.rate = rate
+            self.client_us = client_s / events * 1e6
+            self.redis_us = redis_s / events * 1e6
+
+
+async def redis_cpu_s(redis: Redis) -> float:
+    info = await redis.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+async def timed(redis: Redis, side: Side, events: int, run: Awaitable[None]) -> None:
+    """Run one round; keeps its rate and CPU split in `side` if it is the best so far."""
+    redis_start, cpu_start, start = (
+        await redis_cpu_s(redis),
+        time.process_time(),
+        time.perf_counter(),
+    )
+    await run
+    elapsed = time.perf_counter() - start
+    client_s = time.process_time() - cpu_start
+    side.keep(events / elapsed, client_s, await redis_cpu_s(redis) - redis_start, events)
+
+
+async def commit_round(redis: Redis, events: list[dict[str, Any]], batch: int, n: int) -> None:
     settings = JournalSettings(batch_size=batch, max_length=0, max_age_s=0)
     committer = Committer(redis, Keys(prefix=f"bench{n}"), settings)
-    start = time.perf_counter()
     result = await committer.commit(events)
-    elapsed = time.perf_counter() - start
     if result.journaled != len(events):
         raise SystemExit(f"journaled {result.journaled} of {len(events)} events")
-    return result.journaled / elapsed
 
 
-async def reference_round(redis: Redis, rows: list[dict[bytes, Any]], batch: int, n: int) -> float:
+async def reference_round(redis: Redis, rows: list[dict[bytes, Any]], batch: int, n: int) -> None:
     key = Keys(prefix=f"ref{n}").journal
-    start = time.perf_counter()
     for first in range(0, len(rows), batch):
         pipe = redis.pipeline(transaction=False)
         for fields in rows[first : first + batch]:
             pipe.xadd(key, fields)  # type: ignore[arg-type]
         await pipe.execute()
-    return len(rows) / (time.perf_counter() - start)
 
 
 async def measure(
     url: str, events: list[dict[str, Any]], args: argparse.Namespace
-) -> tuple[float, float]:
+) -> tuple[Side, Side]:
     redis = client(url, RedisSettings())
     rows = [
         {EVENT_FIELD: codec.dumps(e), SUBJECT_FIELD: e["subject"], ID_FIELD: e["id"]}
         for e in events
     ]
-    ours: list[float] = []
-    theirs: list[float] = []
+    ours, theirs = Side(), Side()
     try:
         for n in range(args.rounds):
-            theirs.append(await reference_round(redis, rows, args.batch_size, n))
-            ours.append(await commit_round(redis, events, args.batch_size, n))
+            await timed(redis, theirs, len(rows), reference_round(redis, rows, args.batch_size, n))
+            await timed(redis, ours, len(events), commit_round(redis, events, args.batch_size, n))
             await redis.flushall()
+            print(f"round {n + 1}/{args.rounds}: done", file=sys.stderr)
     finally:
         await redis.aclose()
-    return max(ours), max(theirs)
+    return ours, theirs
 
 
 def main() -> int:
@@ -119,11 +152,18 @@ def main() -> int:
         tempfile.TemporaryDirectory(prefix="es-bench-") as folder,
         EmbeddedRedis(Path(folder), fsync="everysec") as server,
     ):
-        value, ref = asyncio.run(measure(server.url, events, args))
+        ours, theirs = asyncio.run(measure(server.url, events, args))
+    value, ref = ours.rate, theirs.rate
     ratio = value / ref
     print(f"events: {len(events)}, {args.rounds} rounds, batch {args.batch_size}")
-    print(f"commit (enrich + atomic commit): {value:,.0f} events/s")
-    print(f"reference (pipelined raw XADD): {ref:,.0f} events/s")
+    for label, side in (
+        ("commit (enrich + atomic commit)", ours),
+        ("reference (raw XADD)", theirs),
+    ):
+        print(
+            f"{label}: {side.rate:,.0f} events/s; CPU per event: this process "
+            f"{side.client_us:.0f} us, redis-server {side.redis_us:.0f} us"
+        )
     print(f"ratio: {ratio:.3f} (target >= {TARGET_RATIO}, and >= {TARGET_EVENTS_PER_S:,} events/s)")
     print(
         codec.dumps(
@@ -134,6 +174,12 @@ def main() -> int:
                 "ratio": round(ratio, 3),
                 "target": TARGET_EVENTS_PER_S,
                 "target_ratio": TARGET_RATIO,
+                "cpu_us_per_event": {
+                    "client": round(ours.client_us),
+                    "redis": round(ours.redis_us),
+                    "reference_client": round(theirs.client_us),
+                    "reference_redis": round(theirs.redis_us),
+                },
             }
         ).decode()
     )
