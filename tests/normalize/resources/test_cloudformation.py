@@ -3,31 +3,16 @@ except one of type CREATE; a stack set by name, id or ARN is one asset."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from eventstream.normalize.naming import Kind
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources.cloudformation import STACK, STACK_SET
-from tests.conftest import read_jsonl
+from tests.normalize.resources.corpus_calls import only
+from tests.normalize.resources.project_records import Family
 
-RECORDS = Path(__file__).resolve().parent.parent / "records" / "cloudformation.jsonl"
+RECORDS = Family("cloudformation")
 ACCOUNT, REGION = "111122223333", "us-east-1"
-
-
-def _record(name: str) -> dict[str, Any]:
-    for record in read_jsonl(RECORDS):
-        if record["eventName"] == name:
-            return record
-    raise LookupError(name)
-
-
-def _only(normalizer: Normalizer, record: dict[str, Any]) -> dict[str, Any]:
-    events = normalizer.normalize(record).events
-    assert len(events) == 1
-    return events[0]
 
 
 @pytest.mark.parametrize(
@@ -62,10 +47,10 @@ def test_every_form_of_an_identifier_names_the_same_asset(
 
 def test_stack_created_by_name_is_deleted_by_arn(normalizer: Normalizer) -> None:
     """`DeleteStack` naming the stack id deletes the stack `CreateStack` created."""
-    record = _record("CreateStack")
+    record = RECORDS.record("CreateStack")
     record["responseElements"] = None
-    created = _only(normalizer, record)
-    deleted = _only(normalizer, _record("DeleteStack"))
+    created = only(normalizer, record)
+    deleted = only(normalizer, RECORDS.record("DeleteStack"))
     assert deleted["subject"] == created["subject"]
     assert deleted["data"]["change"]["action"] == "delete"
 
@@ -77,34 +62,33 @@ def test_change_set_type_decides_the_action(
     normalizer: Normalizer, change_set_type: str, action: str
 ) -> None:
     """A change set updates its stack, unless its type `CREATE` creates the stack."""
-    record = _record("CreateChangeSet")
+    record = RECORDS.record("CreateChangeSet")
     record["requestParameters"]["changeSetType"] = change_set_type
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert event["data"]["asset"]["type"] == "AWS::CloudFormation::Stack"
     assert event["data"]["change"]["action"] == action
 
 
 def test_execute_change_set_updates_the_stack(normalizer: Normalizer) -> None:
     """`ExecuteChangeSet` (whose verb says nothing) is an update of the named stack."""
-    stack = _only(normalizer, _record("CreateStack"))
-    record = _record("CreateChangeSet")
-    record.update(
-        eventName="ExecuteChangeSet",
-        requestParameters={"stackName": "network-prod", "changeSetName": "add-private-subnets"},
-        responseElements=None,
+    stack = only(normalizer, RECORDS.record("CreateStack"))
+    record = RECORDS.call(
+        "ExecuteChangeSet",
+        {"stackName": "network-prod", "changeSetName": "add-private-subnets"},
+        template="CreateChangeSet",
     )
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert (event["subject"], event["data"]["change"]["action"]) == (stack["subject"], "update")
 
 
 def test_stack_instances_update_their_stack_set(normalizer: Normalizer) -> None:
     """Creating stack instances is an update of the stack set, not a create."""
-    record = _record("CreateStack")
-    record.update(
-        eventName="CreateStackInstances",
-        requestParameters={"stackSetName": "baseline", "regions": ["eu-west-1"]},
-        responseElements={"operationId": "op-1"},
+    record = RECORDS.call(
+        "CreateStackInstances",
+        {"stackSetName": "baseline", "regions": ["eu-west-1"]},
+        {"operationId": "op-1"},
+        template="CreateStack",
     )
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert event["data"]["asset"]["type"] == "AWS::CloudFormation::StackSet"
     assert event["data"]["change"]["action"] == "update"

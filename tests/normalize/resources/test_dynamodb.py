@@ -3,43 +3,24 @@ data."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from eventstream.normalize.classify import Outcome
 from eventstream.normalize.normalizer import Normalizer
-from tests.conftest import read_jsonl
+from tests.normalize.resources.corpus_calls import only
+from tests.normalize.resources.project_records import Family
 
-RECORDS = Path(__file__).resolve().parent.parent / "records" / "dynamodb.jsonl"
+RECORDS = Family("dynamodb", template="UpdateContinuousBackups")
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:111122223333:table/orders"
-
-
-def _record(name: str) -> dict[str, Any]:
-    for record in read_jsonl(RECORDS):
-        if record["eventName"] == name:
-            return record
-    raise LookupError(name)
-
-
-def _only(normalizer: Normalizer, record: dict[str, Any]) -> dict[str, Any]:
-    events = normalizer.normalize(record).events
-    assert len(events) == 1
-    return events[0]
-
-
-def _call(name: str, request: dict[str, Any]) -> dict[str, Any]:
-    record = _record("UpdateContinuousBackups")
-    record.update(eventName=name, requestParameters=request, responseElements=None)
-    return record
 
 
 def test_create_by_name_and_delete_by_arn_share_a_subject(normalizer: Normalizer) -> None:
     """`CreateTable` and `DeleteTable` naming the table by ARN touch the same asset."""
-    created = _only(normalizer, _record("CreateTable"))
-    deleted = _only(normalizer, _record("DeleteTable"))
-    assert _record("DeleteTable")["requestParameters"]["tableName"].startswith("arn:")
+    created = only(normalizer, RECORDS.record("CreateTable"))
+    deleted = only(normalizer, RECORDS.record("DeleteTable"))
+    assert RECORDS.record("DeleteTable")["requestParameters"]["tableName"].startswith("arn:")
     assert created["subject"] == deleted["subject"]
     assert created["data"]["configuration"]["tableName"] == "orders"
     assert deleted["data"]["configuration"] is None
@@ -58,19 +39,19 @@ def test_calls_on_parts_of_a_table_update_the_table(
     normalizer: Normalizer, name: str, request_parameters: dict[str, Any]
 ) -> None:
     """Streams, backups, tags and TTL are settings of the table: each call updates it."""
-    table = _only(normalizer, _record("CreateTable"))
-    event = _only(normalizer, _call(name, request_parameters))
+    table = only(normalizer, RECORDS.record("CreateTable"))
+    event = only(normalizer, RECORDS.call(name, request_parameters))
     assert event["subject"] == table["subject"]
     assert event["data"]["change"]["action"] == "update"
 
 
 def test_restore_creates_the_target_table(normalizer: Normalizer) -> None:
     """`RestoreTableFromBackup` creates the table it names as target."""
-    record = _call(
+    record = RECORDS.call(
         "RestoreTableFromBackup",
         {"targetTableName": "orders-restored", "backupArn": f"{TABLE_ARN}/backup/0171-a"},
     )
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert event["data"]["change"]["action"] == "create"
     assert event["subject"].endswith("/dynamodb/table/orders-restored")
 
@@ -80,6 +61,6 @@ def test_restore_creates_the_target_table(normalizer: Normalizer) -> None:
 )
 def test_item_calls_change_no_asset(normalizer: Normalizer, name: str) -> None:
     """Item writes are data: non-asset, no event."""
-    result = normalizer.normalize(_call(name, {"tableName": "orders"}))
+    result = normalizer.normalize(RECORDS.call(name, {"tableName": "orders"}))
     assert result.outcome is Outcome.NON_ASSET
     assert list(result.events) == []

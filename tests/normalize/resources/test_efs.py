@@ -10,6 +10,7 @@ import pytest
 
 from eventstream.normalize.normalizer import Normalizer
 from tests.conftest import find_record
+from tests.normalize.resources.corpus_calls import only
 
 CREATE_MOUNT_TARGET = "ffeeb98c-2a0b-4e5d-bdf4-8e9909ca5763"
 MODIFY_MOUNT_TARGET = "736df08b-c066-4f53-beb8-c1e081037162"
@@ -20,17 +21,11 @@ def _custodian(corpus: Path, event_id: str) -> dict[str, Any]:
     return find_record(corpus / "cloudtrail" / "custodian.jsonl", event_id)
 
 
-def _only(normalizer: Normalizer, record: dict[str, Any]) -> dict[str, Any]:
-    events = normalizer.normalize(record).events
-    assert len(events) == 1
-    return events[0]
-
-
 def test_mount_target_is_linked_to_file_system_subnet_and_groups(
     corpus: Path, normalizer: Normalizer
 ) -> None:
     """`CreateMountTarget` creates the mount target, associated with what the call names."""
-    event = _only(normalizer, _custodian(corpus, CREATE_MOUNT_TARGET))
+    event = only(normalizer, _custodian(corpus, CREATE_MOUNT_TARGET))
     assert event["data"]["asset"]["type"] == "AWS::EFS::MountTarget"
     assert event["data"]["change"]["action"] == "create"
     related = {a["type"]: a["name"] for a in event["data"]["associations"]}
@@ -43,10 +38,10 @@ def test_modify_security_groups_updates_the_created_mount_target(
     corpus: Path, normalizer: Normalizer
 ) -> None:
     """`ModifyMountTargetSecurityGroups` on the same id updates the mount target created."""
-    created = _only(normalizer, _custodian(corpus, CREATE_MOUNT_TARGET))
+    created = only(normalizer, _custodian(corpus, CREATE_MOUNT_TARGET))
     record = _custodian(corpus, MODIFY_MOUNT_TARGET)
     record["requestParameters"]["mountTargetId"] = created["data"]["asset"]["provider_id"]
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert event["subject"] == created["subject"]
     assert event["data"]["change"]["action"] == "update"
 
@@ -63,13 +58,13 @@ def test_tags_find_the_kind_from_id_or_arn(
     corpus: Path, normalizer: Normalizer, resource_id: str, asset_type: str
 ) -> None:
     """`TagResource` by id prefix or ARN updates the right kind; a file system keeps one name."""
-    mount_target = _only(normalizer, _custodian(corpus, CREATE_MOUNT_TARGET))
+    mount_target = only(normalizer, _custodian(corpus, CREATE_MOUNT_TARGET))
     record = _custodian(corpus, MODIFY_MOUNT_TARGET)
     record.update(
         eventName="TagResource",
         requestParameters={"resourceId": resource_id, "tags": [{"key": "a", "value": "b"}]},
     )
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert event["data"]["asset"]["type"] == asset_type
     assert event["data"]["change"]["action"] == "update"
     if asset_type == "AWS::EFS::FileSystem":
@@ -86,6 +81,6 @@ def test_deleting_a_file_system_policy_updates_the_file_system(
         eventName="DeleteFileSystemPolicy",
         requestParameters={"fileSystemId": "fs-017557a9f00b1bec9"},
     )
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert event["data"]["asset"]["type"] == "AWS::EFS::FileSystem"
     assert event["data"]["change"]["action"] == "update"

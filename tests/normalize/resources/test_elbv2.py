@@ -9,31 +9,14 @@ from typing import Any
 import pytest
 
 from eventstream.normalize.normalizer import Normalizer
-from tests.conftest import find_record, read_jsonl
+from tests.conftest import find_record
+from tests.normalize.resources.corpus_calls import only
+from tests.normalize.resources.project_records import Family
 
-RECORDS = Path(__file__).resolve().parent.parent / "records" / "elbv2.jsonl"
+RECORDS = Family("elbv2", template="RegisterTargets")
 LB_ARN = (
     "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/web-alb/50dc6c495c0c9188"
 )
-
-
-def _record(name: str) -> dict[str, Any]:
-    for record in read_jsonl(RECORDS):
-        if record["eventName"] == name:
-            return record
-    raise LookupError(name)
-
-
-def _only(normalizer: Normalizer, record: dict[str, Any]) -> dict[str, Any]:
-    events = normalizer.normalize(record).events
-    assert len(events) == 1
-    return events[0]
-
-
-def _call(name: str, request: dict[str, Any]) -> dict[str, Any]:
-    record = _record("RegisterTargets")
-    record.update(eventName=name, requestParameters=request, responseElements=None)
-    return record
 
 
 @pytest.mark.parametrize(
@@ -47,15 +30,15 @@ def test_request_shape_tells_v2_from_classic(
     normalizer: Normalizer, request_parameters: dict[str, Any], asset_type: str
 ) -> None:
     """`DeleteLoadBalancer` by ARN deletes a v2 load balancer, by name a classic one."""
-    event = _only(normalizer, _call("DeleteLoadBalancer", request_parameters))
+    event = only(normalizer, RECORDS.call("DeleteLoadBalancer", request_parameters))
     assert event["data"]["asset"]["type"] == asset_type
     assert event["data"]["change"]["action"] == "delete"
 
 
 def test_load_balancer_created_then_tagged_by_arn(normalizer: Normalizer) -> None:
     """The load balancer `CreateLoadBalancer` returns is the one `AddTags` names by ARN."""
-    created = _only(normalizer, _record("CreateLoadBalancer"))
-    tagged = _only(normalizer, _call("AddTags", {"resourceArns": [LB_ARN], "tags": []}))
+    created = only(normalizer, RECORDS.record("CreateLoadBalancer"))
+    tagged = only(normalizer, RECORDS.call("AddTags", {"resourceArns": [LB_ARN], "tags": []}))
     assert created["subject"] == tagged["subject"]
     assert created["data"]["asset"]["provider_id"] == "app/web-alb/50dc6c495c0c9188"
     assert tagged["data"]["change"]["action"] == "update"
@@ -64,7 +47,7 @@ def test_load_balancer_created_then_tagged_by_arn(normalizer: Normalizer) -> Non
 def test_classic_tags_name_load_balancers(normalizer: Normalizer) -> None:
     """Classic `AddTags` names load balancers by name: each is a classic load balancer."""
     result = normalizer.normalize(
-        _call("AddTags", {"loadBalancerNames": ["legacy-web", "legacy-api"], "tags": []})
+        RECORDS.call("AddTags", {"loadBalancerNames": ["legacy-web", "legacy-api"], "tags": []})
     )
     assert [e["data"]["asset"]["type"] for e in result.events] == [
         "AWS::ElasticLoadBalancing::LoadBalancer"
@@ -74,16 +57,16 @@ def test_classic_tags_name_load_balancers(normalizer: Normalizer) -> None:
 @pytest.mark.parametrize("name", ["RegisterTargets", "DeregisterTargets"])
 def test_target_registration_updates_the_target_group(normalizer: Normalizer, name: str) -> None:
     """(De)registering targets is an update of the target group, not a create or delete."""
-    record = _record("RegisterTargets")
+    record = RECORDS.record("RegisterTargets")
     record["eventName"] = name
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert event["data"]["asset"]["type"] == "AWS::ElasticLoadBalancingV2::TargetGroup"
     assert event["data"]["change"]["action"] == "update"
 
 
 def test_registered_ip_targets_are_not_mistaken_for_instances(normalizer: Normalizer) -> None:
     """An instance target becomes an association; an IP address target does not."""
-    event = _only(normalizer, _record("RegisterTargets"))
+    event = only(normalizer, RECORDS.record("RegisterTargets"))
     assert [a["type"] for a in event["data"]["associations"]] == ["AWS::EC2::Instance"]
 
 
@@ -94,7 +77,7 @@ def test_classic_policy_creation_updates_the_load_balancer(
     record = find_record(
         corpus / "cloudtrail" / "custodian.jsonl", "5b2076f2-0868-4645-996f-c5b9ca083f92"
     )
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert event["data"]["asset"]["type"] == "AWS::ElasticLoadBalancing::LoadBalancer"
     assert event["data"]["asset"]["provider_id"] == "capione-test"
     assert event["data"]["change"]["action"] == "update"

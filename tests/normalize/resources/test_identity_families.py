@@ -3,9 +3,7 @@ actions the verb rule alone would get wrong."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,7 +12,8 @@ from eventstream.normalize.naming import Kind
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources import cloudtrail, iam, lambda_, logs, rds, secretsmanager, ssm
 from eventstream.normalize.resources.s3 import BUCKET
-from tests.conftest import read_jsonl
+from tests.normalize.resources.corpus_calls import only
+from tests.normalize.resources.corpus_calls import record as corpus_record
 
 ACCOUNT, REGION = "123837392027", "us-east-1"
 
@@ -72,35 +71,21 @@ def test_every_form_of_an_identifier_names_the_same_asset(
     assert {ref.type for ref in refs if ref is not None} == {kind.type}
 
 
-def _first(corpus: Path, name: str) -> dict[str, Any]:
-    for file in ("invictus.jsonl", "stratus.jsonl"):
-        for record in read_jsonl(corpus / "cloudtrail" / file):
-            if record["eventName"] == name and not record.get("errorCode"):
-                return copy.deepcopy(record)
-    raise LookupError(name)
-
-
-def _only(normalizer: Normalizer, record: dict[str, Any]) -> dict[str, Any]:
-    events = normalizer.normalize(record).events
-    assert len(events) == 1
-    return events[0]
-
-
 def test_secret_by_arn_and_by_name_share_a_subject(corpus: Path, normalizer: Normalizer) -> None:
     """`PutSecretValue` by ARN and by plain name update the same secret."""
-    record = _first(corpus, "PutSecretValue")
-    by_arn = _only(normalizer, record)
+    record = corpus_record(corpus, "PutSecretValue")
+    by_arn = only(normalizer, record)
     record["requestParameters"]["secretId"] = by_arn["data"]["asset"]["provider_id"]
-    assert _only(normalizer, record)["subject"] == by_arn["subject"]
+    assert only(normalizer, record)["subject"] == by_arn["subject"]
 
 
 def test_lambda_function_by_arn_and_name(corpus: Path, normalizer: Normalizer) -> None:
     """`UpdateFunctionCode` naming the function by ARN touches the function created by name."""
-    created = _only(normalizer, _first(corpus, "CreateFunction20150331"))
-    record = _first(corpus, "CreateFunction20150331")
+    created = only(normalizer, corpus_record(corpus, "CreateFunction20150331"))
+    record = corpus_record(corpus, "CreateFunction20150331")
     arn = created["data"]["configuration"]["functionArn"]
     record.update(eventName="UpdateFunctionCode20150331v2", requestParameters={"functionName": arn})
-    updated = _only(normalizer, record)
+    updated = only(normalizer, record)
     assert updated["subject"] == created["subject"]
     assert updated["data"]["change"]["action"] == "update"
 
@@ -123,26 +108,26 @@ def test_sub_resource_calls_update_the_parent(
     corpus: Path, normalizer: Normalizer, name: str, asset_type: str
 ) -> None:
     """Deleting or creating a part of an asset is an update of that asset."""
-    event = _only(normalizer, _first(corpus, name))
+    event = only(normalizer, corpus_record(corpus, name))
     assert event["data"]["change"]["action"] == "update"
     assert event["data"]["asset"]["type"] == asset_type
 
 
 def test_put_parameter_creates_then_overwrites(corpus: Path, normalizer: Normalizer) -> None:
     """`PutParameter` answering version 1 is a create; a later version is an update."""
-    record = _first(corpus, "PutParameter")
+    record = corpus_record(corpus, "PutParameter")
     assert record["responseElements"]["version"] == 1
-    assert _only(normalizer, record)["data"]["change"]["action"] == "create"
+    assert only(normalizer, record)["data"]["change"]["action"] == "create"
     record["responseElements"]["version"] = 2
     record["requestParameters"]["overwrite"] = True
-    assert _only(normalizer, record)["data"]["change"]["action"] == "update"
+    assert only(normalizer, record)["data"]["change"]["action"] == "update"
 
 
 def test_attach_policy_associates_the_aws_managed_policy(
     corpus: Path, normalizer: Normalizer
 ) -> None:
     """Attaching an AWS-managed policy links the role to the policy owned by `aws`."""
-    event = _only(normalizer, _first(corpus, "AttachUserPolicy"))
+    event = only(normalizer, corpus_record(corpus, "AttachUserPolicy"))
     assert event["data"]["asset"]["type"] == "AWS::IAM::User"
     (related,) = event["data"]["associations"]
     assert related["name"] == "aws/aws/global/iam/policy/AdministratorAccess"
@@ -153,14 +138,14 @@ def test_sessions_and_commands_change_no_asset(
     corpus: Path, normalizer: Normalizer, name: str
 ) -> None:
     """Running a command or a session is counted as non-asset, with no event."""
-    result = normalizer.normalize(_first(corpus, name))
+    result = normalizer.normalize(corpus_record(corpus, name))
     assert result.outcome is Outcome.NON_ASSET
     assert result.events == []
 
 
 def test_object_calls_change_no_tracked_asset(corpus: Path, normalizer: Normalizer) -> None:
     """An S3 object write is data, not a bucket change."""
-    record = _first(corpus, "PutBucketPolicy")
+    record = corpus_record(corpus, "PutBucketPolicy")
     record["eventName"] = "PutObject"
     assert normalizer.normalize(record).outcome is Outcome.NON_ASSET
 
@@ -168,6 +153,6 @@ def test_object_calls_change_no_tracked_asset(corpus: Path, normalizer: Normaliz
 def test_iam_and_buckets_are_global(corpus: Path, normalizer: Normalizer) -> None:
     """IAM and S3 assets are named in region `global`, whatever endpoint the call used."""
     for name in ("CreateRole", "CreateBucket"):
-        event = _only(normalizer, _first(corpus, name))
+        event = only(normalizer, corpus_record(corpus, name))
         assert event["data"]["asset"]["region"] == "global"
         assert "/global/" in event["subject"]

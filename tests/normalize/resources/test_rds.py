@@ -4,7 +4,6 @@ sharing a snapshot updates it; deleting an instance may create its final snapsho
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -12,22 +11,13 @@ from eventstream.normalize.naming import Kind
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources import rds
 from tests.conftest import find_record
+from tests.normalize.resources.corpus_calls import by_id, only
 
 ACCOUNT, REGION = "123837392027", "us-east-1"
 CREATE_INSTANCE = "fdc74c82-c299-4211-a08e-b5f125ee3b58"
 CREATE_SNAPSHOT = "0516b66a-77ec-4479-a82d-0cda54d3fc5d"
 SHARE_SNAPSHOT = "2d19ab1e-82e9-4302-ad10-a405b50c8d49"
 DELETE_INSTANCE = "b5232796-c668-4d71-a006-d9cabb3d607d"
-
-
-def _invictus(corpus: Path, event_id: str) -> dict[str, Any]:
-    return find_record(corpus / "cloudtrail" / "invictus.jsonl", event_id)
-
-
-def _only(normalizer: Normalizer, record: dict[str, Any]) -> dict[str, Any]:
-    events = normalizer.normalize(record).events
-    assert len(events) == 1
-    return events[0]
 
 
 @pytest.mark.parametrize(
@@ -56,10 +46,10 @@ def test_snapshot_shared_by_arn_is_the_snapshot_created(
     corpus: Path, normalizer: Normalizer
 ) -> None:
     """`ModifyDBSnapshotAttribute` naming the snapshot by ARN updates the created snapshot."""
-    created = _only(normalizer, _invictus(corpus, CREATE_SNAPSHOT))
-    record = _invictus(corpus, SHARE_SNAPSHOT)
+    created = only(normalizer, by_id(corpus, CREATE_SNAPSHOT))
+    record = by_id(corpus, SHARE_SNAPSHOT)
     record["requestParameters"]["dBSnapshotIdentifier"] = created["data"]["asset"]["arn"]
-    shared = _only(normalizer, record)
+    shared = only(normalizer, record)
     assert shared["subject"] == created["subject"]
     assert shared["data"]["change"]["action"] == "update"
 
@@ -75,7 +65,7 @@ def test_sharing_a_snapshot_is_an_update(
     corpus: Path, normalizer: Normalizer, file: str, event_id: str
 ) -> None:
     """Sharing a snapshot with another account (real records) is an update of the snapshot."""
-    event = _only(normalizer, find_record(corpus / "cloudtrail" / file, event_id))
+    event = only(normalizer, find_record(corpus / "cloudtrail" / file, event_id))
     assert event["data"]["asset"]["type"] == "AWS::RDS::DBSnapshot"
     assert event["data"]["change"]["action"] == "update"
 
@@ -84,7 +74,7 @@ def test_deleting_an_instance_creates_its_final_snapshot(
     corpus: Path, normalizer: Normalizer
 ) -> None:
     """With a final snapshot, `DeleteDBInstance` deletes the instance and creates the snapshot."""
-    events = normalizer.normalize(_invictus(corpus, DELETE_INSTANCE)).events
+    events = normalizer.normalize(by_id(corpus, DELETE_INSTANCE)).events
     assert [(e["data"]["asset"]["type"], e["data"]["change"]["action"]) for e in events] == [
         ("AWS::RDS::DBInstance", "delete"),
         ("AWS::RDS::DBSnapshot", "create"),
@@ -94,30 +84,30 @@ def test_deleting_an_instance_creates_its_final_snapshot(
 
 def test_skipping_the_final_snapshot_creates_none(corpus: Path, normalizer: Normalizer) -> None:
     """`skipFinalSnapshot: true` means the deletion creates no snapshot, whatever else is named."""
-    record = _invictus(corpus, DELETE_INSTANCE)
+    record = by_id(corpus, DELETE_INSTANCE)
     record["requestParameters"]["skipFinalSnapshot"] = True
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert event["data"]["change"]["action"] == "delete"
 
 
 def test_tags_by_arn_update_the_instance(corpus: Path, normalizer: Normalizer) -> None:
     """`AddTagsToResource` with the instance ARN updates the instance `CreateDBInstance` made."""
-    created = _only(normalizer, _invictus(corpus, CREATE_INSTANCE))
-    record = _invictus(corpus, SHARE_SNAPSHOT)
+    created = only(normalizer, by_id(corpus, CREATE_INSTANCE))
+    record = by_id(corpus, SHARE_SNAPSHOT)
     record.update(
         eventName="AddTagsToResource",
         requestParameters={"resourceName": created["data"]["asset"]["arn"], "tags": []},
         responseElements=None,
     )
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert event["subject"] == created["subject"]
     assert event["data"]["change"]["action"] == "update"
 
 
 def test_restore_from_snapshot_creates_an_instance(corpus: Path, normalizer: Normalizer) -> None:
     """`RestoreDBInstanceFromDBSnapshot` creates an instance, linked to the snapshot it used."""
-    snapshot = _only(normalizer, _invictus(corpus, CREATE_SNAPSHOT))
-    record = _invictus(corpus, SHARE_SNAPSHOT)
+    snapshot = only(normalizer, by_id(corpus, CREATE_SNAPSHOT))
+    record = by_id(corpus, SHARE_SNAPSHOT)
     record.update(
         eventName="RestoreDBInstanceFromDBSnapshot",
         requestParameters={
@@ -126,7 +116,7 @@ def test_restore_from_snapshot_creates_an_instance(corpus: Path, normalizer: Nor
         },
         responseElements=None,
     )
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert event["data"]["change"]["action"] == "create"
     assert event["subject"].endswith("/rds/db-instance/restored")
     assert snapshot["subject"] in [a["name"] for a in event["data"]["associations"]]

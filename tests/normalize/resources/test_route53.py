@@ -3,31 +3,16 @@ tags and VPC associations are updates of it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources.route53 import HOSTED_ZONE
-from tests.conftest import read_jsonl
+from tests.normalize.resources.corpus_calls import only
+from tests.normalize.resources.project_records import Family
 
-RECORDS = Path(__file__).resolve().parent.parent / "records" / "route53.jsonl"
+RECORDS = Family("route53", template="ChangeResourceRecordSets")
 ACCOUNT = "111122223333"
 ZONE = "Z0123456789ABCDEFGHIJ"
-
-
-def _record(name: str) -> dict[str, Any]:
-    for record in read_jsonl(RECORDS):
-        if record["eventName"] == name:
-            return record
-    raise LookupError(name)
-
-
-def _only(normalizer: Normalizer, record: dict[str, Any]) -> dict[str, Any]:
-    events = normalizer.normalize(record).events
-    assert len(events) == 1
-    return events[0]
 
 
 def test_every_form_of_a_zone_id_names_the_same_global_asset(normalizer: Normalizer) -> None:
@@ -42,8 +27,8 @@ def test_every_form_of_a_zone_id_names_the_same_global_asset(normalizer: Normali
 
 def test_record_set_changes_update_the_zone(normalizer: Normalizer) -> None:
     """`ChangeResourceRecordSets` is an update of the zone `CreateHostedZone` created."""
-    created = _only(normalizer, _record("CreateHostedZone"))
-    changed = _only(normalizer, _record("ChangeResourceRecordSets"))
+    created = only(normalizer, RECORDS.record("CreateHostedZone"))
+    changed = only(normalizer, RECORDS.record("ChangeResourceRecordSets"))
     assert changed["data"]["asset"]["type"] == "AWS::Route53::HostedZone"
     assert changed["data"]["change"]["action"] == "update"
     assert changed["subject"] == created["subject"]
@@ -51,7 +36,7 @@ def test_record_set_changes_update_the_zone(normalizer: Normalizer) -> None:
 
 def test_private_zone_vpc_is_named_in_its_own_region(normalizer: Normalizer) -> None:
     """The VPC of a private zone is named in `vPCRegion`, not in us-east-1 where the call is."""
-    created = _only(normalizer, _record("CreateHostedZone"))
+    created = only(normalizer, RECORDS.record("CreateHostedZone"))
     (vpc,) = created["data"]["associations"]
     assert vpc["name"] == f"aws/{ACCOUNT}/eu-west-1/ec2/vpc/vpc-0f1e2d3c4b5a69788"
 
@@ -67,17 +52,15 @@ def test_tags_name_the_resource_by_type_and_id(
     normalizer: Normalizer, resource_type: str, resource_id: str, asset_type: str
 ) -> None:
     """`ChangeTagsForResource` updates a zone or a health check as its `resourceType` says."""
-    record = _record("ChangeResourceRecordSets")
-    record.update(
-        eventName="ChangeTagsForResource",
-        requestParameters={
+    record = RECORDS.call(
+        "ChangeTagsForResource",
+        {
             "resourceType": resource_type,
             "resourceId": resource_id,
             "addTags": [{"key": "team", "value": "platform"}],
         },
-        responseElements=None,
     )
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert event["data"]["asset"]["type"] == asset_type
     assert event["data"]["asset"]["provider_id"] == resource_id
     assert event["data"]["change"]["action"] == "update"

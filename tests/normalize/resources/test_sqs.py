@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from eventstream.normalize.classify import Outcome
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources.sqs import QUEUE
-from tests.conftest import read_jsonl
+from tests.normalize.resources.corpus_calls import only
+from tests.normalize.resources.project_records import Family
 
-RECORDS = Path(__file__).resolve().parent.parent / "records" / "sqs.jsonl"
+RECORDS = Family("sqs")
 ACCOUNT, REGION = "111122223333", "us-east-1"
-
-
-def _record(name: str) -> dict[str, Any]:
-    for record in read_jsonl(RECORDS):
-        if record["eventName"] == name:
-            return record
-    raise LookupError(name)
-
-
-def _only(normalizer: Normalizer, record: dict[str, Any]) -> dict[str, Any]:
-    events = normalizer.normalize(record).events
-    assert len(events) == 1
-    return events[0]
 
 
 def test_every_form_of_a_queue_names_the_same_asset(normalizer: Normalizer) -> None:
@@ -46,17 +31,17 @@ def test_every_form_of_a_queue_names_the_same_asset(normalizer: Normalizer) -> N
 
 def test_create_by_name_and_update_by_url_share_a_subject(normalizer: Normalizer) -> None:
     """`CreateQueue` (name only) and `SetQueueAttributes` (URL) touch the same queue."""
-    record = _record("CreateQueue")
+    record = RECORDS.record("CreateQueue")
     record["responseElements"] = None
-    created = _only(normalizer, record)
-    updated = _only(normalizer, _record("SetQueueAttributes"))
+    created = only(normalizer, record)
+    updated = only(normalizer, RECORDS.record("SetQueueAttributes"))
     assert created["subject"] == updated["subject"]
     assert updated["data"]["change"]["action"] == "update"
 
 
 def test_tag_queue_by_url_is_an_update(normalizer: Normalizer) -> None:
     """`TagQueue` updates the queue its URL names."""
-    record = _record("SetQueueAttributes")
+    record = RECORDS.record("SetQueueAttributes")
     record.update(
         eventName="TagQueue",
         requestParameters={
@@ -64,7 +49,7 @@ def test_tag_queue_by_url_is_an_update(normalizer: Normalizer) -> None:
             "tags": {"env": "prod"},
         },
     )
-    event = _only(normalizer, record)
+    event = only(normalizer, record)
     assert event["data"]["change"]["action"] == "update"
     assert event["subject"].endswith("/sqs/queue/orders-worker")
 
@@ -74,7 +59,7 @@ def test_tag_queue_by_url_is_an_update(normalizer: Normalizer) -> None:
 )
 def test_message_calls_change_no_asset(normalizer: Normalizer, name: str) -> None:
     """Sending, deleting or purging messages is data: non-asset, no event."""
-    record = _record("SetQueueAttributes")
+    record = RECORDS.record("SetQueueAttributes")
     record["eventName"] = name
     result = normalizer.normalize(record)
     assert result.outcome is Outcome.NON_ASSET
@@ -83,7 +68,7 @@ def test_message_calls_change_no_asset(normalizer: Normalizer, name: str) -> Non
 
 def test_receive_message_is_a_read(normalizer: Normalizer) -> None:
     """`ReceiveMessage` is recognised as a read by its verb, even with `readOnly: false`."""
-    record = _record("SetQueueAttributes")
+    record = RECORDS.record("SetQueueAttributes")
     record["eventName"] = "ReceiveMessage"
     result = normalizer.normalize(record)
     assert result.outcome is Outcome.READ_ONLY
