@@ -174,11 +174,21 @@ class AssetModel:
         return (self.current.number if self.current else 0, self.last)
 
     def is_known(self, change: Change) -> bool:
-        """Whether this exact event already made a version (a duplicate whose marker expired)."""
+        """Whether this exact event already made a version (a duplicate whose marker expired).
+
+        A version made by the event has its position, so an event newer than the current
+        version (the common case) is new without looking at the history."""
+        current = self.current
+        if current is None:
+            return False
         position = change.position
-        if self.current is not None and self.current.position == position:
+        latest = current.position
+        if position > latest:
+            return False
+        if position == latest:
             return True
-        return self.history is not None and any(v.position == position for v in self.history)
+        eid = change.eid
+        return self.history is not None and any(v.eid == eid for v in self.history)
 
     def apply(self, change: Change) -> Step:
         """Plan `change` and update the model as if it were committed."""
