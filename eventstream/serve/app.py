@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import anyio
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -32,6 +32,7 @@ from eventstream.serve.journal import JournalReader
 from eventstream.serve.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from eventstream.serve.openapi import openapi_endpoint
 from eventstream.serve.settings import ServeSettings
+from eventstream.serve.sse import exit_signal_to
 
 log = logging.getLogger(__name__)
 
@@ -53,22 +54,42 @@ async def _close_streams_on(shutdown: anyio.Event, broker: Broker) -> None:
     broker.close()
 
 
+def _redis(url: str, settings: ServeSettings) -> Redis:
+    """A client on a bounded pool where a burst of requests waits for a connection (up to
+    `redis_pool_timeout_s`) instead of failing once the pool is exhausted."""
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=settings.redis_max_connections,
+        timeout=settings.redis_pool_timeout_s,
+        health_check_interval=30,
+    )
+    return Redis.from_pool(pool)
+
+
 def _lifespan(
     config: AppConfig, metrics: Metrics
 ) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[State]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        redis = Redis.from_url(config.redis_url, health_check_interval=30)
-        reader = JournalReader(redis, config.keys, config.settings.replay_page_size)
-        broker = Broker(reader, metrics, buffer=config.settings.subscriber_buffer)
+        settings = config.settings
+        redis = _redis(config.redis_url, settings)
+        reader = JournalReader(redis, config.keys, settings.replay_page_size)
+        broker = Broker(
+            reader,
+            metrics,
+            buffer=settings.subscriber_buffer,
+            heartbeat_s=settings.heartbeat_s,
+            write_timeout_s=settings.write_timeout_s,
+            grace_s=settings.shutdown_grace_s,
+        )
         svc = Services(
-            settings=config.settings,
+            settings=settings,
             redis=redis,
             keys=config.keys,
             reader=reader,
             broker=broker,
             metrics=metrics,
-            auth=Auth(config.settings),
+            auth=Auth(settings),
             shutdown=anyio.Event(),
         )
         with contextlib.suppress(RedisError, OSError):  # else the broker retries in its loop
@@ -76,6 +97,8 @@ def _lifespan(
             broker.connected = True
         tasks = [
             asyncio.create_task(broker.run(), name="broker"),
+            asyncio.create_task(broker.watch(), name="watch-streams"),
+            asyncio.create_task(exit_signal_to(svc.shutdown), name="exit-signal"),
             asyncio.create_task(_close_streams_on(svc.shutdown, broker), name="close-streams"),
         ]
         if config.ingest is not None:

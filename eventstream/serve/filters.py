@@ -108,6 +108,19 @@ class EventFilter:
             return False
         return all(part.matches(meta) for part in self.parts)
 
+    def matches_everything(self) -> bool:
+        """Whether this filter passes every event (no condition at all), so callers can skip it."""
+        return (
+            self.actions is None
+            and self.asset_type is None
+            and self.accounts is None
+            and self.regions is None
+            and self.methods is None
+            and self.principal is None
+            and self.subject_prefixes is None
+            and all(part.matches_everything() for part in self.parts)
+        )
+
     def allows_account(self, account: str) -> bool:
         """Whether some event of `account` could pass (for 403 on explicit requests)."""
         if self.accounts is not None and account not in self.accounts:

@@ -128,15 +128,17 @@ class JournalReader:
     async def _range(self, start: str, end: str, count: int) -> Rows:
         return cast(Rows, await self.redis.xrange(self.key, start, end, count=count) or [])
 
-    async def replay(self, after: StreamKey) -> AsyncIterator[Entry]:
-        """Every entry after `after`, up to the end of the journal when each page is read."""
+    async def replay(self, after: StreamKey) -> AsyncIterator[tuple[StreamKey, list[Entry]]]:
+        """Every entry after `after`, a page at a time, up to the end of the journal when each
+        page is read: (id of the page's last row, readable or not; the page's entries)."""
         while True:
             rows = await self._range(f"({streamid.text(after)}", "+", self.page_size)
-            for entry in _entries(rows):
-                yield entry
-            if len(rows) < self.page_size:
+            if not rows:
                 return
             after = streamid.parse(rows[-1][0].decode())
+            yield after, _entries(rows)
+            if len(rows) < self.page_size:
+                return
 
     async def get(self, key: StreamKey) -> Entry | None:
         text = streamid.text(key)

@@ -89,17 +89,29 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        await self.app(scope, receive, _TimedSend(self.metrics, scope, send))
 
-        async def timed_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                route = getattr(scope.get("route"), "path", None) or "unmatched"
-                self.metrics.latency.labels(scope["method"], route, str(message["status"])).observe(
-                    time.perf_counter() - started
-                )
-            await send(message)
 
-        await self.app(scope, receive, timed_send)
+class _TimedSend:
+    """The `send` of one request, observing its latency at the response start (a small object
+    rather than a closure: it lives as long as the request, an SSE stream's whole life)."""
+
+    __slots__ = ("metrics", "scope", "send", "started")
+
+    def __init__(self, metrics: Metrics, scope: Scope, send: Send) -> None:
+        self.metrics = metrics
+        self.scope = scope
+        self.send = send
+        self.started = time.perf_counter()
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            scope = self.scope
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.latency.labels(scope["method"], route, str(message["status"])).observe(
+                time.perf_counter() - self.started
+            )
+        await self.send(message)
 
 
 async def metrics_endpoint(request: Request) -> Response:

@@ -75,6 +75,15 @@ class ServeSettings(BaseModel):
     )
     page_size: int = Field(100, ge=1, le=1000, description="Default page size of JSON lists.")
     replay_page_size: int = Field(500, ge=1, description="Journal entries read per replay query.")
+    redis_max_connections: int = Field(
+        64,
+        ge=2,
+        description="Redis connections of one server (journal reader, replays, REST); a burst "
+        "of requests beyond it waits for a free connection.",
+    )
+    redis_pool_timeout_s: float = Field(
+        10.0, gt=0, description="How long a request waits for a free Redis connection."
+    )
     shutdown_grace_s: float = Field(
         2.0, ge=0, description="Seconds streams get to send their final event on shutdown."
     )

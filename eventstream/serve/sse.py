@@ -1,28 +1,39 @@
 """`GET /v1/events` as Server-Sent Events: replay from the journal, then live, no gap, no dup.
 
 A resumed stream first subscribes to the broker, then replays the journal after the client's
-last id, then drains its live queue skipping ids it already sent. Every entry the broker reads
-after the subscription lands in the queue, and every earlier one is in the journal when the
-replay reads it, so the switch has neither gap nor duplicate. If the live queue overflows while
-a long replay runs, the stream subscribes again and replays on from where it got to.
+last id, then drains its live inbox skipping ids it already sent. Every entry the broker reads
+after the subscription lands in the inbox, and every earlier one is in the journal when the
+replay reads it, so the switch has neither gap nor duplicate. If the inbox overflows while a
+long replay runs, the stream subscribes again and replays on from where it got to. A live
+stream (no id, `from=latest`) starts at the reader's position and needs no replay at all.
+
+The response is sse-starlette's `EventSourceResponse` with its streaming internals replaced to
+carry many streams per process: the frames waiting in an inbox go out joined in one write (up
+to `CHUNK_BYTES`); a stream has one task that writes and one that only waits for the client's
+disconnect; heartbeats, the write deadline and the shutdown grace period are enforced by the
+broker's one watch task (`Broker.watch`), not by a task or a timeout per stream or per write;
+and one task per app (`exit_signal_to`) turns sse-starlette's exit signal into `shutdown`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import time
+from bisect import bisect_right
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 
+import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
-from sse_starlette.sse import SendTimeoutError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from eventstream import codec
 from eventstream.serve import streamid
-from eventstream.serve.broker import Signal
+from eventstream.serve.broker import Abort, Signal
 from eventstream.serve.context import Services, services
 from eventstream.serve.errors import ApiError
 from eventstream.serve.filters import EventFilter
@@ -31,6 +42,9 @@ from eventstream.serve.streamid import StreamKey
 log = logging.getLogger(__name__)
 
 NO_BUFFERING = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+CHUNK_BYTES = 64 * 1024
+"""Frames waiting for one subscriber are joined into writes of about this size (one frame may
+be larger): fewer writes, and a stuck client holds at most about this much in its transport."""
 _CATCH_UP_ATTEMPTS = 3
 _CLOSE_REASONS = {
     Signal.CLOSE: "shutdown",
@@ -73,6 +87,15 @@ def start_of(request: Request) -> Start:
         ) from None
 
 
+def _ping_event() -> ServerSentEvent:
+    return ServerSentEvent(comment="ping", sep="\n")
+
+
+PING = _ping_event().encode()
+# What sse-starlette sends as the head of every stream here, built once and shared.
+_RAW_HEADERS = EventSourceResponse(iter(()), headers=NO_BUFFERING).raw_headers
+
+
 def _frame(event: str, payload: dict[str, str], retry_ms: int | None, id_: str = "") -> bytes:
     head = f"retry: {retry_ms}\n" if retry_ms is not None else ""
     if id_:
@@ -80,47 +103,83 @@ def _frame(event: str, payload: dict[str, str], retry_ms: int | None, id_: str =
     return f"{head}event: {event}\ndata: ".encode() + codec.dumps(payload) + b"\n\n"
 
 
-class _Session:
-    """One subscriber's stream: its filter, inbox and the last id it was sent."""
+def chunks_of(frames: list[bytes], limit: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """The frames joined into as few byte strings as possible of at most `limit` bytes each
+    (a frame longer than `limit` is a chunk by itself)."""
+    ends = list(accumulate(map(len, frames)))
+    if ends[-1] <= limit:
+        yield b"".join(frames)
+        return
+    start, base = 0, 0
+    while start < len(frames):
+        stop = max(start + 1, bisect_right(ends, base + limit, start))
+        yield b"".join(frames[start:stop])
+        base = ends[stop - 1]
+        start = stop
+
+
+class _Stream:
+    """One subscriber's stream: where it starts, its inbox and the last id it was sent."""
+
+    __slots__ = ("last", "position", "start", "subscriber", "svc")
 
     def __init__(self, svc: Services, event_filter: EventFilter, start: Start) -> None:
         self.svc = svc
-        self.filter = event_filter
         self.start = start
         self.last: StreamKey = streamid.ZERO
         self.subscriber = svc.broker.subscribe(event_filter)
-        # Everything after the reader's position at this moment will reach the queue.
+        # Everything after the reader's position at this moment will reach the inbox.
         self.position = svc.broker.cursor
-        self.expiry: asyncio.TimerHandle | None = None
 
-    def resubscribe(self) -> None:
-        self.svc.broker.unsubscribe(self.subscriber)
-        self.subscriber = self.svc.broker.subscribe(self.filter)
+    async def _head(self) -> tuple[bytes, bool]:
+        """The head block (retry hint, and a live stream's position), and whether to replay."""
+        head = f"retry: {self.svc.settings.retry_ms}\n"
+        if self.start.after is not None:
+            return (head + "\n").encode(), True
+        # A live stream starts at the reader's position, sent as an id-only block: a client
+        # that reconnects before its first event resumes from there, no gap. The inbox gets
+        # every later entry, so there is nothing to replay, unless the reader has no position
+        # yet (then the journal's end, and a replay from there).
+        position = self.position
+        replay = position is None
+        after = await self.svc.reader.last_key() if position is None else position
+        self.start = Start(after, False)
+        self.last = after
+        return f"{head}id: {streamid.text(after)}\n\n".encode(), replay
 
-    async def frames(self) -> AsyncIterator[bytes]:
-        settings = self.svc.settings
-        if settings.stream_max_s > 0:
-            self.expiry = asyncio.get_running_loop().call_later(settings.stream_max_s, self._expire)
-        try:
-            head = f"retry: {settings.retry_ms}\n"
-            if self.start.after is None:
-                # A live stream starts at the reader's position, sent as an id-only block: a
-                # client that reconnects before its first event resumes from there, no gap.
-                after = self.position or await self.svc.reader.last_key()
-                self.start = Start(after, False)
-                head += f"id: {streamid.text(after)}\n"
-            yield (head + "\n").encode()
-            async for frame in self._catch_up():
-                yield frame
-            async for frame in self._live():
-                yield frame
-        finally:
-            if self.expiry is not None:
-                self.expiry.cancel()
-            self.svc.broker.unsubscribe(self.subscriber)
-
-    def _expire(self) -> None:
-        self.subscriber.end(Signal.EXPIRE)
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
+        """The stream's bytes: the head block, the replay, then live frames and heartbeats."""
+        head, replay = await self._head()
+        yield head
+        if replay:
+            async for chunk in self._catch_up():
+                yield chunk
+        # Live: drain the inbox, skipping what the replay sent (inlined: one generator less).
+        subscriber = self.subscriber
+        while True:
+            if not subscriber.ready():
+                try:
+                    await subscriber.arm()
+                finally:
+                    subscriber.waiter = None
+            frames: list[bytes] = []
+            entries = subscriber.take()
+            if entries:
+                if entries[0].key <= self.last:
+                    entries = [entry for entry in entries if entry.key > self.last]
+                if entries:
+                    self.last = entries[-1].key
+                    frames = [entry.frame for entry in entries]
+            if subscriber.ping:
+                subscriber.ping = False
+                frames.append(PING)
+            if frames:
+                for chunk in chunks_of(frames):
+                    yield chunk
+            if subscriber.done is not None and not subscriber.pending:
+                reason = _CLOSE_REASONS[subscriber.done]
+                yield _frame("close", {"reason": reason}, self.svc.settings.retry_ms)
+                return
 
     async def _catch_up(self) -> AsyncIterator[bytes]:
         assert self.start.after is not None
@@ -139,54 +198,137 @@ class _Session:
                     None,
                     streamid.text(resume.after),
                 )
+        subscriber = self.subscriber
         for _attempt in range(_CATCH_UP_ATTEMPTS):
-            async for entry in self.svc.reader.replay(self.last):
-                self.last = entry.key
-                if self.filter.matches(entry.meta):
-                    yield entry.frame
-            if self.subscriber.done is not Signal.OVERFLOW:
+            async for after, page in self.svc.reader.replay(self.last):
+                self.last = after
+                wanted = subscriber.filter
+                frames = [e.frame for e in page if wanted is None or wanted.matches(e.meta)]
+                if frames:
+                    for chunk in chunks_of(frames):
+                        yield chunk
+            if subscriber.done is not Signal.OVERFLOW:
                 return
-            self.resubscribe()
-
-    async def _live(self) -> AsyncIterator[bytes]:
-        while True:
-            item = await self.subscriber.next()
-            if isinstance(item, Signal):
-                yield _frame("close", {"reason": _CLOSE_REASONS[item]}, self.svc.settings.retry_ms)
-                return
-            if item.key > self.last:
-                self.last = item.key
-                yield item.frame
+            self.svc.broker.resubscribe(subscriber)
 
 
 class _Response(EventSourceResponse):
-    """Counts a write that missed its deadline as a slow-subscriber disconnect."""
+    """An `EventSourceResponse` whose streaming internals serve many streams per process.
 
-    def __init__(self, svc: Services, frames: AsyncIterator[bytes]) -> None:
+    sse-starlette starts four tasks per stream (writer, ping, exit signal, disconnect) and
+    wraps every write in a timeout scope. Here the request's own task only waits for the
+    client's disconnect (`receive()`), and one writer task, started on a short stack so each
+    wake-up is cheap, drains the stream: `_stream_response` writes each chunk with one `send`
+    and marks when the write began, so the broker's watch can stop a stream whose write misses
+    `write_timeout_s`. Writes come from that one task, so the response needs no send lock.
+    """
+
+    def __init__(self, svc: Services, stream: _Stream) -> None:
         settings = svc.settings
+        self.chunks = stream.chunks()
         super().__init__(
-            frames,
+            self.chunks,
             headers=NO_BUFFERING,
             ping=settings.heartbeat_s,
             sep="\n",
-            ping_message_factory=lambda: ServerSentEvent(comment="ping", sep="\n"),
+            ping_message_factory=_ping_event,
             send_timeout=settings.write_timeout_s,
             shutdown_event=svc.shutdown,
             shutdown_grace_period=settings.shutdown_grace_s,
         )
+        del self._send_lock  # one writer: no lock (and no lock's deque per stream)
+        if self.raw_headers == _RAW_HEADERS:
+            self.raw_headers = _RAW_HEADERS  # the same for every stream: share one list
         self.svc = svc
+        self.stream = stream
+        self.subscriber = stream.subscriber
+        self.listening: asyncio.Task[None] | None = None  # the request's task, while it waits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        subscriber = self.subscriber
+        loop = asyncio.get_running_loop()
+        max_s = self.svc.settings.stream_max_s
+        expiry = loop.call_later(max_s, subscriber.end, Signal.EXPIRE) if max_s > 0 else None
+        writer = loop.create_task(self._stream_response(send))
+        subscriber.stop = writer.cancel
+        writer.add_done_callback(self._writer_done)
+        task = self.listening = asyncio.current_task()
+        assert task is not None
         try:
-            await super().__call__(scope, receive, send)
-        except SendTimeoutError:
+            # Until `http.disconnect`: the client left, or the response is complete (inlined,
+            # rather than `_listen_for_disconnect`: one frame less kept per idle stream).
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            self.active = False
+        except asyncio.CancelledError:
+            if not writer.done() or self.listening is not None:
+                raise  # not woken by the writer: the server cancels the request
+            task.uncancel()
+        finally:
+            self.listening = None
+            subscriber.stop = None
+            writer.cancel()
+            if expiry is not None:
+                expiry.cancel()
+            self.svc.broker.release(subscriber)
+        failure = writer.exception() if writer.done() and not writer.cancelled() else None
+        if failure is not None:
+            raise failure
+        if subscriber.aborted is not None:
+            self._aborted(scope, subscriber.aborted)
+
+    def _writer_done(self, writer: asyncio.Task[None]) -> None:
+        """A writer that ended without completing the response (stopped by the watch, or
+        failed) wakes the request's task, which would otherwise wait for the client forever."""
+        stopped = writer.cancelled() or writer.exception() is not None  # (retrieves it)
+        listening = self.listening
+        if listening is not None and stopped:
+            self.listening = None
+            listening.cancel()
+
+    async def _stream_response(self, send: Send) -> None:
+        subscriber = self.subscriber
+        try:
+            subscriber.writing_since = time.monotonic()
+            start = {"type": "http.response.start", "status": self.status_code}
+            await send({**start, "headers": self.raw_headers})
+            async for chunk in self.chunks:
+                subscriber.writing_since = time.monotonic()
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                subscriber.writing_since = 0.0
+            subscriber.writing_since = time.monotonic()
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            subscriber.writing_since = 0.0
+        except GeneratorExit:
+            raise  # the task is being destroyed with its loop: nothing can be awaited any more
+        except BaseException:
+            # Stopped or failed while the stream was suspended at a yield: run its cleanup.
+            await self.chunks.aclose()
+            raise
+
+    def _aborted(self, scope: Scope, reason: Abort) -> None:
+        if reason is Abort.STALLED:
             self.svc.metrics.slow_disconnects.inc()
-            log.info("slow subscriber cut off", extra={"client": str(scope.get("client"))})
+            log.info(
+                "slow subscriber cut off",
+                extra={
+                    "client": str(scope.get("client")),
+                    "reason": "write_timeout",
+                    "last_id": streamid.text(self.stream.last),
+                },
+            )
+        elif reason is Abort.GRACE:
+            log.info("stream stopped after the shutdown grace period")
+
+
+async def exit_signal_to(shutdown: anyio.Event) -> None:
+    """Set `shutdown` when sse-starlette detects that the server exits (one watcher per app)."""
+    await EventSourceResponse._listen_for_exit_signal()
+    shutdown.set()
 
 
 def stream_response(svc: Services, event_filter: EventFilter, start: Start) -> Response:
-    session = _Session(svc, event_filter, start)
-    return _Response(svc, session.frames())
+    return _Response(svc, _Stream(svc, event_filter, start))
 
 
 async def events_stream(request: Request, event_filter: EventFilter) -> Response:

@@ -61,3 +61,29 @@ async def test_slow_subscriber_is_cut_off_and_fast_one_gets_everything(
     finally:
         slow.close()
     assert 0 < received.count(b"\nid: ") + received.startswith(b"id: ") < _TOTAL
+
+
+async def test_a_write_past_its_deadline_cuts_the_stream_off(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """With a buffer too large to overflow, a client that stops reading is still cut off: its
+    write stays pending past write_timeout_s, and the broker's watch ends the stream."""
+    server = serve(subscriber_buffer=100_000, write_timeout_s=0.5)
+    slow = _slow_socket(server.port)
+    try:
+        await _wait_subscribed(server, 1)
+        total = 5000  # ~15 MB: more than the socket buffers and the transport's high-water mark
+        for start in range(0, total, 500):
+            batch = [sample_events[(start + i) % len(sample_events)] for i in range(500)]
+            await asyncio.to_thread(journal.append, batch)
+        broker = server.services.broker
+        for _ in range(300):
+            if not broker.streams:
+                break
+            await asyncio.sleep(0.05)
+        assert not broker.streams
+        assert server.services.metrics.slow_disconnects._value.get() == 1
+        received = await asyncio.to_thread(_read_to_eof, slow, 30)
+    finally:
+        slow.close()
+    assert 0 < received.count(b"\nid: ") < total
