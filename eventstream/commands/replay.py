@@ -18,7 +18,7 @@ import argparse
 import asyncio
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventstream.config import Settings, load_settings, with_options
@@ -81,23 +81,22 @@ def run(args: argparse.Namespace) -> int:
 
 @dataclass
 class Totals:
-    """What a replay did: the normalization tally and the commit counts."""
+    """What a replay did: the normalization tally and the commit counts (kept up to date by
+    the committer batch by batch, so a failure reports exactly what was committed)."""
 
     tally: Tally
-    journaled: int = 0
-    duplicates: int = 0
-    conflicts: int = 0
+    committed: CommitResult = field(default_factory=CommitResult)
 
-    def add(self, result: CommitResult) -> None:
-        self.journaled += result.journaled
-        self.duplicates += result.duplicates
-        self.conflicts += result.conflicts
+    @property
+    def journaled(self) -> int:
+        return self.committed.journaled
 
     def summary(self) -> str:
+        committed = self.committed
         return (
             f"{self.tally.summary()}\n"
-            f"committed: journaled {self.journaled}, duplicates skipped {self.duplicates}, "
-            f"concurrent-update retries {self.conflicts}"
+            f"committed: journaled {committed.journaled}, duplicates skipped "
+            f"{committed.duplicates}, concurrent-update retries {committed.conflicts}"
         )
 
 
@@ -128,11 +127,11 @@ async def replay(paths: list[str], settings: Settings, keys: Keys, progress: Pro
                 totals.tally.count(result.outcome, result.operation, len(result.events))
                 batch.extend(result.events)
                 if len(batch) >= settings.journal.batch_size * _BATCHES_PER_CALL:
-                    totals.add(await committer.commit(batch))
+                    await committer.commit(batch, totals.committed)
                     batch = []
                 progress.tick(totals)
             if batch:
-                totals.add(await committer.commit(batch))
+                await committer.commit(batch, totals.committed)
     except UnreadableInputError as error:
         progress.clear()
         print(f"error: {error}", file=sys.stderr)
@@ -141,9 +140,9 @@ async def replay(paths: list[str], settings: Settings, keys: Keys, progress: Pro
         progress.clear()
         print(
             f"error: {error}\n"
-            f"stopped after committing {totals.journaled} events; the batch in flight was not "
-            "committed. Run the same command again once Redis is back: committed events are "
-            "skipped as duplicates.",
+            f"stopped after committing {totals.journaled} events (the batch in flight when "
+            "Redis failed may or may not be committed). Run the same command again once Redis "
+            "is back: events already committed are skipped as duplicates.",
             file=sys.stderr,
         )
         status = EXIT_REDIS
@@ -182,7 +181,7 @@ class Progress:
         rate = totals.journaled / max(now - self.started, 1e-9)
         sys.stderr.write(
             f"\r\033[K{totals.tally.records} records, {totals.journaled} journaled, "
-            f"{totals.duplicates} duplicates, {rate:,.0f} events/s"
+            f"{totals.committed.duplicates} duplicates, {rate:,.0f} events/s"
         )
         sys.stderr.flush()
 

@@ -139,10 +139,13 @@ class Committer:
         self.depth = (inventory or InventorySettings()).history_depth
         self.redis_url = redis_url
 
-    async def commit(self, events: Sequence[dict[str, Any]]) -> CommitResult:
+    async def commit(
+        self, events: Sequence[dict[str, Any]], into: CommitResult | None = None
+    ) -> CommitResult:
         """Commit `events`, `batch_size` per round trip, each batch in position order (time,
-        then create/update/delete, then id). Raises `RedisUnavailableError` (earlier batches
-        stay committed, the failed one is not: committing the same events again is safe) or
+        then create/update/delete, then id), counting into `into` (or a new result), which
+        it returns. Raises `RedisUnavailableError` (the batches counted in `into` so far are
+        committed, the failed one is not: committing the same events again is safe) or
         `CommitError`.
 
         Batches are pipelined: while Redis runs one batch's script, the next batch is planned
@@ -151,7 +154,7 @@ class Committer:
         plans made on top of it may be stale too: both are settled again the safe way, one
         batch at a time on freshly read state.
         """
-        result = CommitResult()
+        result = CommitResult() if into is None else into
         size = self.journal.batch_size
         models: dict[str, AssetModel] = {}
         seen: set[str] = set()
@@ -167,7 +170,9 @@ class Committer:
                     if again:
                         result.conflicts += len(again)
                         models.clear()
-                        await self._settle([*again, *(p.pending for p in planned)], result)
+                        redo = [*again, *(item.pending for item in planned)]
+                        redo.sort(key=lambda item: item.change.position)
+                        await self._settle(redo, result)
                         continue
                 if planned:
                     flight = asyncio.create_task(self._write(planned, result))
