@@ -45,12 +45,14 @@ class Journal:
         self.client = client
         self.keys = keys
 
-    def append(self, events: list[dict[str, Any]]) -> list[str]:
+    def append(self, events: list[dict[str, Any]], ids: list[str] | None = None) -> list[str]:
+        """XADD every event (with the given entry ids, else Redis's); returns the ids."""
         pipe = self.client.pipeline(transaction=False)
-        for event in events:
+        for index, event in enumerate(events):
             pipe.xadd(
                 self.keys.journal,
                 {"event": codec.dumps(event), "subject": event["subject"], "eid": event["id"]},
+                id=ids[index] if ids is not None else "*",
             )
         return [raw.decode() for raw in pipe.execute()]
 
