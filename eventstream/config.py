@@ -28,6 +28,7 @@ from eventstream.journal.keys import DEFAULT_PREFIX
 ENV_PREFIX = "EVENTSTREAM_"
 ENV_SEPARATOR = "__"
 REDIS_URL_ENV = "REDIS_URL"
+_SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
 FOREIGN_SECTIONS = ("serve",)
 """Tables of the same file validated by their own modules (`serve.settings`)."""
 
@@ -41,7 +42,8 @@ class RedisSettings(_Section):
 
     url: str | None = Field(
         None,
-        description="Redis to use (redis://, rediss:// or unix://), any Redis 6.2+. "
+        description="Redis to use (redis://, rediss:// or unix://), any Redis 6.2+; for a "
+        "Redis Cluster, redis+cluster:// (or rediss+cluster://) and any node. "
         "None: start an embedded redis-server for the run, keeping its data in `data_dir`.",
     )
     key_prefix: str = Field(
@@ -72,8 +74,8 @@ class RedisSettings(_Section):
     def _scheme(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
+        if not value.startswith(_SCHEMES):
+            raise ValueError("must start with " + ", ".join(_SCHEMES))
         return value
 
 

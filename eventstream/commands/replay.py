@@ -107,7 +107,7 @@ async def replay(paths: list[str], settings: Settings, keys: Keys, progress: Pro
     status = 0
     url = settings.redis.url or "embedded"
     try:
-        async with open_redis(settings.redis) as (redis, url):
+        async with open_redis(settings.redis, keys.tag) as (redis, url):
             committer = Committer(
                 redis, keys, settings.journal, settings.inventory, redis_url=safe_url(url)
             )

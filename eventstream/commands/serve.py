@@ -115,7 +115,7 @@ def _serve(args: argparse.Namespace) -> int:
     )
     keys = Keys(prefix=config.redis.key_prefix)
     with ExitStack() as stack:
-        url = redis_url_for(args.redis_url, config.redis, stack)
+        url = redis_url_for(args.redis_url, config.redis, keys.tag, stack)
         sources = _sources(args)
         factory: IngestFactory | None = ingest_factory(sources, config, url) if sources else None
         app = create_app(AppConfig(settings, url, keys, factory))

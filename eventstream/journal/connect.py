@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -14,19 +13,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from eventstream.config import RedisSettings
 from eventstream.errors import RedisUnavailableError
+from eventstream.journal.cluster import is_cluster_url, primary_url
 from eventstream.journal.embedded import EmbeddedRedis
+from eventstream.journal.urls import safe_url
 
-
-def safe_url(url: str) -> str:
-    """`url` without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+__all__ = ["client", "open_redis", "resolve", "safe_url"]
 
 
 def client(url: str, settings: RedisSettings) -> Redis:
@@ -40,8 +31,16 @@ def client(url: str, settings: RedisSettings) -> Redis:
     )
 
 
+def resolve(url: str, key_tag: str, settings: RedisSettings) -> str:
+    """The URL to use for a deployment whose keys carry `key_tag`: `url` itself, or for a
+    `redis+cluster://` URL the primary node serving the tag's slot (`journal.cluster`)."""
+    if is_cluster_url(url):
+        return primary_url(url, key_tag, settings.connect_timeout_s)
+    return url
+
+
 @asynccontextmanager
-async def open_redis(settings: RedisSettings) -> AsyncIterator[tuple[Redis, str]]:
+async def open_redis(settings: RedisSettings, key_tag: str) -> AsyncIterator[tuple[Redis, str]]:
     """A connected client and the URL it reached; starts (and stops) the embedded Redis when
     `settings.url` is not set. Raises `RedisUnavailableError` if Redis does not answer."""
     async with AsyncExitStack() as stack:
@@ -51,6 +50,7 @@ async def open_redis(settings: RedisSettings) -> AsyncIterator[tuple[Redis, str]
                 settings.data_dir, settings.server_binary, settings.connect_timeout_s
             )
             url = stack.enter_context(embedded).url
+        url = resolve(url, key_tag, settings)
         redis = client(url, settings)
         stack.push_async_callback(redis.aclose)
         try:

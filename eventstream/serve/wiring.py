@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from eventstream.config import RedisSettings, Settings
 from eventstream.errors import ConfigError
 from eventstream.journal.commit import Committer
-from eventstream.journal.connect import safe_url
+from eventstream.journal.connect import resolve, safe_url
 from eventstream.journal.embedded import EmbeddedRedis
 from eventstream.journal.keys import Keys
 from eventstream.normalize.normalizer import Normalizer
@@ -41,12 +41,15 @@ def load_serve_settings(path: str | None) -> ServeSettings:
         raise ConfigError(f"config={path}: [serve] {error}") from None
 
 
-def redis_url_for(explicit: str | None, settings: RedisSettings, stack: ExitStack) -> str:
-    """`--redis-url`, else the configured one (`REDIS_URL`), else the embedded redis-server
-    (`journal.embedded`), kept running until `stack` closes."""
+def redis_url_for(
+    explicit: str | None, settings: RedisSettings, key_tag: str, stack: ExitStack
+) -> str:
+    """`--redis-url`, else the configured one (`REDIS_URL`; for a cluster, the primary node of
+    the deployment's slot), else the embedded redis-server (`journal.embedded`), kept running
+    until `stack` closes."""
     url = explicit or settings.url
     if url:
-        return url
+        return resolve(url, key_tag, settings)
     embedded = EmbeddedRedis(settings.data_dir, settings.server_binary, settings.connect_timeout_s)
     url = stack.enter_context(embedded).url
     log.info("embedded redis", extra={"url": url, "data_dir": str(settings.data_dir)})
