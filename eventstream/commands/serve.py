@@ -23,6 +23,7 @@ from eventstream.errors import ConfigError, EventStreamError
 from eventstream.journal.keys import Keys
 from eventstream.serve import logs
 from eventstream.serve.app import AppConfig, IngestFactory, create_app
+from eventstream.serve.runtime import tune_gc
 from eventstream.serve.settings import ServeSettings, check_exposure
 from eventstream.serve.wiring import ingest_factory, load_serve_settings, redis_url_for
 from eventstream.sources.demo import DemoSource, FileReplay
@@ -133,6 +134,7 @@ def _serve(args: argparse.Namespace) -> int:
         # uvicorn drains on SIGTERM, then raises it again: a no-op handler turns that into a
         # normal return, so the embedded Redis (in `stack`) is stopped and the exit status is 0.
         signal.signal(signal.SIGTERM, _drained)
+        tune_gc()
         uvicorn.Server(server).run()
     return 0
 

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from eventstream.journal.keys import Keys
 from eventstream.serve import inventory, views
@@ -32,7 +33,7 @@ from eventstream.serve.journal import JournalReader
 from eventstream.serve.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from eventstream.serve.openapi import openapi_endpoint
 from eventstream.serve.settings import ServeSettings
-from eventstream.serve.sse import exit_signal_to
+from eventstream.serve.sse import RAW_SEND, exit_signal_to
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,18 @@ def _lifespan(
     return lifespan
 
 
+class App(Starlette):
+    """The Starlette app, which also hands each request the server's own `send` (under
+    `RAW_SEND` in the scope): a stream sends its response start through the middleware (which
+    time it and handle errors), then writes its frames straight to the server, instead of
+    through every middleware's `send` wrapper once per frame and subscriber."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope[RAW_SEND] = send
+        await super().__call__(scope, receive, send)
+
+
 def create_app(config: AppConfig) -> Starlette:
     """A new application; nothing runs until its lifespan starts."""
     metrics = Metrics()
@@ -141,7 +154,7 @@ def create_app(config: AppConfig) -> Starlette:
         ApiError: api_error_handler,
         HTTPException: http_error_handler,
     }
-    return Starlette(
+    return App(
         routes=routes,
         middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
         exception_handlers=handlers,  # type: ignore[arg-type]

@@ -93,6 +93,9 @@ def _ping_event() -> ServerSentEvent:
 
 PING = _ping_event().encode()
 # What sse-starlette sends as the head of every stream here, built once and shared.
+RAW_SEND = "eventstream.raw_send"
+"""Scope key of the server's own ASGI `send`, set by `app.App` for every HTTP request."""
+
 _RAW_HEADERS = EventSourceResponse(iter(()), headers=NO_BUFFERING).raw_headers
 
 
@@ -249,7 +252,7 @@ class _Response(EventSourceResponse):
         loop = asyncio.get_running_loop()
         max_s = self.svc.settings.stream_max_s
         expiry = loop.call_later(max_s, subscriber.end, Signal.EXPIRE) if max_s > 0 else None
-        writer = loop.create_task(self._stream_response(send))
+        writer = loop.create_task(self._stream_response(send, scope.get(RAW_SEND, send)))
         subscriber.stop = writer.cancel
         writer.add_done_callback(self._writer_done)
         task = self.listening = asyncio.current_task()
@@ -286,7 +289,10 @@ class _Response(EventSourceResponse):
             self.listening = None
             listening.cancel()
 
-    async def _stream_response(self, send: Send) -> None:
+    async def _stream_response(self, send: Send, direct: Send | None = None) -> None:
+        """The response start through `send` (the middleware see it), the body through
+        `direct`, the server's own `send` when the app provides it (`RAW_SEND`)."""
+        direct = send if direct is None else direct
         subscriber = self.subscriber
         try:
             subscriber.writing_since = time.monotonic()
@@ -294,10 +300,10 @@ class _Response(EventSourceResponse):
             await send({**start, "headers": self.raw_headers})
             async for chunk in self.chunks:
                 subscriber.writing_since = time.monotonic()
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await direct({"type": "http.response.body", "body": chunk, "more_body": True})
                 subscriber.writing_since = 0.0
             subscriber.writing_since = time.monotonic()
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await direct({"type": "http.response.body", "body": b"", "more_body": False})
             subscriber.writing_since = 0.0
         except GeneratorExit:
             raise  # the task is being destroyed with its loop: nothing can be awaited any more
