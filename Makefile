@@ -18,9 +18,17 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(BIN)/eventstream serve --demo
 
-## The test suite.
-test: $(STAMP)
+JS := tests/serve/js
+
+## The test suite. Installs what it runs for real if missing (scripts/test-deps.sh: redis-server,
+## Chromium, npm; Debian, as root) and the npm `eventsource` client it tests against.
+test: $(STAMP) $(JS)/node_modules/.installed
 	$(BIN)/python -m pytest -q
+
+$(JS)/node_modules/.installed: $(JS)/package-lock.json scripts/test-deps.sh
+	scripts/test-deps.sh
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## Lint, types, and the committed schema.
 check: $(STAMP)

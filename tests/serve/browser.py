@@ -40,7 +40,9 @@ def chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise RuntimeError("Debian's chromium is not installed: apt-get install chromium (.ci/run)")
+    raise RuntimeError(
+        "Debian's chromium is not installed: apt-get install chromium (scripts/test-deps.sh)"
+    )
 
 
 class Page:

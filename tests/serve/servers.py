@@ -58,7 +58,9 @@ class RedisServer:
 def redis_server() -> Iterator[RedisServer]:
     binary = shutil.which("redis-server")
     if binary is None:
-        raise RuntimeError("redis-server not found: apt-get install redis-server (see .ci/run)")
+        raise RuntimeError(
+            "redis-server not found: apt-get install redis-server (scripts/test-deps.sh)"
+        )
     with tempfile.TemporaryDirectory(prefix="es-redis-") as folder:
         path = Path(folder)
         process = subprocess.Popen(
