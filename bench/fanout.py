@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import resource
 import sys
 import time
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from bench._serving import (
     Served,
     Shared,
     Writer,
+    client_cpu_s,
     close_all,
     connect,
     exit_on_sigterm,
@@ -63,23 +63,18 @@ class Outcome:
     cut_off: int
 
 
-def _client_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 async def _measure(
     served: Served, writer: Writer, subscribers: int, events: int, timeout_s: float
 ) -> Outcome:
     shared = Shared(expected=events)
     clients = await connect(served.port, shared, subscribers)
     shared.target_done = subscribers
-    cpu_before, client_before = served.cpu_s(), _client_cpu_s()
+    cpu_before, client_before = served.cpu_s(), client_cpu_s()
     writer.go()
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(shared.done_event.wait(), timeout_s)
     last = max((c.finished for c in clients if c.finished), default=time.monotonic())
-    cpu, client_cpu = served.cpu_s() - cpu_before, _client_cpu_s() - client_before
+    cpu, client_cpu = served.cpu_s() - cpu_before, client_cpu_s() - client_before
     started, _end, written, _first, _last = writer.result(timeout_s)
     delivered = sum(min(c.count, events) for c in clients)
     cut_off = shared.ended

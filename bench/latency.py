@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from bench._serving import (
     Served,
     Shared,
     Writer,
+    client_cpu_s,
     close_all,
     connect,
     exit_on_sigterm,
@@ -63,11 +63,6 @@ class Outcome:
     client_cpu_s: float
 
 
-def _client_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 async def _measure(
     served: Served, writer: Writer, subscribers: int, events: int, timeout_s: float
 ) -> Outcome:
@@ -75,7 +70,7 @@ async def _measure(
     clients = await connect(served.port, shared, subscribers)
     shared.target_done = subscribers
     shared.histogram = new_histogram()
-    cpu_before, client_before = served.cpu_s(), _client_cpu_s()
+    cpu_before, client_before = served.cpu_s(), client_cpu_s()
     writer.go()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
@@ -84,7 +79,7 @@ async def _measure(
         if settled >= subscribers:
             break
         await asyncio.sleep(0.05)
-    cpu, client_cpu = served.cpu_s() - cpu_before, _client_cpu_s() - client_before
+    cpu, client_cpu = served.cpu_s() - cpu_before, client_cpu_s() - client_before
     started, ended, written, _first, _last = writer.result(timeout_s)
     cut_off = sum(1 for c in clients if c.closed.done() and c.count < events)
     delivered = sum(min(c.count, events) for c in clients)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import pytest
@@ -55,6 +57,29 @@ class Journal:
                 id=ids[index] if ids is not None else "*",
             )
         return [raw.decode() for raw in pipe.execute()]
+
+    @contextmanager
+    def paced(
+        self, events: list[dict[str, Any]], start: int, stop: int, pace_s: float = 0.03
+    ) -> Iterator[None]:
+        """While the block runs, a thread appends events `start` to `stop` (cycling through
+        `events`) one at a time, `pace_s` apart; it is stopped and joined when the block ends."""
+        halt = threading.Event()
+
+        def write() -> None:
+            for index in range(start, stop):
+                if halt.is_set():
+                    return
+                self.append([events[index % len(events)]])
+                time.sleep(pace_s)
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        try:
+            yield
+        finally:
+            halt.set()
+            thread.join(timeout=30)
 
     def ids(self) -> list[str]:
         rows: list[tuple[bytes, Any]] = self.client.xrange(self.keys.journal)  # type: ignore[assignment]

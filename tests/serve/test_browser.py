@@ -4,8 +4,6 @@ itself with Last-Event-ID, and goes on with no gap and no duplicate."""
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from typing import Any
 
 from tests.serve.browser import open_page
@@ -20,19 +18,8 @@ async def test_browser_eventsource_reconnects_without_gap_or_duplicate(
     """The page's EventSource sees every journal id exactly once across server-side closes."""
     server = serve(stream_max_s=1.0, retry_ms=100)
     journal.append(sample_events[:20])
-    stop = threading.Event()
-
-    def writer() -> None:
-        for index in range(20, _TOTAL):
-            if stop.is_set():
-                return
-            journal.append([sample_events[index % len(sample_events)]])
-            time.sleep(0.03)
-
-    thread = threading.Thread(target=writer)
     async with open_page(f"{server.url}/?from=earliest") as page:
-        thread.start()
-        try:
+        with journal.paced(sample_events, 20, _TOTAL):
             received: list[str] = []
             for _ in range(300):
                 received = await page.evaluate("window.esReceived || []")
@@ -41,9 +28,6 @@ async def test_browser_eventsource_reconnects_without_gap_or_duplicate(
                 await asyncio.sleep(0.1)
             opens = await page.evaluate("window.esOpens")
             closes = await page.evaluate("window.esCloses")
-        finally:
-            stop.set()
-            thread.join(timeout=30)
     assert received == journal.ids()
     assert len(received) == _TOTAL
     assert opens >= 3

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -42,16 +40,6 @@ async def test_npm_eventsource_reconnects_without_gap_or_duplicate(
     """The package sees every journal id exactly once across server-side closes."""
     server = serve(stream_max_s=1.0, retry_ms=100)
     journal.append(sample_events[:20])
-    stop = threading.Event()
-
-    def writer() -> None:
-        for index in range(20, _TOTAL):
-            if stop.is_set():
-                return
-            journal.append([sample_events[index % len(sample_events)]])
-            time.sleep(0.03)
-
-    thread = threading.Thread(target=writer)
     process = await asyncio.create_subprocess_exec(
         "node",
         str(node_client),
@@ -60,12 +48,8 @@ async def test_npm_eventsource_reconnects_without_gap_or_duplicate(
         "30000",
         stdout=asyncio.subprocess.PIPE,
     )
-    thread.start()
-    try:
+    with journal.paced(sample_events, 20, _TOTAL):
         out, _ = await asyncio.wait_for(process.communicate(), 40)
-    finally:
-        stop.set()
-        thread.join(timeout=30)
     result = codec.loads(out)
     assert result["reason"] == "done"
     assert result["received"] == journal.ids()
