@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import Any, BinaryIO
 
 from eventstream import codec
+from eventstream.commands.progress import ProgressLine
 from eventstream.errors import MalformedRecordError
 from eventstream.normalize.classify import Outcome
 from eventstream.normalize.normalizer import Normalizer
@@ -142,24 +142,12 @@ def _malformed(
         )
 
 
-class _Progress:
-    """A one-line counter on a terminal's stderr, redrawn at most twice a second."""
+class _Progress(ProgressLine):
+    """Records read and changes emitted."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.last = time.monotonic()
-        self.shown = False
+        super().__init__(enabled, _PROGRESS_EVERY_S)
 
     def tick(self, tally: Tally) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self.last >= _PROGRESS_EVERY_S:
-            self.last = now
-            self.shown = True
-            sys.stderr.write(f"\r{tally.records} records, {tally.events} changes…")
-            sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\033[K")
+        if self.due() is not None:
+            self.show(f"{tally.records} records, {tally.events} changes…")

@@ -17,10 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventstream.commands.progress import ProgressLine
 from eventstream.config import Settings, load_settings, with_options
 from eventstream.errors import EventStreamError, MalformedRecordError, RedisUnavailableError
 from eventstream.journal.commit import CommitResult, Committer
@@ -161,32 +161,18 @@ def _malformed(error: MalformedRecordError, tally: Tally) -> None:
     print(f"malformed: {error}", file=sys.stderr)
 
 
-class Progress:
-    """One line on a terminal's stderr: records read, events committed, rate."""
+class Progress(ProgressLine):
+    """Records read, events committed, rate."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.started = time.monotonic()
-        self.last = self.started
-        self.shown = False
+        super().__init__(enabled, _PROGRESS_EVERY_S)
 
     def tick(self, totals: Totals) -> None:
-        if not self.enabled:
+        elapsed = self.due()
+        if elapsed is None:
             return
-        now = time.monotonic()
-        if now - self.last < _PROGRESS_EVERY_S:
-            return
-        self.last = now
-        self.shown = True
-        rate = totals.journaled / max(now - self.started, 1e-9)
-        sys.stderr.write(
-            f"\r\033[K{totals.tally.records} records, {totals.journaled} journaled, "
+        rate = totals.journaled / max(elapsed, 1e-9)
+        self.show(
+            f"{totals.tally.records} records, {totals.journaled} journaled, "
             f"{totals.committed.duplicates} duplicates, {rate:,.0f} events/s"
         )
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-            self.shown = False
