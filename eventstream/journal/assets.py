@@ -93,13 +93,13 @@ class AssetStore:
         for name, (version, _, _) in zip(names, heads, strict=True):
             if version is not None:
                 pipe.hget(self.keys.asset(name), HISTORY_PREFIX + version)
-        entries: list[bytes | None] = list(await pipe.execute())
+        entries = iter(await pipe.execute())  # one per name that has a version, in order
         states: list[AssetState | None] = []
         for name, (version, last, asset) in zip(names, heads, strict=True):
             if version is None:
                 states.append(None)
                 continue
-            entry = entries.pop(0)
+            entry: bytes | None = next(entries)
             if entry is None or asset is None:
                 states.append(None)  # written by a newer layout, or mid-deletion: not served
                 continue
@@ -130,12 +130,12 @@ class AssetStore:
         for journal_id in journal_ids:
             if journal_id is not None:
                 pipe.xrange(self.keys.journal, journal_id, journal_id)
-        rows: list[list[tuple[bytes, dict[bytes, bytes]]]] = list(await pipe.execute())
+        rows = iter(await pipe.execute())  # one per version whose marker was found, in order
         records = []
         for version, journal_id in zip(versions, journal_ids, strict=True):
             event = None
             if journal_id is not None:
-                entries = rows.pop(0)
+                entries: list[tuple[bytes, dict[bytes, bytes]]] = next(rows)
                 event = entries[0][1].get(EVENT_FIELD) if entries else None
             text = journal_id.decode() if journal_id is not None else None
             records.append(VersionRecord(version, text, event))
