@@ -19,12 +19,12 @@ from typing import Any
 import uvicorn
 
 from eventstream.config import load_settings, with_options
+from eventstream.config.serve import ServeSettings, check_exposure
 from eventstream.errors import ConfigError, EventStreamError
 from eventstream.journal.keys import Keys
 from eventstream.serve import logs
 from eventstream.serve.app import AppConfig, IngestFactory, create_app
 from eventstream.serve.runtime import tune_gc
-from eventstream.serve.settings import ServeSettings, check_exposure
 from eventstream.serve.wiring import ingest_factory, load_serve_settings, redis_url_for
 from eventstream.sources.demo import DemoSource, FileReplay
 

@@ -9,7 +9,7 @@ import argparse
 import secrets
 from typing import Any
 
-from eventstream.serve.settings import token_hash
+from eventstream.config.serve import token_hash
 
 _TOKEN_BYTES = 32
 

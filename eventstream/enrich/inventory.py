@@ -41,18 +41,6 @@ from eventstream import codec
 RANKS = {"create": 0, "update": 1, "delete": 2}
 Position = tuple[str, int, str]
 
-# The asset hash (`Keys.asset`) holds the whole inventory of one asset:
-VERSION = b"version"  # how many events were committed for the asset: the current version
-LAST = b"last"  # id of the last event committed for the asset, whatever its position
-ASSET = b"asset"  # the event's `data.asset` object, as JSON
-HISTORY_PREFIX = b"h:"  # `h:<n>`: version n (`Version.encode`), for the last `depth` versions
-
-
-def version_field(number: int) -> bytes:
-    """The hash field of version `number`."""
-    return HISTORY_PREFIX + str(number).encode()
-
-
 @dataclass(frozen=True, slots=True)
 class Change:
     """What the committer knows about one event."""

@@ -14,8 +14,8 @@ from typing import Any
 from redis.asyncio import Redis
 
 from eventstream import codec
-from eventstream.enrich.inventory import ASSET, HISTORY_PREFIX, LAST, VERSION, Version
-from eventstream.journal.keys import EVENT_FIELD, Keys
+from eventstream.enrich.inventory import Version
+from eventstream.journal.keys import ASSET, EVENT_FIELD, HISTORY_PREFIX, LAST, VERSION, Keys
 
 
 @dataclass(frozen=True, slots=True)

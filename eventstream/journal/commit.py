@@ -45,17 +45,15 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from eventstream import codec
 from eventstream.config import InventorySettings, JournalSettings
 from eventstream.enrich.inventory import (
-    HISTORY_PREFIX,
     AssetModel,
     Change,
     Position,
     Step,
     Version,
-    version_field,
 )
 from eventstream.enrich.patch import diff
 from eventstream.errors import CommitError, RedisUnavailableError
-from eventstream.journal.keys import Keys
+from eventstream.journal.keys import HISTORY_PREFIX, Keys, version_field
 from eventstream.journal.stream import oldest_id
 from eventstream.journal.wire import call
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -21,14 +21,21 @@ __all__ = ["client", "open_redis", "resolve", "safe_url"]
 
 
 def client(url: str, settings: RedisSettings) -> Redis:
-    """An asyncio client (hiredis parser when installed) that fails fast instead of retrying:
-    the caller decides, and nothing is acknowledged on a failure."""
-    return Redis.from_url(
+    """The one way EventStream makes a Redis client: asyncio (hiredis parser when installed),
+    `connect_timeout_s` and `command_timeout_s` on every connection, and a bounded pool of
+    `max_connections` where a burst waits up to `pool_timeout_s` for a free connection instead
+    of failing. It fails fast instead of retrying: the caller decides, and nothing is
+    acknowledged on a failure."""
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=settings.max_connections,
+        timeout=settings.pool_timeout_s,
         socket_connect_timeout=settings.connect_timeout_s,
         socket_timeout=settings.command_timeout_s,
+        health_check_interval=30,
         retry=Retry(NoBackoff(), 0),
     )
+    return Redis.from_pool(pool)
 
 
 def resolve(url: str, key_tag: str, settings: RedisSettings) -> str:

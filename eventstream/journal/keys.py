@@ -19,6 +19,18 @@ EVENT_FIELD = b"event"
 SUBJECT_FIELD = b"subject"
 ID_FIELD = b"eid"
 
+# The asset hash (`Keys.asset`) holds the whole inventory of one asset (read and written by
+# `read.lua` and `commit.lua` under the same names):
+VERSION = b"version"  # how many events were committed for the asset: the current version
+LAST = b"last"  # id of the last event committed for the asset, whatever its position
+ASSET = b"asset"  # the event's `data.asset` object, as JSON
+HISTORY_PREFIX = b"h:"  # `h:<n>`: version n (`Version.encode`), for the last `depth` versions
+
+
+def version_field(number: int) -> bytes:
+    """The hash field of version `number`."""
+    return HISTORY_PREFIX + str(number).encode()
+
 
 @dataclass(frozen=True, slots=True)
 class Keys:

@@ -1,7 +1,7 @@
 """The journal stream's age bound.
 
 Entries are written only by `commit.lua` (fields of `keys.py`: `event`, `subject`, `eid`) and
-read by the server's journal reader (`serve/journal.py`). The length bound is applied at each
+read by the server's journal reader (`journal/reader.py`). The length bound is applied at each
 append (`XADD MAXLEN ~`), the age bound once per commit batch (`XTRIM MINID ~`, from
 `oldest_id`); both are approximate, so Redis trims whole nodes only and stays fast.
 """

@@ -22,17 +22,17 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from eventstream.config.serve import ServeSettings
 from eventstream.journal.keys import Keys
+from eventstream.journal.reader import JournalReader
 from eventstream.serve import inventory, views
 from eventstream.serve.auth import Auth, create_session, delete_session
 from eventstream.serve.broker import Broker
 from eventstream.serve.context import Services, State
 from eventstream.serve.errors import ApiError, api_error_handler, http_error_handler
 from eventstream.serve.ingest import Ingest
-from eventstream.serve.journal import JournalReader
 from eventstream.serve.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from eventstream.serve.openapi import openapi_endpoint
-from eventstream.serve.settings import ServeSettings
 from eventstream.serve.sse import RAW_SEND, exit_signal_to
 
 log = logging.getLogger(__name__)
@@ -53,18 +53,6 @@ class AppConfig:
 async def _close_streams_on(shutdown: anyio.Event, broker: Broker) -> None:
     await shutdown.wait()
     broker.close()
-
-
-def _redis(url: str, settings: ServeSettings) -> Redis:
-    """A client on a bounded pool where a burst of requests waits for a connection (up to
-    `redis_pool_timeout_s`) instead of failing once the pool is exhausted."""
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=settings.redis_max_connections,
-        timeout=settings.redis_pool_timeout_s,
-        health_check_interval=30,
-    )
-    return Redis.from_pool(pool)
 
 
 def _lifespan(

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import Response
 
+from eventstream.config.serve import ServeSettings, TokenSettings
+from eventstream.filters import EventFilter, FilterError, account_filter, parse_filter
 from eventstream.serve.errors import ApiError
-from eventstream.serve.filters import EventFilter, FilterError, account_filter, parse_filter
-from eventstream.serve.settings import ServeSettings, TokenSettings
 
 COOKIE = "es_token"
 ALL_ACCOUNTS = "*"

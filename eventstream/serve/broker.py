@@ -21,10 +21,10 @@ from collections.abc import Callable
 
 from redis.exceptions import RedisError
 
-from eventstream.serve.filters import EventFilter
-from eventstream.serve.journal import Entry, JournalReader
+from eventstream.filters import EventFilter
+from eventstream.journal.reader import Entry, JournalReader
+from eventstream.journal.streamid import StreamKey
 from eventstream.serve.metrics import Metrics
-from eventstream.serve.streamid import StreamKey
 
 log = logging.getLogger(__name__)
 

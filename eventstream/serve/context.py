@@ -9,12 +9,12 @@ import anyio
 from redis.asyncio import Redis
 from starlette.requests import Request
 
+from eventstream.config.serve import ServeSettings
 from eventstream.journal.keys import Keys
+from eventstream.journal.reader import JournalReader
 from eventstream.serve.auth import Auth
 from eventstream.serve.broker import Broker
-from eventstream.serve.journal import JournalReader
 from eventstream.serve.metrics import Metrics
-from eventstream.serve.settings import ServeSettings
 
 if TYPE_CHECKING:
     from eventstream.serve.ingest import Ingest

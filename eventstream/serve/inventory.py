@@ -13,11 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from eventstream import codec
+from eventstream.filters import Meta
 from eventstream.journal.assets import AssetState, AssetStore
 from eventstream.serve.auth import Grant
 from eventstream.serve.context import Services, services
 from eventstream.serve.errors import ApiError
-from eventstream.serve.filters import Meta
 from eventstream.serve.params import check_known, limit_of, request_filter
 from eventstream.serve.rest import json_response, page_bytes
 

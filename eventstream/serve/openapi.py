@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from eventstream import __version__, codec
-from eventstream.serve.filters import PARAMETERS
+from eventstream.filters import PARAMETERS
 
 _FILTER_DOCS = {
     "type": "create, update or delete (comma-separated alternatives)",

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from starlette.requests import Request
 
+from eventstream.filters import PARAMETERS, EventFilter, FilterError, parse_filter
 from eventstream.serve.auth import Grant
 from eventstream.serve.errors import ApiError
-from eventstream.serve.filters import PARAMETERS, EventFilter, FilterError, parse_filter
 
 
 def check_known(request: Request, allowed: Iterable[str]) -> None:

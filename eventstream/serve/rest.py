@@ -10,14 +10,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from eventstream import codec
-from eventstream.serve import streamid
+from eventstream.filters import EventFilter
+from eventstream.journal import streamid
+from eventstream.journal.reader import Entry
+from eventstream.journal.streamid import StreamKey
 from eventstream.serve.auth import Grant
 from eventstream.serve.context import Services
 from eventstream.serve.errors import ApiError
-from eventstream.serve.filters import EventFilter
-from eventstream.serve.journal import Entry
 from eventstream.serve.params import limit_of
-from eventstream.serve.streamid import StreamKey
 
 _SCAN_FACTOR = 20
 """A page scans at most this many times `limit` entries, so a narrow filter stays cheap."""

@@ -32,12 +32,12 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from eventstream import codec
-from eventstream.serve import streamid
+from eventstream.filters import EventFilter
+from eventstream.journal import streamid
+from eventstream.journal.streamid import StreamKey
 from eventstream.serve.broker import Abort, Signal
 from eventstream.serve.context import Services, services
 from eventstream.serve.errors import ApiError
-from eventstream.serve.filters import EventFilter
-from eventstream.serve.streamid import StreamKey
 
 log = logging.getLogger(__name__)
 

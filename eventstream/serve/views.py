@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from eventstream import codec
+from eventstream.filters import PARAMETERS
 from eventstream.serve import rest
 from eventstream.serve.context import services
-from eventstream.serve.filters import PARAMETERS
 from eventstream.serve.params import check_known, request_filter
 from eventstream.serve.sse import NO_BUFFERING, start_of, stream_response
 

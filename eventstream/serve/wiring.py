@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from eventstream.config import RedisSettings, Settings
+from eventstream.config.serve import ServeSettings
 from eventstream.errors import ConfigError
 from eventstream.journal.commit import Committer
 from eventstream.journal.connect import resolve, safe_url
@@ -20,7 +21,6 @@ from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources.catalog import default_registry
 from eventstream.serve.ingest import Ingest, Source
 from eventstream.serve.metrics import Metrics
-from eventstream.serve.settings import ServeSettings
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ import pytest
 import redis
 
 from eventstream import codec
+from eventstream.config.serve import ServeSettings
 from eventstream.journal.keys import Keys
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.serve.app import AppConfig
-from eventstream.serve.settings import ServeSettings
 from tests.conftest import corpus_dir, read_jsonl
 from tests.serve.servers import RedisServer, ThreadServer, redis_server, thread_server
 

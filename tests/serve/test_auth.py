@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from eventstream import codec
-from eventstream.serve.settings import TokenSettings, token_hash
+from eventstream.config.serve import TokenSettings, token_hash
 from tests.serve.conftest import Journal, ServerFactory
 from tests.serve.servers import ThreadServer
 from tests.serve.sse_client import SSEStream, ids

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from eventstream import codec
+from eventstream.filters import EventFilter, parse_filter
+from eventstream.journal.reader import Entry, JournalReader, entry_of
 from eventstream.serve.broker import Abort, Broker, Signal, Subscriber
-from eventstream.serve.filters import EventFilter, parse_filter
-from eventstream.serve.journal import Entry, JournalReader, entry_of
 from eventstream.serve.metrics import Metrics
 from eventstream.serve.sse import chunks_of
 

@@ -14,9 +14,9 @@ from redis.asyncio import Redis
 
 from eventstream import codec
 from eventstream.config import InventorySettings
+from eventstream.config.serve import TokenSettings, token_hash
 from eventstream.journal.commit import Committer
 from eventstream.journal.keys import Keys
-from eventstream.serve.settings import TokenSettings, token_hash
 from tests.serve.conftest import ServerFactory
 from tests.serve.servers import RedisServer
 

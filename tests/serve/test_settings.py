@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from eventstream.config.serve import ServeSettings, TokenSettings, check_exposure, is_loopback
 from eventstream.errors import ConfigError
-from eventstream.serve.settings import ServeSettings, TokenSettings, check_exposure, is_loopback
 from eventstream.serve.wiring import load_serve_settings
 
 

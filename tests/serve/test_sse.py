@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from eventstream import codec
-from eventstream.serve import streamid
+from eventstream.journal import streamid
 from tests.serve.conftest import Journal, ServerFactory
 from tests.serve.sse_client import SSEStream, ids
 

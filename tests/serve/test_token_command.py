@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from eventstream.cli import main
-from eventstream.serve.settings import ServeSettings
+from eventstream.config.serve import ServeSettings
 
 
 def test_token_entry_loads_and_matches_the_token(capsys: pytest.CaptureFixture[str]) -> None:

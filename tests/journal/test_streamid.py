@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eventstream.serve import streamid
+from eventstream.journal import streamid
 
 
 def test_parse_and_text_round_trip() -> None:

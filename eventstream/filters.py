@@ -1,8 +1,14 @@
-"""Subscriber filters: which asset events a request (and its token's scope) wants.
+"""The one filter grammar: which asset events a request, a token's scope, a webhook
+destination or a client wants.
 
-Each journal entry's event is parsed once per process into a small `Meta`; every subscriber's
-`EventFilter` then tests that `Meta`, never the JSON. Within one parameter the values are
-alternatives (`type=create,delete`), across parameters all must hold.
+A filter is a set of `key=value` conditions (the SSE and REST query parameters, or the same
+text in a token's `filter`). Within one key the values are alternatives (`type=create,delete`),
+across keys all must hold; `asset_type` and `principal` take globs (`AWS::EC2::*`). Parsing
+fails closed: an unknown key, a missing `=`, an empty value or a bad glob is a `FilterError`,
+never a filter that lets everything through.
+
+Each event is parsed once into a small `Meta`; every `EventFilter` then tests that `Meta`,
+never the JSON.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_plus
 
 from eventstream.errors import EventStreamError
 from eventstream.models.event import Action, Method
@@ -69,6 +76,24 @@ def meta_of(event: Mapping[str, Any]) -> Meta:
         principals=tuple(str(value) for value in who if value),
         subject=str(event.get("subject") or ""),
     )
+
+
+_GLOB_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _check_glob(name: str, pattern: str) -> None:
+    """A glob is `*`, `?` and `[...]` over printable text; an unclosed `[` is refused (fnmatch
+    would silently take it as a literal)."""
+    if _GLOB_CHARS.search(pattern):
+        raise FilterError(name, f"control character in glob {pattern!r}")
+    depth = 0
+    for char in pattern:
+        if char == "[":
+            depth = 1
+        elif char == "]":
+            depth = 0
+    if depth:
+        raise FilterError(name, f"unclosed '[' in glob {pattern!r}")
 
 
 def _glob(patterns: Iterable[str]) -> re.Pattern[str] | None:
@@ -160,6 +185,9 @@ def parse_filter(params: Mapping[str, list[str]]) -> EventFilter:
     """A filter from query parameters (name → every value given); raises `FilterError`."""
     asset_types = _values(params, "asset_type")
     principals = _values(params, "principal")
+    for name, patterns in (("asset_type", asset_types), ("principal", principals)):
+        for pattern in patterns or ():
+            _check_glob(name, pattern)
     accounts = _values(params, "account")
     regions = _values(params, "region")
     prefixes = _values(params, "subject_prefix")
@@ -177,3 +205,26 @@ def parse_filter(params: Mapping[str, list[str]]) -> EventFilter:
 def account_filter(accounts: Iterable[str]) -> EventFilter:
     """A filter that passes only events of these accounts."""
     return EventFilter(accounts=frozenset(accounts))
+
+
+def parse_filter_text(text: str) -> EventFilter:
+    """A filter from `key=value&key=value` text (a token's or a destination's `filter`); an
+    empty text is the filter that passes everything. Raises `FilterError` for an unknown key,
+    a part without `=`, an empty value or a bad glob."""
+    params: dict[str, list[str]] = {}
+    for part in text.split("&"):
+        if not part.strip():
+            if text.strip():
+                raise FilterError("filter", f"empty condition in {text!r}")
+            continue
+        key, equals, value = part.partition("=")
+        key = unquote_plus(key).strip()
+        if not equals:
+            raise FilterError(key or "filter", f"expected key=value, got {part!r}")
+        if key not in PARAMETERS:
+            raise FilterError(key, f"unknown filter key; expected one of {list(PARAMETERS)}")
+        value = unquote_plus(value)
+        if not value.strip():
+            raise FilterError(key, "empty value")
+        params.setdefault(key, []).append(value)
+    return parse_filter(params)

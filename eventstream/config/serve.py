@@ -1,25 +1,20 @@
-"""Settings of the server: the `[serve]` table of the configuration file.
-
-Every field is documented; unknown fields are rejected.
-"""
+"""The `[serve]` section: the HTTP server's address, SSE behaviour and tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
-from urllib.parse import parse_qs
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from eventstream.serve.filters import FilterError, parse_filter
+from eventstream.config.sections import Section
+from eventstream.filters import FilterError, parse_filter_text
 
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
 
 
-class TokenSettings(BaseModel):
+class TokenSettings(Section):
     """One bearer token, stored as the SHA-256 of its text, and what it may see."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, description="Who holds the token (logged, never the token).")
     sha256: str = Field(
@@ -33,16 +28,17 @@ class TokenSettings(BaseModel):
     filter: str = Field(
         "",
         description="Extra filter the token is held to, as query parameters "
-        "(for example `asset_type=AWS::EC2::*&region=eu-west-1`).",
+        "(for example `asset_type=AWS::EC2::*&region=eu-west-1`); an unknown key, a missing "
+        "`=`, an empty value or a bad glob is an error.",
     )
 
     @field_validator("filter")
     @classmethod
     def _valid_filter(cls, value: str) -> str:
         try:
-            parse_filter(parse_qs(value))
+            parse_filter_text(value)
         except FilterError as error:
-            raise ValueError(str(error)) from None
+            raise ValueError(f"filter {value!r}: {error}") from None
         return value
 
 
@@ -50,10 +46,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class ServeSettings(BaseModel):
+class ServeSettings(Section):
     """The HTTP server: address, SSE behaviour, tokens."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8080, ge=0, le=65535, description="Port to listen on (0: any free port).")
@@ -75,15 +69,6 @@ class ServeSettings(BaseModel):
     )
     page_size: int = Field(100, ge=1, le=1000, description="Default page size of JSON lists.")
     replay_page_size: int = Field(500, ge=1, description="Journal entries read per replay query.")
-    redis_max_connections: int = Field(
-        64,
-        ge=2,
-        description="Redis connections of one server (journal reader, replays, REST); a burst "
-        "of requests beyond it waits for a free connection.",
-    )
-    redis_pool_timeout_s: float = Field(
-        10.0, gt=0, description="How long a request waits for a free Redis connection."
-    )
     shutdown_grace_s: float = Field(
         2.0, ge=0, description="Seconds streams get to send their final event on shutdown."
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from eventstream.serve.filters import EventFilter, FilterError, meta_of, parse_filter
+from eventstream.filters import EventFilter, FilterError, meta_of, parse_filter
 from tests.serve.conftest import Journal, ServerFactory
 from tests.serve.sse_client import SSEStream, ids
 from tests.serve.test_sse import _wait_subscribed

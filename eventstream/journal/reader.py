@@ -15,10 +15,10 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from eventstream import codec
+from eventstream.filters import Meta, meta_of
+from eventstream.journal import streamid
 from eventstream.journal.keys import EVENT_FIELD, Keys
-from eventstream.serve import streamid
-from eventstream.serve.filters import Meta, meta_of
-from eventstream.serve.streamid import StreamKey
+from eventstream.journal.streamid import StreamKey
 
 log = logging.getLogger(__name__)
 

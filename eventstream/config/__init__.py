@@ -1,0 +1,32 @@
+"""Settings of EventStream: one model (`Settings`), loaded from a TOML file, the environment
+and command-line options (`load_settings`, `with_options`), with one error format."""
+
+from eventstream.config.loader import load_settings, with_options
+from eventstream.config.sections import (
+    InventorySettings,
+    JournalSettings,
+    PipelineSettings,
+    RedisSettings,
+)
+from eventstream.config.serve import ServeSettings, TokenSettings
+from eventstream.config.settings import Settings
+from eventstream.config.sources import (
+    DemoSourceSettings,
+    FilesSourceSettings,
+    SourceSettings,
+)
+
+__all__ = [
+    "DemoSourceSettings",
+    "FilesSourceSettings",
+    "InventorySettings",
+    "JournalSettings",
+    "PipelineSettings",
+    "RedisSettings",
+    "ServeSettings",
+    "Settings",
+    "SourceSettings",
+    "TokenSettings",
+    "load_settings",
+    "with_options",
+]

@@ -1,0 +1,52 @@
+"""`Settings`: every section of the configuration in one model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from eventstream.config.sections import (
+    InventorySettings,
+    JournalSettings,
+    PipelineSettings,
+    RedisSettings,
+    Section,
+)
+from eventstream.config.serve import ServeSettings
+from eventstream.config.sources import SourceSettings
+
+
+class Settings(Section):
+    """Every section of the configuration."""
+
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    journal: JournalSettings = Field(default_factory=JournalSettings)
+    inventory: InventorySettings = Field(default_factory=InventorySettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
+    sources: list[SourceSettings] = Field(
+        default_factory=list, description="Where raw records come from (`[[sources]]`)."
+    )
+    webhooks: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Reserved for webhook destinations (`[[webhooks]]`); none yet.",
+    )
+
+    @field_validator("webhooks")
+    @classmethod
+    def _no_webhooks_yet(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if value:
+            raise ValueError("webhook forwarding is not available in this version: remove them")
+        return value
+
+    def source_names(self) -> list[str]:
+        """Each source's label: its `name`, else its type, numbered when types repeat."""
+        names: list[str] = []
+        for index, source in enumerate(self.sources):
+            same = [s for s in self.sources if s.type == source.type and not s.name]
+            name = source.name or source.type
+            if not source.name and len(same) > 1:
+                name = f"{source.type}-{index}"
+            names.append(name)
+        return names
