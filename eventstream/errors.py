@@ -10,10 +10,13 @@ class EventStreamError(Exception):
 class MalformedRecordError(EventStreamError):
     """A raw record that cannot be read as a CloudTrail record or EventBridge envelope."""
 
-    def __init__(self, reason: str, *, origin: str = "", line: int | None = None) -> None:
+    def __init__(
+        self, reason: str, *, origin: str = "", line: int | None = None, data: bytes | None = None
+    ) -> None:
         self.reason = reason
         self.origin = origin
         self.line = line
+        self.data = data  # the first bytes of what could not be read, when there are any
         where = origin if line is None else f"{origin}:{line}"
         super().__init__(f"{where}: {reason}" if where else reason)
 

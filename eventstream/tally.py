@@ -25,6 +25,7 @@ class Tally:
     records: int = 0
     events: int = 0
     malformed: int = 0
+    unreadable: int = 0  # of the malformed: whole files (or streams) that could not be read
     outcomes: Counter[Outcome] = field(default_factory=Counter)
     unmapped: Counter[str] = field(default_factory=Counter)
 
@@ -35,14 +36,17 @@ class Tally:
         if outcome is Outcome.UNMAPPED:
             self.unmapped[operation] += 1
 
-    def count_malformed(self) -> None:
+    def count_malformed(self, unreadable: bool = False) -> None:
         self.records += 1
         self.malformed += 1
+        self.unreadable += unreadable
 
     def summary(self) -> str:
         parts = [f"records read {self.records}", f"changes emitted {self.events}"]
         parts += [f"{_LABELS[o]} {self.outcomes[o]}" for o in Outcome]
         parts.append(f"malformed {self.malformed}")
+        if self.unreadable:
+            parts.append(f"unreadable inputs {self.unreadable}")
         text = "summary: " + ", ".join(parts)
         if self.unmapped:
             top = ", ".join(f"{name} x{n}" for name, n in self.unmapped.most_common(10))

@@ -1,24 +1,33 @@
 """`eventstream normalize PATH...`: raw records in, one AssetEvent JSON per line out.
 
 Offline and pure: nothing but the files is read and nothing but stdout/stderr is written
-(plus `--rejects FILE` when asked). Malformed input is reported with its origin, line and
-reason, and processing goes on; the summary on stderr counts every record.
+(plus `--rejects FILE` when asked). It runs the same pipeline as `replay` and `serve`, without
+the commit. Malformed input (and any record that fails to normalize) is reported with its
+origin, line, index and reason, and processing goes on; an unreadable file is reported and the
+others are read (exit status 2 at the end); the summary on stderr counts every record.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import sys
-from typing import Any, BinaryIO
+from collections.abc import Sequence
+from typing import Any
 
 from eventstream import codec
+from eventstream.commands.common import EXIT_INPUT, EXIT_OK, fail, settings_of
 from eventstream.commands.progress import ProgressLine
-from eventstream.errors import MalformedRecordError
-from eventstream.normalize.classify import Outcome
+from eventstream.commands.rejects import PrintedRejects
+from eventstream.commands.shutdown import Shutdown
+from eventstream.config import Settings
+from eventstream.errors import ConfigError
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources.catalog import default_registry
-from eventstream.sources.files import RawRecord, UnreadableInputError, read_paths
-from eventstream.tally import Tally
+from eventstream.pipeline import Pipeline, Totals
+from eventstream.serve import logs
+from eventstream.sources.local import FilesSource
 
 _PROGRESS_EVERY_S = 0.5
 
@@ -54,92 +63,54 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    normalizer = Normalizer(default_registry(), type_prefix=args.type_prefix)
-    tally = Tally()
-    out = sys.stdout.buffer
-    rejects = open(args.rejects, "wb") if args.rejects else None  # noqa: SIM115
-    progress = _Progress(sys.stderr.isatty())
-    status = 0
+    shutdown = Shutdown().install()
+    logs.configure("error")  # malformed records are reported as lines of their own
     try:
-        for item in read_paths(args.paths):
-            _one(item, normalizer, tally, out, rejects)
-            progress.tick(tally)
-        out.flush()
-    except UnreadableInputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        status = 2
+        settings = settings_of(None)
+    except ConfigError as error:
+        return fail(error, EXIT_INPUT)
+    try:
+        with contextlib.ExitStack() as stack:
+            rejects = stack.enter_context(open(args.rejects, "wb")) if args.rejects else None
+            totals = asyncio.run(_normalize(args, settings, shutdown, PrintedRejects(rejects)))
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (e.g. `| head`): stop quietly
-        return 0
+        return EXIT_OK
+    except OSError as error:
+        return fail(error, EXIT_INPUT)
     finally:
-        if rejects is not None:
-            rejects.close()
-    progress.clear()
-    print(tally.summary(), file=sys.stderr)
-    if status == 0 and args.strict and tally.malformed:
-        status = 1
-    return status
+        shutdown.restore()
+    print(totals.tally.summary(), file=sys.stderr)
+    if totals.tally.unreadable:
+        return EXIT_INPUT
+    return 1 if args.strict and totals.tally.malformed else EXIT_OK
 
 
-def _one(
-    item: RawRecord | MalformedRecordError,
-    normalizer: Normalizer,
-    tally: Tally,
-    out: BinaryIO,
-    rejects: BinaryIO | None,
-) -> None:
-    if isinstance(item, MalformedRecordError):
-        _malformed(item, None, tally, rejects)
-        return
+async def _normalize(
+    args: argparse.Namespace, settings: Settings, shutdown: Shutdown, rejects: PrintedRejects
+) -> Totals:
+    out = sys.stdout.buffer
+    progress = _Progress(sys.stderr.isatty())
+
+    async def output(events: Sequence[dict[str, Any]]) -> None:
+        out.write(b"".join(codec.dumps(event) + b"\n" for event in events))
+
+    pipeline = Pipeline(
+        [FilesSource(args.paths)],
+        Normalizer(default_registry(), type_prefix=args.type_prefix),
+        settings.pipeline,
+        rejects=rejects,
+        output=output,
+        on_unmapped=rejects.unmapped,
+        on_batch=progress.tick,
+    )
+    shutdown.attach(asyncio.get_running_loop())
+    shutdown.on_stop(pipeline.stop)
     try:
-        result = normalizer.normalize(item.payload)
-    except MalformedRecordError as error:
-        where = MalformedRecordError(
-            error.reason, origin=item.origin, line=item.line if item.index is None else None
-        )
-        if item.index is not None:
-            where = MalformedRecordError(
-                f"record {item.index}: {error.reason}", origin=item.origin, line=item.line
-            )
-        _malformed(where, item.payload, tally, rejects)
-        return
-    tally.count(result.outcome, result.operation, len(result.events))
-    if result.events:
-        out.write(b"".join(codec.dumps(event) + b"\n" for event in result.events))
-    if result.outcome is Outcome.UNMAPPED and rejects is not None:
-        rejects.write(
-            codec.dumps(
-                {
-                    "origin": item.origin,
-                    "line": item.line,
-                    "index": item.index,
-                    "outcome": "unmapped",
-                    "reason": result.reason,
-                    "record": item.payload,
-                }
-            )
-            + b"\n"
-        )
-
-
-def _malformed(
-    error: MalformedRecordError, payload: Any, tally: Tally, rejects: BinaryIO | None
-) -> None:
-    tally.count_malformed()
-    print(f"malformed: {error}", file=sys.stderr)
-    if rejects is not None:
-        rejects.write(
-            codec.dumps(
-                {
-                    "origin": error.origin,
-                    "line": error.line,
-                    "outcome": "malformed",
-                    "reason": error.reason,
-                    "record": payload,
-                }
-            )
-            + b"\n"
-        )
+        return await pipeline.run()
+    finally:
+        progress.clear()
+        out.flush()
 
 
 class _Progress(ProgressLine):
@@ -148,6 +119,6 @@ class _Progress(ProgressLine):
     def __init__(self, enabled: bool) -> None:
         super().__init__(enabled, _PROGRESS_EVERY_S)
 
-    def tick(self, tally: Tally) -> None:
+    def tick(self, totals: Totals) -> None:
         if self.due() is not None:
-            self.show(f"{tally.records} records, {tally.events} changes…")
+            self.show(f"{totals.tally.records} records, {totals.tally.events} changes…")

@@ -1,15 +1,18 @@
 """`eventstream replay PATH...`: raw records → normalize → enrich → commit into Redis.
 
 Reads the same inputs as `normalize` (CloudTrail JSON lines, S3 export files, EventBridge
-envelopes, folders, `-`), normalizes them, and commits the asset events in batches: each
-event gets its previous configuration and JSON Patch from the inventory, and the inventory
-update and the journal append happen atomically. Replaying the same input again is safe:
-events already committed are counted as duplicates and skipped.
+envelopes, folders, `-`) through the same pipeline as `serve` and `ingest`: each event gets
+its previous configuration and JSON Patch from the inventory, and the inventory update and the
+journal append happen atomically. Replaying the same input again is safe: events already
+committed are counted as duplicates and skipped. Malformed records are quarantined in Redis
+(`eventstream quarantine list`) and reported; an unreadable file is reported, the others are
+replayed, and the status is 2 at the end.
 
 Redis is `--redis-url`, else `REDIS_URL` (or `[redis] url` in `--config`), else an embedded
 redis-server keeping its data in `.eventstream/redis`. If Redis fails mid-replay, the command
 stops with status 3 and says how far it got; batches reported as committed are committed, the
-failed batch is not, and running the same command again completes the replay.
+failed batch is not, and running the same command again completes the replay. SIGTERM or
+SIGINT stops it the same way, after the batch in flight.
 """
 
 from __future__ import annotations
@@ -17,25 +20,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from dataclasses import dataclass, field
 from typing import Any
 
+from eventstream.commands.common import (
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_REDIS,
+    committing_pipeline,
+    fail,
+    settings_of,
+)
 from eventstream.commands.progress import ProgressLine
-from eventstream.config import Settings, load_settings, with_options
-from eventstream.errors import EventStreamError, MalformedRecordError, RedisUnavailableError
-from eventstream.journal.commit import CommitResult, Committer
+from eventstream.commands.shutdown import Shutdown
+from eventstream.config import Settings
+from eventstream.errors import EventStreamError, RedisUnavailableError
 from eventstream.journal.connect import open_redis, safe_url
 from eventstream.journal.keys import Keys
-from eventstream.normalize.normalizer import Normalizer
-from eventstream.normalize.resources.catalog import default_registry
-from eventstream.sources.files import UnreadableInputError, read_paths
-from eventstream.tally import Tally
+from eventstream.pipeline import Pipeline, Totals
+from eventstream.serve import logs
+from eventstream.sources.local import FilesSource
 
 _PROGRESS_EVERY_S = 0.25
-_BATCHES_PER_CALL = 8
-"""Batches handed to one `Committer.commit` call, which pipelines them."""
-EXIT_INPUT = 2
-EXIT_REDIS = 3
 
 
 def register(subparsers: Any) -> None:
@@ -57,90 +62,61 @@ def register(subparsers: Any) -> None:
         help="Redis key prefix (default: [redis] key_prefix, es)",
     )
     command.add_argument(
-        "--batch-size", type=int, default=None, help="events per commit (default: [journal])"
+        "--batch-size", default=None, help="events per commit (default: [journal])"
     )
     command.add_argument("--quiet", action="store_true", help="no progress line, only the summary")
     command.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    shutdown = Shutdown().install()
+    logs.configure("error")  # malformed records are reported as lines of their own
     try:
-        settings = with_options(
-            load_settings(args.config),
+        settings = settings_of(
+            args.config,
             redis__url=args.redis_url,
             redis__key_prefix=args.prefix,
             journal__batch_size=args.batch_size,
         )
     except EventStreamError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INPUT
-    keys = Keys(prefix=settings.redis.key_prefix)
-    progress = Progress(enabled=sys.stderr.isatty() and not args.quiet)
-    return asyncio.run(replay(args.paths, settings, keys, progress))
+        return fail(error, EXIT_INPUT)
+    try:
+        keys = Keys(prefix=settings.redis.key_prefix)
+        progress = Progress(enabled=sys.stderr.isatty() and not args.quiet)
+        return asyncio.run(replay(args.paths, settings, keys, progress, shutdown))
+    finally:
+        shutdown.restore()
 
 
-@dataclass
-class Totals:
-    """What a replay did: the normalization tally and the commit counts (kept up to date by
-    the committer batch by batch, so a failure reports exactly what was committed)."""
-
-    tally: Tally
-    committed: CommitResult = field(default_factory=CommitResult)
-
-    @property
-    def journaled(self) -> int:
-        return self.committed.journaled
-
-    def summary(self) -> str:
-        committed = self.committed
-        return (
-            f"{self.tally.summary()}\n"
-            f"committed: journaled {committed.journaled}, duplicates skipped "
-            f"{committed.duplicates}, concurrent-update retries {committed.conflicts}"
-        )
-
-
-async def replay(paths: list[str], settings: Settings, keys: Keys, progress: Progress) -> int:
+async def replay(
+    paths: list[str], settings: Settings, keys: Keys, progress: Progress, shutdown: Shutdown
+) -> int:
     """Run the replay; returns the exit status. The summary goes to stderr in every case."""
-    totals = Totals(Tally())
-    normalizer = Normalizer(default_registry())
-    status = 0
+    shutdown.attach(asyncio.get_running_loop())
+    status = EXIT_OK
     url = settings.redis.url or "embedded"
+    pipeline: Pipeline | None = None
     try:
         async with open_redis(settings.redis, keys.tag) as (redis, url):
-            committer = Committer(
-                redis, keys, settings.journal, settings.inventory, redis_url=safe_url(url)
+            pipeline = committing_pipeline(
+                settings,
+                [FilesSource(paths)],
+                redis=redis,
+                keys=keys,
+                redis_url=url,
+                metrics=None,
+                wait_for_redis=False,
+                echo=True,
             )
-            batch: list[dict[str, Any]] = []
-            for item in read_paths(paths):
-                if isinstance(item, MalformedRecordError):
-                    _malformed(item, totals.tally)
-                    continue
-                try:
-                    result = normalizer.normalize(item.payload)
-                except MalformedRecordError as error:
-                    _malformed(
-                        MalformedRecordError(error.reason, origin=item.origin, line=item.line),
-                        totals.tally,
-                    )
-                    continue
-                totals.tally.count(result.outcome, result.operation, len(result.events))
-                batch.extend(result.events)
-                if len(batch) >= settings.journal.batch_size * _BATCHES_PER_CALL:
-                    await committer.commit(batch, totals.committed)
-                    batch = []
-                progress.tick(totals)
-            if batch:
-                await committer.commit(batch, totals.committed)
-    except UnreadableInputError as error:
-        progress.clear()
-        print(f"error: {error}", file=sys.stderr)
-        status = EXIT_INPUT
+            pipeline.on_batch = progress.tick
+            shutdown.on_stop(pipeline.stop)
+            await pipeline.run()
     except RedisUnavailableError as error:
         progress.clear()
+        journaled = pipeline.totals.journaled if pipeline is not None else 0
         print(
             f"error: {error}\n"
-            f"stopped after committing {totals.journaled} events (the batch in flight when "
+            f"stopped after committing {journaled} events (the batch in flight when "
             "Redis failed may or may not be committed). Run the same command again once Redis "
             "is back: events already committed are skipped as duplicates.",
             file=sys.stderr,
@@ -148,17 +124,14 @@ async def replay(paths: list[str], settings: Settings, keys: Keys, progress: Pro
         status = EXIT_REDIS
     except EventStreamError as error:  # the embedded Redis cannot start, a refused commit
         progress.clear()
-        print(f"error: {error}", file=sys.stderr)
-        status = EXIT_REDIS
+        status = fail(error, EXIT_REDIS)
     progress.clear()
+    totals = pipeline.totals if pipeline is not None else Totals()
     print(totals.summary(), file=sys.stderr)
     print(f"redis: {safe_url(url)}, journal key {keys.journal}", file=sys.stderr)
+    if status == EXIT_OK and totals.tally.unreadable:
+        status = EXIT_INPUT
     return status
-
-
-def _malformed(error: MalformedRecordError, tally: Tally) -> None:
-    tally.count_malformed()
-    print(f"malformed: {error}", file=sys.stderr)
 
 
 class Progress(ProgressLine):
@@ -174,5 +147,5 @@ class Progress(ProgressLine):
         rate = totals.journaled / max(elapsed, 1e-9)
         self.show(
             f"{totals.tally.records} records, {totals.journaled} journaled, "
-            f"{totals.committed.duplicates} duplicates, {rate:,.0f} events/s"
+            f"{totals.duplicates} duplicates, {rate:,.0f} events/s"
         )

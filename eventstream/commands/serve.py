@@ -1,36 +1,49 @@
 """`eventstream serve`: the HTTP server (SSE, REST, health, metrics) over the Redis journal.
 
 With no configuration it listens on http://127.0.0.1:8080; `--demo` also feeds it: the bundled
-sample trail at a steady pace, then a live scenario of new CloudTrail records. Redis is
-`--redis-url`, else `REDIS_URL` (or `[redis] url` in `--config`), else an embedded
-redis-server keeping its data in `.eventstream/redis` (`[redis] data_dir`), stopped on exit.
+sample trail at a steady pace, then a live scenario of new CloudTrail records; `--ingest PATH`
+ingests trail files; `[[sources]]` in `--config` adds any source. Redis is `--redis-url`, else
+`REDIS_URL` (or `[redis] url`), else an embedded redis-server keeping its data in
+`.eventstream/redis` (`[redis] data_dir`), stopped on exit.
+
+SIGTERM or SIGINT: every stream gets its `close` event, the pipeline commits or abandons its
+batch in flight, and the process exits within `[pipeline] shutdown_timeout_s`; a second signal
+exits at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
-import signal
-import sys
-from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import uvicorn
 
-from eventstream.config import load_settings, with_options
-from eventstream.config.serve import ServeSettings, check_exposure
+from eventstream.commands.common import (
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_REDIS,
+    build_sources,
+    committing_pipeline,
+    fail,
+    settings_of,
+    watchdog,
+)
+from eventstream.commands.shutdown import Shutdown
+from eventstream.config import Settings
+from eventstream.config.serve import check_exposure
 from eventstream.errors import ConfigError, EventStreamError
+from eventstream.journal.connect import redis_url
 from eventstream.journal.keys import Keys
+from eventstream.pipeline import Pipeline
 from eventstream.serve import logs
-from eventstream.serve.app import AppConfig, IngestFactory, create_app
+from eventstream.serve.app import AppConfig, PipelineFactory, create_app
+from eventstream.serve.metrics import Metrics
 from eventstream.serve.runtime import tune_gc
-from eventstream.serve.wiring import ingest_factory, load_serve_settings, redis_url_for
-from eventstream.sources.demo import DemoSource, FileReplay
+from eventstream.serve.server import Server
 
 log = logging.getLogger("eventstream.serve")
-
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample.jsonl"
 
 
 def register(subparsers: Any) -> None:
@@ -41,27 +54,17 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     command.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    command.add_argument("--port", type=int, help="port to listen on (default 8080)")
-    command.add_argument("--config", metavar="FILE", help="TOML configuration file")
-    command.add_argument("--redis-url", help="Redis to use (default: $REDIS_URL, else embedded)")
-    command.add_argument(
-        "--prefix", default=None, help="Redis key prefix (default: [redis] key_prefix, es)"
-    )
+    command.add_argument("--port", help="port to listen on (default 8080)")
+    add_redis_options(command)
     command.add_argument(
         "--demo", action="store_true", help="feed the bundled sample and a live scenario"
     )
-    command.add_argument(
-        "--demo-pace-s", type=float, default=0.02, help="seconds between sample records"
-    )
-    command.add_argument(
-        "--demo-step-s", type=float, default=3.0, help="seconds between scenario steps"
-    )
+    command.add_argument("--demo-pace-s", default=None, help="seconds between sample records")
+    command.add_argument("--demo-step-s", default=None, help="seconds between scenario steps")
     command.add_argument(
         "--ingest", nargs="+", metavar="PATH", default=[], help="also ingest these trail files"
     )
-    command.add_argument(
-        "--ingest-pace-s", type=float, default=0.0, help="seconds between ingested records"
-    )
+    command.add_argument("--ingest-pace-s", default=None, help="seconds between ingested records")
     command.add_argument(
         "--allow-unauthenticated",
         action="store_true",
@@ -71,73 +74,108 @@ def register(subparsers: Any) -> None:
     command.set_defaults(run=run)
 
 
-def _settings(args: argparse.Namespace) -> ServeSettings:
-    settings = load_serve_settings(args.config)
-    overrides: dict[str, Any] = {}
-    if args.host is not None:
-        overrides["host"] = args.host
-    if args.port is not None:
-        overrides["port"] = args.port
-    if args.allow_unauthenticated:
-        overrides["allow_unauthenticated"] = True
-    return settings.model_copy(update=overrides) if overrides else settings
+def add_redis_options(command: Any) -> None:
+    command.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    command.add_argument("--redis-url", help="Redis to use (default: $REDIS_URL, else embedded)")
+    command.add_argument(
+        "--prefix", default=None, help="Redis key prefix (default: [redis] key_prefix, es)"
+    )
 
 
-def _sources(args: argparse.Namespace) -> list[Any]:
-    sources: list[Any] = []
-    if args.demo:
-        sample = SAMPLE if SAMPLE.is_file() else None
-        sources.append(DemoSource(sample, pace_s=args.demo_pace_s, step_s=args.demo_step_s))
-    if args.ingest:
-        sources.append(FileReplay(args.ingest, args.ingest_pace_s))
-    return sources
+def source_options(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
+    """`--demo` and `--ingest` as `[[sources]]` tables (validated like the file's)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if getattr(args, "demo", False):
+        table: dict[str, Any] = {"type": "demo"}
+        if args.demo_pace_s is not None:
+            table["pace_s"] = args.demo_pace_s
+        if args.demo_step_s is not None:
+            table["step_s"] = args.demo_step_s
+        found.append(("--demo", table))
+    if getattr(args, "ingest", None):
+        table = {"type": "files", "paths": args.ingest}
+        if args.ingest_pace_s is not None:
+            table["pace_s"] = args.ingest_pace_s
+        found.append(("--ingest", table))
+    return found
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return settings_of(
+        args.config,
+        serve__host=args.host,
+        serve__port=args.port,
+        serve__allow_unauthenticated=True if args.allow_unauthenticated else None,
+        redis__url=args.redis_url,
+        redis__key_prefix=args.prefix,
+        sources=source_options(args),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    shutdown = Shutdown().install()  # first: no signal window before the handlers exist
     logs.configure(args.log_level)
     try:
-        return _serve(args)
+        settings = _settings(args)
+        refusal = check_exposure(settings.serve)
+        if refusal is not None:
+            raise ConfigError(f"refusing to start: {refusal}")
+        shutdown.on_stop(lambda: watchdog(settings.pipeline.shutdown_timeout_s))
+        return _serve(settings, shutdown)
     except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return fail(error, EXIT_INPUT)
     except EventStreamError as error:  # e.g. the embedded Redis cannot start
-        print(f"error: {error}", file=sys.stderr)
-        return 3
+        return fail(error, EXIT_REDIS)
+    finally:
+        shutdown.restore()
 
 
-def _serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    refusal = check_exposure(settings)
-    if refusal is not None:
-        print(f"error: refusing to start: {refusal}", file=sys.stderr)
-        return 2
-    config = with_options(
-        load_settings(args.config), redis__url=args.redis_url, redis__key_prefix=args.prefix
-    )
-    keys = Keys(prefix=config.redis.key_prefix)
-    with ExitStack() as stack:
-        url = redis_url_for(args.redis_url, config.redis, keys.tag, stack)
-        sources = _sources(args)
-        factory: IngestFactory | None = ingest_factory(sources, config, url) if sources else None
+def _serve(settings: Settings, shutdown: Shutdown) -> int:
+    keys = Keys(prefix=settings.redis.key_prefix)
+    if shutdown.requested:
+        return EXIT_OK
+    with redis_url(settings.redis, keys.tag) as url:
+        if shutdown.requested:  # a signal while the embedded Redis started
+            return EXIT_OK
+        factory = _pipeline_factory(settings, url) if settings.sources else None
         app = create_app(AppConfig(settings, url, keys, factory))
-        server = uvicorn.Config(
+        serve = settings.serve
+        config = uvicorn.Config(
             app,
-            host=settings.host,
-            port=settings.port,
+            host=serve.host,
+            port=serve.port,
             lifespan="on",
             log_config=None,
             access_log=False,
-            timeout_graceful_shutdown=int(settings.shutdown_grace_s) + 3,
+            timeout_graceful_shutdown=int(serve.shutdown_grace_s) + 3,
         )
-        shown = f"[{settings.host}]" if ":" in settings.host else settings.host
-        log.info("serving", extra={"url": f"http://{shown}:{settings.port}", "demo": args.demo})
-        # uvicorn drains on SIGTERM, then raises it again: a no-op handler turns that into a
-        # normal return, so the embedded Redis (in `stack`) is stopped and the exit status is 0.
-        signal.signal(signal.SIGTERM, _drained)
+        server = Server(config, app.begin_shutdown)
+        shutdown.on_stop(server.stop)
+        shown = f"[{serve.host}]" if ":" in serve.host else serve.host
+        log.info("serving", extra={"url": f"http://{shown}:{serve.port}"})
         tune_gc()
-        uvicorn.Server(server).run()
-    return 0
+        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+            runner.run(_run(server, shutdown))
+    log.info("stopped")
+    return EXIT_OK
 
 
-def _drained(signum: int, frame: object) -> None:
-    log.info("stopped", extra={"signal": signum})
+async def _run(server: Server, shutdown: Shutdown) -> None:
+    shutdown.attach(asyncio.get_running_loop())
+    await server.serve()
+
+
+def _pipeline_factory(settings: Settings, url: str) -> PipelineFactory:
+    def build(redis: Any, keys: Keys, metrics: Metrics) -> Pipeline:
+        sources = build_sources(settings)
+        return committing_pipeline(
+            settings,
+            sources,
+            redis=redis,
+            keys=keys,
+            redis_url=url,
+            metrics=metrics.pipeline,
+            wait_for_redis=True,
+        )
+
+    return build

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -17,7 +18,9 @@ from eventstream.journal.cluster import is_cluster_url, primary_url
 from eventstream.journal.embedded import EmbeddedRedis
 from eventstream.journal.urls import safe_url
 
-__all__ = ["client", "open_redis", "resolve", "safe_url"]
+__all__ = ["client", "open_redis", "redis_url", "resolve", "safe_url"]
+
+log = logging.getLogger(__name__)
 
 
 def client(url: str, settings: RedisSettings) -> Redis:
@@ -46,18 +49,29 @@ def resolve(url: str, key_tag: str, settings: RedisSettings) -> str:
     return url
 
 
-@asynccontextmanager
-async def open_redis(settings: RedisSettings, key_tag: str) -> AsyncIterator[tuple[Redis, str]]:
-    """A connected client and the URL it reached; starts (and stops) the embedded Redis when
-    `settings.url` is not set. Raises `RedisUnavailableError` if Redis does not answer."""
-    async with AsyncExitStack() as stack:
+@contextmanager
+def redis_url(settings: RedisSettings, key_tag: str) -> Iterator[str]:
+    """The URL of the Redis to use: the configured one (for a cluster, the primary serving the
+    deployment's slot), else the embedded redis-server, started here (the one place that
+    starts it) and stopped when the context ends. Call it from the main thread: the embedded
+    server dies with the thread that started it (`journal.embedded`)."""
+    with ExitStack() as stack:
         url = settings.url
         if url is None:
             embedded = EmbeddedRedis(
                 settings.data_dir, settings.server_binary, settings.connect_timeout_s
             )
             url = stack.enter_context(embedded).url
-        url = resolve(url, key_tag, settings)
+            log.info("embedded redis", extra={"url": url, "data_dir": str(settings.data_dir)})
+        yield resolve(url, key_tag, settings)
+
+
+@asynccontextmanager
+async def open_redis(settings: RedisSettings, key_tag: str) -> AsyncIterator[tuple[Redis, str]]:
+    """A connected client and the URL it reached (`redis_url`). Raises
+    `RedisUnavailableError` if Redis does not answer."""
+    async with AsyncExitStack() as stack:
+        url = stack.enter_context(redis_url(settings, key_tag))
         redis = client(url, settings)
         stack.push_async_callback(redis.aclose)
         try:

@@ -61,6 +61,12 @@ class Keys:
         return f"{self.tag}:dedup:{event_id}"
 
     @property
+    def quarantine(self) -> str:
+        """Stream of quarantined records: what could not be read or normalized, with the
+        reason, where it came from and its first bytes (`journal.quarantine`)."""
+        return f"{self.tag}:quarantine"
+
+    @property
     def asset_index(self) -> str:
         """Sorted set of every asset name, for listing and pagination."""
         return f"{self.tag}:assets"

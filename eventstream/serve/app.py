@@ -1,7 +1,8 @@
 """The Starlette application: `create_app(AppConfig)` and its typed lifespan. No globals.
 
-The lifespan opens Redis, starts the broker (the one journal reader) and the ingest sources,
-and tears them down in reverse. Handlers reach them through `request.state.services`.
+The lifespan opens Redis, starts the broker (the one journal reader) and the pipeline (when
+the server runs sources), all in one task group, and tears them down in reverse. Handlers
+reach them through `request.state.services`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import anyio
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -22,46 +23,54 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from eventstream.config.serve import ServeSettings
+from eventstream.config import Settings
+from eventstream.journal.connect import client
 from eventstream.journal.keys import Keys
 from eventstream.journal.reader import JournalReader
+from eventstream.pipeline import Pipeline
 from eventstream.serve import inventory, views
 from eventstream.serve.auth import Auth, create_session, delete_session
 from eventstream.serve.broker import Broker
 from eventstream.serve.context import Services, State
 from eventstream.serve.errors import ApiError, api_error_handler, http_error_handler
-from eventstream.serve.ingest import Ingest
 from eventstream.serve.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from eventstream.serve.openapi import openapi_endpoint
-from eventstream.serve.sse import RAW_SEND, exit_signal_to
+from eventstream.serve.sse import RAW_SEND
 
 log = logging.getLogger(__name__)
 
-IngestFactory = Callable[[Redis, Keys, Metrics], Ingest]
+PipelineFactory = Callable[[Redis, Keys, Metrics], Pipeline]
 
 
 @dataclass(frozen=True, slots=True)
 class AppConfig:
-    """What one server needs: its settings, its Redis, and how to build its ingest sources."""
+    """What one server needs: its settings, its Redis, and how to build its pipeline."""
 
-    settings: ServeSettings
+    settings: Settings
     redis_url: str
     keys: Keys = field(default_factory=Keys)
-    ingest: IngestFactory | None = None
+    pipeline: PipelineFactory | None = None
 
 
-async def _close_streams_on(shutdown: anyio.Event, broker: Broker) -> None:
-    await shutdown.wait()
-    broker.close()
+async def _run_pipeline(pipeline: Pipeline) -> None:
+    """The server's sources, until they finish or the server stops; a failure is logged and
+    shown by /readyz, never taken down with the server."""
+    try:
+        totals = await pipeline.run()
+    except Exception as error:
+        log.exception("pipeline failed")
+        pipeline.failed["pipeline"] = repr(error)
+    else:
+        log.info("pipeline finished", extra={"journaled": totals.journaled})
 
 
 def _lifespan(
     config: AppConfig, metrics: Metrics
-) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[State]]:
+) -> Callable[[App], contextlib.AbstractAsyncContextManager[State]]:
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        settings = config.settings
-        redis = _redis(config.redis_url, settings)
+    async def lifespan(app: App) -> AsyncIterator[State]:
+        settings = config.settings.serve
+        redis = client(config.redis_url, config.settings.redis)
         reader = JournalReader(redis, config.keys, settings.replay_page_size)
         broker = Broker(
             reader,
@@ -81,39 +90,56 @@ def _lifespan(
             auth=Auth(settings),
             shutdown=anyio.Event(),
         )
+        if config.pipeline is not None:
+            svc.pipeline = config.pipeline(redis, config.keys, metrics)
+
+        def begin_shutdown() -> None:
+            svc.shutdown.set()
+            broker.close()
+            if svc.pipeline is not None:
+                svc.pipeline.stop()
+
+        app.begin_shutdown = begin_shutdown
         with contextlib.suppress(RedisError, OSError):  # else the broker retries in its loop
             broker.cursor = await reader.last_key()
             broker.connected = True
-        tasks = [
-            asyncio.create_task(broker.run(), name="broker"),
-            asyncio.create_task(broker.watch(), name="watch-streams"),
-            asyncio.create_task(exit_signal_to(svc.shutdown), name="exit-signal"),
-            asyncio.create_task(_close_streams_on(svc.shutdown, broker), name="close-streams"),
-        ]
-        if config.ingest is not None:
-            svc.ingest = config.ingest(redis, config.keys, metrics)
-            svc.ingest.start()
-        app.state.services = svc  # for the server's own hooks and tests; handlers use the state
-        app.state.loop = asyncio.get_running_loop()
         try:
-            yield {"services": svc, "metrics": metrics}
+            async with asyncio.TaskGroup() as group:
+                background = [
+                    group.create_task(broker.run(), name="broker"),
+                    group.create_task(broker.watch(), name="watch-streams"),
+                ]
+                ingest = None
+                if svc.pipeline is not None:
+                    ingest = group.create_task(_run_pipeline(svc.pipeline), name="pipeline")
+                app.state.services = svc  # for the server's own hooks; handlers use the state
+                try:
+                    yield {"services": svc, "metrics": metrics}
+                finally:
+                    begin_shutdown()
+                    if ingest is not None:
+                        await asyncio.wait(
+                            [ingest], timeout=config.settings.pipeline.shutdown_timeout_s / 2
+                        )
+                        ingest.cancel()
+                    for task in background:
+                        task.cancel()
         finally:
-            broker.close()
-            if svc.ingest is not None:
-                await svc.ingest.stop()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             await redis.aclose()
 
     return lifespan
 
 
 class App(Starlette):
-    """The Starlette app, which also hands each request the server's own `send` (under
+    """The Starlette app. `begin_shutdown()` (set by the lifespan) ends every stream with its
+    `close` event and stops the pipeline; the server calls it on the first signal.
+
+    It also hands each request the server's own `send` (under
     `RAW_SEND` in the scope): a stream sends its response start through the middleware (which
     time it and handle errors), then writes its frames straight to the server, instead of
     through every middleware's `send` wrapper once per frame and subscriber."""
+
+    begin_shutdown: Callable[[], None] = staticmethod(lambda: None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -121,7 +147,7 @@ class App(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def create_app(config: AppConfig) -> Starlette:
+def create_app(config: AppConfig) -> App:
     """A new application; nothing runs until its lifespan starts."""
     metrics = Metrics()
     routes = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
 import anyio
@@ -17,7 +17,7 @@ from eventstream.serve.broker import Broker
 from eventstream.serve.metrics import Metrics
 
 if TYPE_CHECKING:
-    from eventstream.serve.ingest import Ingest
+    from eventstream.pipeline import Pipeline
 
 
 @dataclass(slots=True)
@@ -32,8 +32,7 @@ class Services:
     metrics: Metrics
     auth: Auth
     shutdown: anyio.Event
-    ingest: Ingest | None = None
-    notes: dict[str, str] = field(default_factory=dict)
+    pipeline: Pipeline | None = None
 
 
 class State(TypedDict):

@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from eventstream.pipeline.metrics import PipelineMetrics
+
 _LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -22,37 +24,8 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self._ingest(self.registry)
+        self.pipeline = PipelineMetrics(self.registry)
         self._serving(self.registry)
-
-    def _ingest(self, r: CollectorRegistry) -> None:
-        self.records_in = Counter(
-            "eventstream_records_in", "Raw records read from sources.", ["source"], registry=r
-        )
-        self.events_in = Counter(
-            "eventstream_events_in", "Asset events normalized from sources.", ["source"], registry=r
-        )
-        self.events_committed = Counter(
-            "eventstream_events_committed",
-            "Asset events appended to the journal (duplicates excluded).",
-            ["source"],
-            registry=r,
-        )
-        self.quarantined = Counter(
-            "eventstream_records_quarantined",
-            "Raw records that could not be read or normalized, kept aside with their reason.",
-            ["source"],
-            registry=r,
-        )
-        self.source_lag = Gauge(
-            "eventstream_source_lag_seconds",
-            "Age of the newest record a source handed on (now minus its event time).",
-            ["source"],
-            registry=r,
-        )
-        self.source_up = Gauge(
-            "eventstream_source_running", "1 while a source runs.", ["source"], registry=r
-        )
 
     def _serving(self, r: CollectorRegistry) -> None:
         self.broker_entries = Counter(

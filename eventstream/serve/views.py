@@ -39,8 +39,8 @@ async def readyz(request: Request) -> Response:
     except (RedisError, OSError) as error:
         checks["redis"] = f"error: {type(error).__name__}"
     checks["journal_reader"] = "ok" if svc.broker.connected else "not connected"
-    if svc.ingest is not None:
-        checks.update(svc.ingest.health())
+    if svc.pipeline is not None:
+        checks.update(svc.pipeline.health())
     ready = all(value == "ok" for value in checks.values())
     body = codec.dumps({"status": "ready" if ready else "not ready", "checks": checks})
     return rest.json_response(body, 200 if ready else 503)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eventstream.errors import MalformedRecordError
-from eventstream.sources.files import RawRecord, read_paths
+from eventstream.sources.base import Item, RawRecord
+from eventstream.sources.files import read_paths
 
 ACCOUNT = "123837392027"
 REGION = "us-east-1"
@@ -156,44 +156,29 @@ class DemoSource:
     """Replays `sample` (one record every `pace_s`), then plays scenario rounds forever
     (or `rounds` times), `step_s` apart."""
 
-    name = "demo"
-
     def __init__(
         self,
         sample: Path | None,
         *,
+        name: str = "demo",
         pace_s: float = 0.02,
         step_s: float = 3.0,
         rounds: int | None = None,
     ) -> None:
+        self.name = name
         self.sample = sample
         self.pace_s = pace_s
         self.step_s = step_s
         self.rounds = rounds
 
-    async def records(self) -> AsyncIterator[RawRecord | MalformedRecordError]:
+    async def items(self) -> AsyncGenerator[Sequence[Item], None]:
         if self.sample is not None:
             for item in read_paths([str(self.sample)]):
-                yield item
+                yield (item,)
                 await asyncio.sleep(self.pace_s)
         round_no = 0
         while self.rounds is None or round_no < self.rounds:
             for index, record in enumerate(scenario_round(round_no)):
-                yield RawRecord(f"demo:round-{round_no}", None, index, record)
+                yield (RawRecord(f"demo:round-{round_no}", None, index, record),)
                 await asyncio.sleep(self.step_s)
             round_no += 1
-
-
-class FileReplay:
-    """Raw records from files (as `eventstream normalize` reads them), `pace_s` apart."""
-
-    def __init__(self, paths: list[str], pace_s: float = 0.0) -> None:
-        self.paths = paths
-        self.pace_s = pace_s
-        self.name = "files"
-
-    async def records(self) -> AsyncIterator[RawRecord | MalformedRecordError]:
-        for count, item in enumerate(read_paths(self.paths)):
-            yield item
-            if self.pace_s > 0 or count % 100 == 0:
-                await asyncio.sleep(self.pace_s)

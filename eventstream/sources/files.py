@@ -9,29 +9,21 @@ standard input (read line by line, so it can follow a live pipe). A folder is re
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import itertools
 import sys
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from eventstream import codec
 from eventstream.errors import EventStreamError, MalformedRecordError
+from eventstream.sources.base import RawRecord
 
 STDIN = "-"
 _SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz")
 _GZIP_MAGIC = b"\x1f\x8b"
-
-
-@dataclass(frozen=True, slots=True)
-class RawRecord:
-    """One raw record and where it was read: `line` for JSON lines, `index` within a document."""
-
-    origin: str
-    line: int | None
-    index: int | None
-    payload: Any
 
 
 class UnreadableInputError(EventStreamError):
@@ -124,3 +116,15 @@ def read_lines(lines: Iterable[bytes], origin: str) -> Iterator[Item]:
                 yield RawRecord(origin, number, index, record)
         else:
             yield RawRecord(origin, number, None, value)
+
+
+async def read_paths_async(
+    paths: Iterable[str], chunk: int = 256
+) -> AsyncGenerator[list[Item], None]:
+    """Placeholder: `read_paths` in chunks, each read in a worker thread."""
+    items = read_paths(paths)
+    while True:
+        block = await asyncio.to_thread(lambda: list(itertools.islice(items, chunk)))
+        if not block:
+            return
+        yield block

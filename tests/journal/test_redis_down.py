@@ -9,16 +9,16 @@ import pytest
 from redis.asyncio import Redis
 
 from eventstream import codec
-from eventstream.config import JournalSettings
+from eventstream.config import JournalSettings, PipelineSettings
 from eventstream.errors import RedisUnavailableError
 from eventstream.journal.commit import Committer
 from eventstream.journal.keys import Keys
 from eventstream.normalize.normalizer import Normalizer
-from eventstream.serve.ingest import Ingest
-from eventstream.serve.metrics import Metrics
-from eventstream.sources.files import RawRecord
+from eventstream.pipeline import Pipeline
+from eventstream.sources.base import RawRecord
 from tests.conftest import corpus_dir, read_jsonl
 from tests.journal.aof import AofRedis
+from tests.sources.listsource import ListSource
 
 _WAIT_S = 20.0
 
@@ -69,28 +69,35 @@ async def test_killed_redis_fails_the_commit_clearly_and_leaves_no_half_write(
         await client.aclose()
 
 
-async def test_ingest_waits_for_redis_and_resumes(
+async def test_pipeline_waits_for_redis_and_resumes(
     aof_redis: AofRedis, keys: Keys, normalizer: Normalizer
 ) -> None:
-    """A server's source keeps its record until the commit succeeds: it waits out the outage,
-    /readyz says so, and the record is committed once Redis is back."""
+    """A server's pipeline keeps its batch until the commit succeeds: it waits out the outage,
+    its health says so, and the record is committed once Redis is back."""
     client = Redis.from_url(aof_redis.url, socket_timeout=5)
     try:
-        ingest = Ingest([], normalizer, Committer(client, keys), Metrics())
         records = read_jsonl(corpus_dir() / "cloudtrail" / "invictus.jsonl")
         record = next(r for r in records if len(normalizer.normalize(r).events) >= 2)
         expected = {event["id"] for event in normalizer.normalize(record).events}
-        aof_redis.kill()
         item = RawRecord(origin="invictus.jsonl", line=1, index=None, payload=record)
-        task = asyncio.create_task(ingest.handle("trail", item))
+        pipeline = Pipeline(
+            [ListSource("trail", [item])],
+            normalizer,
+            PipelineSettings(),
+            committer=Committer(client, keys),
+            wait_for_redis=True,
+        )
+        aof_redis.kill()
+        task = asyncio.create_task(pipeline.run())
         deadline = asyncio.get_running_loop().time() + _WAIT_S
-        while "trail" not in ingest.down and asyncio.get_running_loop().time() < deadline:
+        while not pipeline.down and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)
-        assert "Redis unavailable" in ingest.down["trail"]
+        assert "Redis unavailable" in pipeline.health()["source:trail"]
         assert not task.done()
         aof_redis.start()
-        assert await asyncio.wait_for(task, _WAIT_S) == len(expected)
-        assert "trail" not in ingest.down
+        totals = await asyncio.wait_for(task, _WAIT_S)
+        assert totals.journaled == len(expected)
+        assert pipeline.health() == {"source:trail": "ok"}
         assert await consistent(client, keys) == len(expected)
         rows: list[Any] = await client.xrange(keys.journal)  # type: ignore[assignment]
         assert {codec.loads(fields[b"event"])["id"] for _, fields in rows} == expected

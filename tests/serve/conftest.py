@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from eventstream import codec
-from eventstream.config.serve import ServeSettings
+from eventstream.config import RedisSettings, ServeSettings, Settings
 from eventstream.journal.keys import Keys
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.serve.app import AppConfig
@@ -104,8 +104,11 @@ def serve(redis_srv: RedisServer, keys: Keys) -> Iterator[ServerFactory]:
     """Start real servers on this test's journal: `serve(heartbeat_s=0.2, ...)`."""
     with ExitStack() as stack:
 
-        def start(**settings: Any) -> ThreadServer:
-            config = AppConfig(ServeSettings(**settings), redis_srv.url, keys)
+        def start(redis: dict[str, Any] | None = None, **settings: Any) -> ThreadServer:
+            combined = Settings(
+                serve=ServeSettings(**settings), redis=RedisSettings(**(redis or {}))
+            )
+            config = AppConfig(combined, redis_srv.url, keys)
             return stack.enter_context(thread_server(config))
 
         yield start

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from eventstream.errors import MalformedRecordError
-from eventstream.sources.files import RawRecord, UnreadableInputError, read_paths
+from eventstream.sources.base import RawRecord
+from eventstream.sources.files import UnreadableInputError, read_paths
 
 
 def _payloads(*paths: Path) -> list[object]:

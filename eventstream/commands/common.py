@@ -1,0 +1,114 @@
+"""What the commands share: settings from file, environment and options; the sources named
+by the settings; the pipeline that runs them; and the exit statuses."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+
+from eventstream.commands.rejects import PrintedRejects
+from eventstream.config import (
+    DemoSourceSettings,
+    FilesSourceSettings,
+    Settings,
+    load_settings,
+    with_options,
+)
+from eventstream.errors import ConfigError
+from eventstream.journal.commit import Committer
+from eventstream.journal.keys import Keys
+from eventstream.journal.quarantine import RedisQuarantine
+from eventstream.journal.urls import safe_url
+from eventstream.normalize.normalizer import Normalizer
+from eventstream.normalize.resources.catalog import default_registry
+from eventstream.pipeline import Pipeline
+from eventstream.pipeline.metrics import PipelineMetrics
+from eventstream.sources.base import Source
+from eventstream.sources.demo import DemoSource
+from eventstream.sources.local import FilesSource
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_INPUT = 2  # bad settings, unreadable input
+EXIT_REDIS = 3  # Redis unavailable, the embedded one cannot start
+EXIT_STUCK = 4  # the shutdown deadline passed (the watchdog's exit)
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample.jsonl"
+
+
+def settings_of(config: str | None, **options: Any) -> Settings:
+    """`load_settings(config)` with the command-line `options` (see `with_options`)."""
+    return with_options(load_settings(config), **options)
+
+
+def fail(error: Exception, status: int) -> int:
+    print(f"error: {error}", file=sys.stderr)
+    return status
+
+
+def build_sources(settings: Settings) -> list[Source]:
+    """One source per `[[sources]]` table."""
+    sources: list[Source] = []
+    for name, table in zip(settings.source_names(), settings.sources, strict=True):
+        if isinstance(table, FilesSourceSettings):
+            sources.append(FilesSource(table.paths, name=name, pace_s=table.pace_s))
+        elif isinstance(table, DemoSourceSettings):
+            sample = SAMPLE if table.sample and SAMPLE.is_file() else None
+            sources.append(
+                DemoSource(
+                    sample, name=name, pace_s=table.pace_s, step_s=table.step_s, rounds=table.rounds
+                )
+            )
+        else:  # pragma: no cover - the settings' union is exhaustive
+            raise ConfigError(f"sources: unknown type {table.type!r}")
+    return sources
+
+
+def committing_pipeline(
+    settings: Settings,
+    sources: Sequence[Source],
+    *,
+    redis: Redis,
+    keys: Keys,
+    redis_url: str,
+    metrics: PipelineMetrics | None,
+    wait_for_redis: bool,
+    echo: bool = False,
+) -> Pipeline:
+    """Sources → normalize → commit into this Redis, quarantine kept beside the journal (and
+    each quarantined record printed on stderr when `echo`)."""
+    url = safe_url(redis_url)
+    committer = Committer(redis, keys, settings.journal, settings.inventory, redis_url=url)
+    quarantine = RedisQuarantine(
+        redis, keys, settings.pipeline.quarantine_max_entries, redis_url=url
+    )
+    return Pipeline(
+        sources,
+        Normalizer(default_registry()),
+        settings.pipeline,
+        committer=committer,
+        rejects=PrintedRejects(then=quarantine) if echo else quarantine,
+        metrics=metrics,
+        wait_for_redis=wait_for_redis,
+    )
+
+
+def watchdog(timeout_s: float) -> None:
+    """Exit the process with `EXIT_STUCK` if it is still running `timeout_s` from now (the
+    last resort behind the shutdown deadline; the embedded Redis dies with the process)."""
+
+    def expire() -> None:
+        log.error("shutdown deadline passed; exiting", extra={"timeout_s": timeout_s})
+        sys.stderr.flush()
+        os._exit(EXIT_STUCK)
+
+    timer = threading.Timer(timeout_s, expire)
+    timer.daemon = True
+    timer.start()

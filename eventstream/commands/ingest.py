@@ -1,0 +1,141 @@
+"""`eventstream ingest`: the pipeline without the stream: sources → normalize → commit.
+
+For running ingestion and serving as separate processes: several `ingest` workers and several
+`serve` replicas on one Redis (the replicas read the journal the workers write). Sources are
+the `[[sources]]` of `--config`, plus `--demo` and the trail files given as arguments. With
+`--metrics-port`, `/healthz`, `/readyz` and `/metrics` answer on that port (off by default).
+It ends when every source has finished, or on SIGTERM/SIGINT after the batch in flight; a
+commit waits out a Redis outage (retried, never acknowledged before it succeeds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from typing import Any
+
+import uvicorn
+from prometheus_client import CollectorRegistry
+
+from eventstream.commands.common import (
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_REDIS,
+    build_sources,
+    committing_pipeline,
+    fail,
+    settings_of,
+    watchdog,
+)
+from eventstream.commands.serve import add_redis_options, source_options
+from eventstream.commands.shutdown import Shutdown
+from eventstream.config import Settings
+from eventstream.errors import ConfigError, EventStreamError
+from eventstream.journal.connect import client, redis_url
+from eventstream.journal.keys import Keys
+from eventstream.pipeline.metrics import PipelineMetrics
+from eventstream.serve import logs
+from eventstream.serve.probes import probe_app
+from eventstream.serve.server import Server
+
+log = logging.getLogger("eventstream.ingest")
+
+
+def register(subparsers: Any) -> None:
+    command = subparsers.add_parser(
+        "ingest",
+        help="run the sources into the journal, without serving the stream",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    command.add_argument("paths", nargs="*", metavar="PATH", help="trail files to ingest")
+    add_redis_options(command)
+    command.add_argument(
+        "--demo", action="store_true", help="feed the bundled sample and a live scenario"
+    )
+    command.add_argument("--demo-pace-s", default=None, help="seconds between sample records")
+    command.add_argument("--demo-step-s", default=None, help="seconds between scenario steps")
+    command.add_argument("--ingest-pace-s", default=None, help="seconds between file records")
+    command.add_argument(
+        "--metrics-port", type=int, default=None, help="serve /healthz, /readyz, /metrics here"
+    )
+    command.add_argument(
+        "--metrics-host", default="127.0.0.1", help="address of the probes (default 127.0.0.1)"
+    )
+    command.add_argument("--log-level", default="info", help="debug, info, warning, error")
+    command.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    shutdown = Shutdown().install()
+    logs.configure(args.log_level)
+    try:
+        args.ingest = args.paths
+        settings = settings_of(
+            args.config,
+            redis__url=args.redis_url,
+            redis__key_prefix=args.prefix,
+            sources=source_options(args),
+        )
+        if not settings.sources:
+            raise ConfigError("nothing to ingest: give trail files, --demo, or [[sources]]")
+        shutdown.on_stop(lambda: watchdog(settings.pipeline.shutdown_timeout_s))
+        keys = Keys(prefix=settings.redis.key_prefix)
+        if shutdown.requested:
+            return EXIT_OK
+        with redis_url(settings.redis, keys.tag) as url:
+            if shutdown.requested:
+                return EXIT_OK
+            asyncio.run(_ingest(settings, keys, url, args, shutdown))
+    except ConfigError as error:
+        return fail(error, EXIT_INPUT)
+    except EventStreamError as error:
+        return fail(error, EXIT_REDIS)
+    finally:
+        shutdown.restore()
+    return EXIT_OK
+
+
+async def _ingest(
+    settings: Settings, keys: Keys, url: str, args: argparse.Namespace, shutdown: Shutdown
+) -> None:
+    shutdown.attach(asyncio.get_running_loop())
+    redis = client(url, settings.redis)
+    registry = CollectorRegistry(auto_describe=True)
+    pipeline = committing_pipeline(
+        settings,
+        build_sources(settings),
+        redis=redis,
+        keys=keys,
+        redis_url=url,
+        metrics=PipelineMetrics(registry),
+        wait_for_redis=True,
+    )
+    shutdown.on_stop(pipeline.stop)
+    try:
+        async with asyncio.TaskGroup() as group:
+            server = None
+            if args.metrics_port is not None:
+                server = Server(
+                    uvicorn.Config(
+                        probe_app(redis, pipeline, registry),
+                        host=args.metrics_host,
+                        port=args.metrics_port,
+                        lifespan="off",
+                        log_config=None,
+                        access_log=False,
+                    )
+                )
+                group.create_task(server.serve(), name="probes")
+            try:
+                totals = await pipeline.run()
+            finally:
+                if server is not None:
+                    server.should_exit = True
+        log.info(
+            "ingest finished",
+            extra={"journaled": totals.journaled, "quarantined": totals.quarantined},
+        )
+    finally:
+        await redis.aclose()
