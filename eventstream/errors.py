@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class EventStreamError(Exception):
     """Base of every error EventStream raises on purpose."""
@@ -42,3 +44,14 @@ class CommitError(EventStreamError):
         self.event_id = event_id
         self.subject = subject
         super().__init__(f"commit failed for event_id={event_id} subject={subject}: {reason}")
+
+
+class EmbeddedRedisError(EventStreamError):
+    """The embedded redis-server (`journal.embedded`, used when no `REDIS_URL` is set) cannot
+    be found or started: the binary is missing, exits at once, or does not answer in time.
+    `data_dir` is the server's folder (its `redis.log` says more); `reason` is what went wrong."""
+
+    def __init__(self, data_dir: Path, reason: str) -> None:
+        self.data_dir = data_dir
+        self.reason = reason
+        super().__init__(f"embedded Redis (data_dir={data_dir}): {reason}")

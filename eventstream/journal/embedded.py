@@ -14,17 +14,34 @@ other's connection: share the embedded Redis between short commands only, and se
 for anything long-lived. A lock file serializes the check-then-start of concurrent commands.
 Every write is fsynced before it is acknowledged (`appendfsync always`), so a crash loses
 nothing that a commit reported as done.
+
+The server never outlives us, even when we die without running `stop()` (SIGKILL, or a SIGTERM
+before our handlers are installed): on Linux the child asks the kernel, before it execs, for a
+SIGTERM when its parent dies (`prctl(PR_SET_PDEATHSIG)`), and SIGTERM is Redis's own clean
+shutdown (it flushes the append-only file). The kernel sends that signal when the *thread* that
+forked the child exits, not the whole process: call `start()` from a thread that lives as long
+as the server is needed, i.e. the main thread (another thread is logged as a warning). As with
+`stop()`, a command that joined the server loses it when its owner dies. Elsewhere
+(macOS, BSD) there is no such call and a server whose owner was killed keeps running, with its
+socket answering: the next command on the same data dir joins it, and `redis-cli -s
+<data_dir>/redis.sock shutdown` stops it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import importlib.util
+import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -32,20 +49,16 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from eventstream.errors import EventStreamError
+from eventstream.errors import EmbeddedRedisError
+
+__all__ = ["DEFAULT_BINARY", "EmbeddedRedis", "EmbeddedRedisError", "bundled_binary", "find_binary"]
+
+log = logging.getLogger(__name__)
 
 _MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
 _STOP_TIMEOUT_S = 10.0
 _POLL_S = 0.02
-
-
-class EmbeddedRedisError(EventStreamError):
-    """The embedded redis-server cannot be found or started."""
-
-    def __init__(self, data_dir: Path, reason: str) -> None:
-        self.data_dir = data_dir
-        self.reason = reason
-        super().__init__(f"embedded Redis (data_dir={data_dir}): {reason}")
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 DEFAULT_BINARY = "redis-server"
@@ -73,6 +86,40 @@ def find_binary(name: str) -> str | None:
     if found is None and name == DEFAULT_BINARY:
         return bundled_binary()
     return found
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` that makes the child get SIGTERM when this thread ends (so when this
+    process dies, however it dies), or None where the kernel has no such call (not Linux).
+
+    libc is loaded here, in the parent: the function runs between fork and exec, where only
+    plain system calls are safe (no imports, no dlopen, no locks other threads may hold)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+    death_signal = ctypes.c_ulong(signal.SIGTERM)
+    option = ctypes.c_int(_PR_SET_PDEATHSIG)
+
+    def arm() -> None:
+        if prctl(option, death_signal) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"prctl(PR_SET_PDEATHSIG): {os.strerror(errno)}")
+        if os.getppid() != parent:  # the parent died between fork and prctl: no signal comes
+            os._exit(1)
+
+    return arm
+
+
+def _check_thread() -> None:
+    """Warn when the server is started from a thread other than the main one: the kernel
+    stops the server when the starting thread ends (`PR_SET_PDEATHSIG`), not the process."""
+    thread = threading.current_thread()
+    if sys.platform.startswith("linux") and thread is not threading.main_thread():
+        log.warning(
+            "embedded redis started outside the main thread: it stops when that thread ends",
+            extra={"starting_thread": thread.name},
+        )
 
 
 def _free_port() -> int:
@@ -170,12 +217,20 @@ class EmbeddedRedis:
             command += ["--port", str(port), "--bind", "127.0.0.1"]
             self.port_file.write_text(str(port))
             url = f"redis://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C goes to us; we stop it in order
-        )
+        _check_thread()
+        try:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C goes to us; we stop it in order
+                # SIGTERM when we die without stop(). The one way to run prctl in the child;
+                # it is thread-safe here: libc is loaded before the fork, and the function
+                # only makes two system calls (no import, no lock another thread may hold).
+                preexec_fn=_die_with_parent(),  # noqa: PLW1509
+            )
+        except (OSError, subprocess.SubprocessError) as error:
+            raise EmbeddedRedisError(self.data_dir, f"cannot start {binary}: {error}") from None
         self._wait(url)
         return url
 

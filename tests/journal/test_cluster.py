@@ -117,6 +117,7 @@ def test_the_deployment_slot_is_served_by_the_resolved_primary(cluster: list[int
         redis.Redis(port=other).set(keys.journal, b"x")  # another node redirects
 
 
+@pytest.mark.timeout(330)  # its replay subprocess is bounded at 300 s
 def test_replay_into_a_cluster_through_any_node(cluster: list[int], tmp_path: Path) -> None:
     keys = Keys(prefix="cluster-replay")
     owner, other = _owner_and_other(cluster, keys)

@@ -1,20 +1,48 @@
 """The embedded redis-server (`journal.embedded.EmbeddedRedis`) on a real binary: start, PING,
-data kept across restarts on one data dir, a clean stop, joining a running server, and the
-loopback-port fallback when the unix socket path would be too long."""
+data kept across restarts on one data dir, a clean stop, joining a running server, the
+loopback-port fallback when the unix socket path would be too long, and no server left behind
+when the process that started it dies without stopping it (a real parent process, killed)."""
 
 from __future__ import annotations
 
+import logging
 import os
+import select
+import signal
+import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
+from eventstream import errors
 from eventstream.journal.embedded import EmbeddedRedis, EmbeddedRedisError
 
 _MAX_SOCKET_PATH = 100  # the limit embedded.py applies (sun_path is 104-108 bytes)
+_WORKTREE = Path(__file__).resolve().parents[2]
+_GONE_WITHIN_S = 5.0
+_linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only"
+)
+
+# The parent: starts an EmbeddedRedis on argv[1], prints its pid, then dies as argv[2] says
+# ("kill": waits to be SIGKILLed; "exit": os._exit without stop()).
+_PARENT = """
+import os, sys, time
+from pathlib import Path
+from eventstream.journal.embedded import EmbeddedRedis
+server = EmbeddedRedis(Path(sys.argv[1]))
+server.start()
+print(server.process.pid, flush=True)
+if sys.argv[2] == "exit":
+    os._exit(0)
+time.sleep(60)
+"""
 
 
 def _client(url: str) -> redis.Redis:
@@ -164,3 +192,131 @@ def test_binary_that_exits_at_start(short_dir: Path) -> None:
     with pytest.raises(EmbeddedRedisError, match="exited at start"):
         server.start()
     assert server.process is None
+
+
+def test_error_lives_in_errors_and_is_re_exported() -> None:
+    assert EmbeddedRedisError is errors.EmbeddedRedisError
+    assert issubclass(EmbeddedRedisError, errors.EventStreamError)
+
+
+def _read_line(stream: int, timeout_s: float) -> str:
+    """One line from the pipe `stream`, waiting at most `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    data = b""
+    while b"\n" not in data:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no line within {timeout_s} s (got {data!r})"
+        ready, _, _ = select.select([stream], [], [], left)
+        if ready:
+            chunk = os.read(stream, 4096)
+            assert chunk, f"pipe closed before a line (got {data!r})"
+            data += chunk
+    return data.decode().strip()
+
+
+def _gone(pid: int, timeout_s: float) -> bool:
+    """Whether process `pid` is gone (or a zombie) within `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return not _alive(pid)
+
+
+Spawn = Callable[[str], tuple[subprocess.Popen[bytes], int]]
+
+
+@pytest.fixture
+def spawn_parent(short_dir: Path) -> Iterator[Spawn]:
+    """Starts `_PARENT` on `short_dir` in a given mode; returns it and the redis-server pid it
+    printed. On teardown, kills what is left (the parent, and a redis-server that outlived it,
+    so a failing test leaves nothing running)."""
+    started: list[tuple[subprocess.Popen[bytes], int]] = []
+
+    def spawn(mode: str) -> tuple[subprocess.Popen[bytes], int]:
+        env = {**os.environ, "PYTHONPATH": str(_WORKTREE)}
+        command = [sys.executable, "-c", _PARENT, str(short_dir), mode]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env)
+        assert process.stdout is not None
+        try:
+            redis_pid = int(_read_line(process.stdout.fileno(), timeout_s=20))
+        except BaseException:
+            process.kill()
+            process.wait(timeout=10)
+            process.stdout.close()
+            raise
+        started.append((process, redis_pid))
+        return process, redis_pid
+
+    yield spawn
+    for process, redis_pid in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        assert process.stdout is not None
+        process.stdout.close()
+        if _alive(redis_pid):
+            os.kill(redis_pid, signal.SIGKILL)
+
+
+def _stopped_cleanly(data_dir: Path) -> bool:
+    """Whether redis.log shows Redis's own SIGTERM shutdown (AOF flushed), not a kill."""
+    return "ready to exit" in (data_dir / "redis.log").read_text(errors="replace")
+
+
+@_linux_only
+def test_parent_killed_takes_the_server_with_it(spawn_parent: Spawn, short_dir: Path) -> None:
+    """SIGKILL on the owner (no stop(), no handler runs): the server stops within 5 s."""
+    parent, redis_pid = spawn_parent("kill")
+    assert _alive(redis_pid)
+    url = f"unix://{short_dir / 'redis.sock'}"
+    _client(url).set("before-the-kill", "1")
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=10)
+    assert _gone(redis_pid, _GONE_WITHIN_S), f"redis-server {redis_pid} outlived its parent"
+    assert _stopped_cleanly(short_dir)
+    with EmbeddedRedis(short_dir) as again:  # the next one starts afresh, data kept
+        assert again.process is not None
+        assert _client(again.url).get("before-the-kill") == b"1"
+
+
+@_linux_only
+def test_parent_exiting_without_stop_takes_the_server_with_it(spawn_parent: Spawn) -> None:
+    """os._exit in the owner (no stop(), no atexit): the server stops within 5 s."""
+    parent, redis_pid = spawn_parent("exit")
+    assert parent.wait(timeout=10) == 0
+    assert _gone(redis_pid, _GONE_WITHIN_S), f"redis-server {redis_pid} outlived its parent"
+
+
+def test_start_outside_the_main_thread_is_logged(
+    short_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The death signal follows the starting thread, not the process: starting from another
+    thread is warned about, and the server indeed stops when that thread ends."""
+    server = EmbeddedRedis(short_dir)
+    caught: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            server.start()
+        except BaseException as error:  # reported in the test thread
+            caught.append(error)
+
+    with caplog.at_level(logging.WARNING, logger="eventstream.journal.embedded"):
+        worker = threading.Thread(target=start, name="short-lived")
+        worker.start()
+        worker.join(timeout=20)
+    assert not worker.is_alive()
+    assert not caught
+    assert server.process is not None
+    pid = server.process.pid
+    try:
+        if sys.platform.startswith("linux"):
+            (record,) = [r for r in caplog.records if "main thread" in r.getMessage()]
+            assert record.__dict__["starting_thread"] == "short-lived"
+            # the hazard the warning names: the thread ended, so the kernel stopped the server
+            assert _gone(pid, _GONE_WITHIN_S)
+    finally:
+        server.stop()
+    assert not _alive(pid)

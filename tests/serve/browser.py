@@ -77,11 +77,11 @@ class Page:
         return base64.b64decode(result["data"])
 
 
-async def _devtools_port(profile: Path, process: subprocess.Popen[bytes]) -> int:
+async def _devtools_port(profile: Path, process: asyncio.subprocess.Process) -> int:
     marker = profile / "DevToolsActivePort"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if process.returncode is not None:
             raise RuntimeError(f"chromium exited with {process.returncode}")
         if marker.exists():
             first = marker.read_text().split("\n", 1)[0].strip()
@@ -96,8 +96,11 @@ async def open_page(url: str) -> AsyncIterator[Page]:
     """Chromium showing `url`, with a fresh profile, stopped afterwards."""
     with tempfile.TemporaryDirectory(prefix="es-chromium-", ignore_cleanup_errors=True) as folder:
         profile = Path(folder)
-        process = subprocess.Popen(
-            [chromium(), *FLAGS, f"--user-data-dir={profile}", url],
+        process = await asyncio.create_subprocess_exec(
+            chromium(),
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            url,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its helper processes share this group, stopped together
@@ -109,7 +112,7 @@ async def open_page(url: str) -> AsyncIterator[Page]:
                 async with session.ws_connect(socket_url, max_msg_size=0) as socket:
                     yield Page(socket)
         finally:
-            _stop_group(process)
+            await _stop_group(process)
 
 
 async def _page_socket(session: aiohttp.ClientSession, port: int, url: str) -> str:
@@ -125,13 +128,14 @@ async def _page_socket(session: aiohttp.ClientSession, port: int, url: str) -> s
     raise RuntimeError(f"no page target for {url}")
 
 
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    """Stop the browser and the helpers it started (its own process group)."""
+async def _stop_group(process: asyncio.subprocess.Process) -> None:
+    """Stop the browser and the helpers it started (its own process group), without blocking
+    the event loop while it exits."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
         try:
-            process.wait(timeout=10)
+            await asyncio.wait_for(process.wait(), 10)
             return
-        except subprocess.TimeoutExpired:
+        except TimeoutError:
             continue

@@ -23,6 +23,7 @@ import uvicorn
 
 from eventstream.serve.app import AppConfig, create_app
 from eventstream.serve.context import Services
+from eventstream.serve.server import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 _START_TIMEOUT_S = 15.0
@@ -112,11 +113,13 @@ class ThreadServer:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port: int = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(
+        self.server = Server(
             uvicorn.Config(
                 self.app, lifespan="on", log_level="warning", timeout_graceful_shutdown=5
-            )
+            ),
+            self.app.begin_shutdown,
         )
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     @property
@@ -129,7 +132,11 @@ class ThreadServer:
         return found
 
     def _run(self) -> None:
-        self.server.run(sockets=[self.sock])
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        await self.server.serve(sockets=[self.sock])
 
     def start(self) -> ThreadServer:
         self.thread.start()
@@ -142,13 +149,13 @@ class ThreadServer:
 
     def call(self, fn: Any) -> None:
         """Run `fn()` on the server's event loop."""
-        loop: asyncio.AbstractEventLoop = self.app.state.loop
-        loop.call_soon_threadsafe(fn)
+        assert self.loop is not None
+        self.loop.call_soon_threadsafe(fn)
 
     def stop(self) -> None:
+        """Stop as the command does on SIGTERM (`Server.stop`)."""
         if self.thread.is_alive():
-            self.call(self.services.shutdown.set)
-            self.server.should_exit = True
+            self.call(self.server.stop)
             self.thread.join(timeout=15)
         self.sock.close()
 

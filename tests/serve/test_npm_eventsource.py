@@ -13,6 +13,9 @@ import pytest
 from eventstream import codec
 from tests.serve.conftest import Journal, ServerFactory
 
+# The first test here may run `npm ci` (bounded at 300 s) in its session fixture.
+pytestmark = pytest.mark.timeout(330)
+
 JS = Path(__file__).resolve().parent / "js"
 _TOTAL = 150
 
