@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from eventstream.commands import normalize, replay, serve, token
+from eventstream.commands import config, normalize, replay, serve, token
 
-COMMANDS: tuple[ModuleType, ...] = (normalize, replay, serve, token)
+COMMANDS: tuple[ModuleType, ...] = (config, normalize, replay, serve, token)

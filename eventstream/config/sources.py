@@ -35,4 +35,3 @@ class DemoSourceSettings(Section):
 
 
 SourceSettings = Annotated[FilesSourceSettings | DemoSourceSettings, Field(discriminator="type")]
-

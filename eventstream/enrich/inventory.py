@@ -41,6 +41,7 @@ from eventstream import codec
 RANKS = {"create": 0, "update": 1, "delete": 2}
 Position = tuple[str, int, str]
 
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """What the committer knows about one event."""

@@ -1,4 +1,4 @@
-"""Server settings: the `[serve]` table, validation errors, and the exposure rule."""
+"""Server settings: the `[serve]` table of `load_settings`, its errors, and the exposure rule."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from eventstream.config import load_settings
 from eventstream.config.serve import ServeSettings, TokenSettings, check_exposure, is_loopback
 from eventstream.errors import ConfigError
-from eventstream.serve.wiring import load_serve_settings
 
 
 def test_serve_table_loads_with_tokens(tmp_path: Path) -> None:
@@ -18,7 +18,7 @@ def test_serve_table_loads_with_tokens(tmp_path: Path) -> None:
         '[serve]\nhost = "0.0.0.0"\nheartbeat_s = 5\n\n[[serve.tokens]]\nname = "ops"\n'
         f'sha256 = "{"a" * 64}"\naccounts = ["*"]\n'
     )
-    settings = load_serve_settings(str(path))
+    settings = load_settings(path, environ={}).serve
     assert settings.heartbeat_s == 5
     assert settings.tokens[0].name == "ops"
     assert check_exposure(settings) is None
@@ -28,12 +28,13 @@ def test_unknown_field_and_bad_values_name_file_and_field(tmp_path: Path) -> Non
     """An unknown or invalid field is a ConfigError that names the file and the field."""
     path = tmp_path / "bad.toml"
     path.write_text("[serve]\nheartbeat = 3\n")
-    with pytest.raises(ConfigError, match="heartbeat") as caught:
-        load_serve_settings(str(path))
-    assert str(path) in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert f"serve.heartbeat (config={path})" in str(caught.value)
     path.write_text('[serve]\nport = "eighty"\n')
-    with pytest.raises(ConfigError, match="port"):
-        load_serve_settings(str(path))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert f"serve.port (config={path})" in str(caught.value)
 
 
 @pytest.mark.parametrize(
