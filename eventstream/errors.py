@@ -1,4 +1,20 @@
-"""Error types. Every error carries the identifiers needed to find what failed."""
+"""Error types. Every error carries the identifiers needed to find what failed.
+
+Every error EventStream raises on purpose is an `EventStreamError`, so a command can catch them
+all at its edge and print `error: <message>`:
+
+    EventStreamError
+    ├── MalformedRecordError    a raw record that cannot be read (skipped or quarantined)
+    │   └── UnreadableInputError    a path that cannot be opened or decompressed
+    │                               (being moved here from `eventstream.sources.files`)
+    ├── ConfigError             a setting that is missing, unknown or invalid
+    ├── RedisUnavailableError   Redis cannot be reached or stopped answering
+    ├── CommitError             an asset event that could not be committed to the journal
+    ├── FilterError             a filter condition that cannot be used (names the parameter)
+    ├── EmbeddedRedisError      the embedded redis-server cannot be found or started
+    │                           (being moved here from `eventstream.journal.embedded`)
+    └── ApiError                an HTTP error answer (`eventstream.serve.errors`, server only)
+"""
 
 from __future__ import annotations
 
@@ -55,3 +71,12 @@ class EmbeddedRedisError(EventStreamError):
         self.data_dir = data_dir
         self.reason = reason
         super().__init__(f"embedded Redis (data_dir={data_dir}): {reason}")
+
+
+class FilterError(EventStreamError):
+    """A filter parameter with a value that cannot be used; names the parameter."""
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        self.parameter = parameter
+        self.reason = reason
+        super().__init__(f"parameter={parameter}: {reason}")

@@ -4,8 +4,8 @@ destination or a client wants.
 A filter is a set of `key=value` conditions (the SSE and REST query parameters, or the same
 text in a token's `filter`). Within one key the values are alternatives (`type=create,delete`),
 across keys all must hold; `asset_type` and `principal` take globs (`AWS::EC2::*`). Parsing
-fails closed: an unknown key, a missing `=`, an empty value or a bad glob is a `FilterError`,
-never a filter that lets everything through.
+fails closed: an unknown key, a missing `=`, an empty value, a control character or a bad glob
+is a `FilterError`, never a filter that lets everything through.
 
 Each event is parsed once into a small `Meta`; every `EventFilter` then tests that `Meta`,
 never the JSON.
@@ -20,8 +20,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
-from eventstream.errors import EventStreamError
+from eventstream.errors import FilterError
 from eventstream.models.event import Action, Method
+
+__all__ = [
+    "PARAMETERS",
+    "EventFilter",
+    "FilterError",
+    "Meta",
+    "account_filter",
+    "meta_of",
+    "parse_filter",
+    "parse_filter_text",
+]
 
 PARAMETERS = ("type", "asset_type", "account", "region", "method", "principal", "subject_prefix")
 """Query parameters understood as filters, on SSE and on the REST lists."""
@@ -29,15 +40,6 @@ PARAMETERS = ("type", "asset_type", "account", "region", "method", "principal", 
 _ACTIONS = frozenset(action.value for action in Action)
 _METHODS = frozenset(method.value for method in Method)
 _MAX_VALUES = 64
-
-
-class FilterError(EventStreamError):
-    """A filter parameter with a value that cannot be used; names the parameter."""
-
-    def __init__(self, parameter: str, reason: str) -> None:
-        self.parameter = parameter
-        self.reason = reason
-        super().__init__(f"parameter={parameter}: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +80,13 @@ def meta_of(event: Mapping[str, Any]) -> Meta:
     )
 
 
-_GLOB_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _check_glob(name: str, pattern: str) -> None:
     """A glob is `*`, `?` and `[...]` over printable text; an unclosed `[` is refused (fnmatch
     would silently take it as a literal)."""
-    if _GLOB_CHARS.search(pattern):
+    if _CONTROL_CHARS.search(pattern):
         raise FilterError(name, f"control character in glob {pattern!r}")
     depth = 0
     for char in pattern:
@@ -210,7 +212,7 @@ def account_filter(accounts: Iterable[str]) -> EventFilter:
 def parse_filter_text(text: str) -> EventFilter:
     """A filter from `key=value&key=value` text (a token's or a destination's `filter`); an
     empty text is the filter that passes everything. Raises `FilterError` for an unknown key,
-    a part without `=`, an empty value or a bad glob."""
+    a part without `=`, an empty value, a control character or a bad glob."""
     params: dict[str, list[str]] = {}
     for part in text.split("&"):
         if not part.strip():
@@ -226,5 +228,7 @@ def parse_filter_text(text: str) -> EventFilter:
         value = unquote_plus(value)
         if not value.strip():
             raise FilterError(key, "empty value")
+        if _CONTROL_CHARS.search(value):
+            raise FilterError(key, f"control character in {value!r}")
         params.setdefault(key, []).append(value)
     return parse_filter(params)

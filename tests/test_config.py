@@ -13,6 +13,7 @@ from eventstream.config import (
     RedisSettings,
     Settings,
     load_settings,
+    with_options,
 )
 from eventstream.errors import ConfigError
 from eventstream.journal.keys import DEFAULT_PREFIX
@@ -133,10 +134,10 @@ def test_bad_file_value_names_field_and_file(tmp_path: Path) -> None:
 
 
 def test_wrong_type_in_file(tmp_path: Path) -> None:
+    """A value of the wrong type in the file names the field and the file."""
     path = _write(tmp_path, '[journal]\nbatch_size = "many"\n')
-    with pytest.raises(ConfigError, match=r"journal\.batch_size") as caught:
-        load_settings(path, environ={})
-    assert f"config={path}" in str(caught.value)
+    message = _refusal(path)
+    assert message.startswith(f"invalid settings: journal.batch_size (config={path}): ")
 
 
 @pytest.mark.parametrize(
@@ -195,27 +196,27 @@ def test_unknown_section_in_environment_is_rejected() -> None:
     assert "jornal" in str(caught.value)
 
 
-def test_serve_table_is_left_to_the_server(tmp_path: Path) -> None:
-    """The same file may hold `[serve]` (validated by `serve.settings`), even nested tables."""
+def test_serve_table_is_validated(tmp_path: Path) -> None:
+    """`[serve]` and `[[serve.tokens]]` are sections of the one model, validated with the rest."""
     path = _write(
         tmp_path,
-        """
+        f"""
 [redis]
 key_prefix = "shared"
 
 [serve]
 port = 9000
-anything = "goes here"
 
 [[serve.tokens]]
 name = "ops"
-sha256 = "00"
+sha256 = "{"0" * 64}"
 accounts = ["*"]
 """,
     )
     settings = load_settings(path, environ={})
     assert settings.redis.key_prefix == "shared"
-    assert settings == Settings(redis=RedisSettings(key_prefix="shared"))
+    assert settings.serve.port == 9000
+    assert [token.name for token in settings.serve.tokens] == ["ops"]
 
 
 def test_section_that_is_not_a_table(tmp_path: Path) -> None:
@@ -245,3 +246,102 @@ def test_missing_or_invalid_file(tmp_path: Path) -> None:
         load_settings(broken, environ={})
     assert f"config={broken}" in str(caught.value)
     assert "TOML" in str(caught.value)
+
+
+def _refusal(path: Path | None, environ: dict[str, str] | None = None) -> str:
+    """The message of the `ConfigError` that loading `path` with `environ` raises."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ=environ or {})
+    return str(caught.value)
+
+
+def test_bad_toml_names_the_file(tmp_path: Path) -> None:
+    """A file that is not TOML is refused in the same format, naming the file."""
+    path = _write(tmp_path, "[serve\nport = 1\n")
+    assert _refusal(path).startswith(
+        f"invalid settings: config file (config={path}): not valid TOML"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("[serve]\nprot = 80\n", "serve.prot"),
+        ("[pipeline]\nbatch_max = 5\n", "pipeline.batch_max"),
+        ('[[sources]]\ntype = "files"\npaths = ["a"]\npace = 1\n', "sources.0.pace"),
+        ('[[sources]]\ntype = "demo"\n[[sources]]\ntype = "demo"\nround = 1\n', "sources.1.round"),
+    ],
+)
+def test_unknown_field_names_field_and_file(tmp_path: Path, text: str, field: str) -> None:
+    """An unknown field in a section or a `[[sources]]` table names it and the file."""
+    path = _write(tmp_path, text)
+    assert f"invalid settings: {field} (config={path}): Extra inputs" in _refusal(path)
+
+
+def test_unknown_source_type(tmp_path: Path) -> None:
+    """A `[[sources]]` table of an unknown type names the table, the type and the file."""
+    path = _write(tmp_path, '[[sources]]\ntype = "sqs"\nqueue = "q"\n')
+    message = _refusal(path)
+    assert message.startswith(f"invalid settings: sources.0 (config={path}): ")
+    assert "'sqs'" in message
+    assert "'files', 'demo'" in message
+
+
+def test_bad_value_in_a_source_table(tmp_path: Path) -> None:
+    """A bad value in a `[[sources]]` table is named without pydantic's union tag."""
+    path = _write(tmp_path, '[[sources]]\ntype = "files"\npaths = []\n')
+    assert _refusal(path).startswith(f"invalid settings: sources.0.paths (config={path}): ")
+
+
+def test_wrong_type_in_environment() -> None:
+    """A variable of the wrong type names the field and the variable."""
+    message = _refusal(None, {"EVENTSTREAM_SERVE__PORT": "eighty"})
+    assert message.startswith("invalid settings: serve.port (EVENTSTREAM_SERVE__PORT): ")
+    assert "integer" in message
+
+
+@pytest.mark.parametrize("section", ["SOURCES", "WEBHOOKS"])
+def test_environment_cannot_set_a_list_section(section: str) -> None:
+    """`[[sources]]` and `[[webhooks]]` are lists of tables: the environment cannot set them."""
+    variable = f"EVENTSTREAM_{section}__X"
+    message = _refusal(None, {variable: "1"})
+    assert message.startswith(f"invalid settings: {section.lower()} ({variable}): ")
+    assert "configuration file" in message
+
+
+def test_webhooks_table_is_refused(tmp_path: Path) -> None:
+    """A `[[webhooks]]` table is refused until webhooks exist, naming the file."""
+    path = _write(tmp_path, '[[webhooks]]\nurl = "https://hooks.example"\n')
+    message = _refusal(path)
+    assert message.startswith(f"invalid settings: webhooks (config={path}): ")
+    assert "not available" in message
+
+
+def test_bad_option_names_the_option(tmp_path: Path) -> None:
+    """A bad command-line value names the field and the option, not the file."""
+    settings = load_settings(_write(tmp_path, "[serve]\nport = 80\n"), environ={})
+    with pytest.raises(ConfigError) as caught:
+        with_options(settings, serve__port="eighty")
+    assert str(caught.value).startswith("invalid settings: serve.port (--port): ")
+
+
+def test_bad_source_option_names_the_option(tmp_path: Path) -> None:
+    """A source given by an option is named by that option, after the file's own sources."""
+    settings = load_settings(_write(tmp_path, '[[sources]]\ntype = "demo"\n'), environ={})
+    with pytest.raises(ConfigError) as caught:
+        with_options(settings, sources=[("--ingest", {"type": "files", "paths": []})])
+    assert str(caught.value).startswith("invalid settings: sources.1.paths (--ingest): ")
+
+
+def test_options_apply_over_the_file(tmp_path: Path) -> None:
+    """Good options replace the file's values and append sources; None means not given."""
+    settings = load_settings(_write(tmp_path, "[serve]\nport = 80\n"), environ={})
+    changed = with_options(
+        settings,
+        serve__port=81,
+        redis__url=None,
+        sources=[("--ingest", {"type": "files", "paths": ["a.jsonl"]})],
+    )
+    assert changed.serve.port == 81
+    assert changed.redis.url is None
+    assert [source.type for source in changed.sources] == ["files"]

@@ -11,7 +11,10 @@ Where values come from, later ones winning:
 4. command-line options (`with_options`).
 
 A bad value raises `ConfigError`: `invalid settings: <field> (<where>): <what is wrong>`, where
-`<where>` is `config=<file>`, the variable's name, the option (`--port`) or `defaults`.
+`<field>` is the dotted name (`journal.max_age_s`, `sources.0.paths` for the first
+`[[sources]]` table) and `<where>` is `config=<file>`, the variable's name, the option
+(`--port`, `--ingest`) or `defaults`. A file that cannot be read or parsed is reported the same
+way, with `config file` as the field.
 """
 
 from __future__ import annotations
@@ -32,6 +35,11 @@ ENV_SEPARATOR = "__"
 REDIS_URL_ENV = "REDIS_URL"
 LIST_SECTIONS = ("sources", "webhooks")
 """Lists of tables: set in the file (or by options), not by environment variables."""
+TAGGED_LISTS = ("sources",)
+"""Lists whose tables are a union by `type`: pydantic puts the tag in an error's location."""
+PREFIX = "invalid settings: "
+FILE_FIELD = "config file"
+"""The field named when the file itself cannot be read or parsed."""
 
 
 def load_settings(
@@ -44,7 +52,7 @@ def load_settings(
     for (section, name), (variable, value) in _from_environment(env).items():
         table = document.setdefault(section, {})
         if not isinstance(table, dict):
-            raise ConfigError(f"{variable}: [{section}] in config={path} is not a table")
+            raise _error(section, f"config={path}", f"not a table, so {variable} cannot set it")
         table[name] = value
         origins[(section, name)] = variable
     try:
@@ -85,9 +93,9 @@ def _read_toml(path: str | Path) -> dict[str, Any]:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
     except OSError as error:
-        raise ConfigError(f"config={path}: {error.strerror or error}") from None
+        raise _error(FILE_FIELD, f"config={path}", str(error.strerror or error)) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"config={path}: not valid TOML: {error}") from None
+        raise _error(FILE_FIELD, f"config={path}", f"not valid TOML: {error}") from None
 
 
 def _from_environment(env: Mapping[str, str]) -> dict[tuple[str, str], tuple[str, str]]:
@@ -100,11 +108,21 @@ def _from_environment(env: Mapping[str, str]) -> dict[tuple[str, str], tuple[str
             continue  # e.g. EVENTSTREAM_CORPUS: not a setting
         section, _, name = variable[len(ENV_PREFIX) :].lower().partition(ENV_SEPARATOR)
         if section not in Settings.model_fields:
-            raise ConfigError(f"{variable}: unknown section {section!r}")
+            known = ", ".join(s for s in Settings.model_fields if s not in LIST_SECTIONS)
+            raise _error(section, variable, f"unknown section; expected one of {known}")
         if section in LIST_SECTIONS:
-            raise ConfigError(f"{variable}: [[{section}]] is set in the configuration file")
+            raise _error(
+                section,
+                variable,
+                f"[[{section}]] is a list of tables, set in the configuration file "
+                "(or by command-line options), not by environment variables",
+            )
         found[(section, name)] = (variable, value)
     return found
+
+
+def _error(field: str, where: str, message: str) -> ConfigError:
+    return ConfigError(f"{PREFIX}{field} ({where}): {message}")
 
 
 def _describe(
@@ -113,9 +131,19 @@ def _describe(
     """One line per problem: the field's dotted name, where it was set, and what is wrong."""
     lines = []
     for detail in error.errors():
-        location = tuple(str(part) for part in detail["loc"])
-        field = ".".join(location)
+        location = _location(detail["loc"])
         where = origins.get((location[0], location[1])) if len(location) >= 2 else None
         source = where or (f"config={path}" if path is not None else "defaults")
-        lines.append(f"{field} ({source}): {detail['msg']}")
-    return "invalid settings: " + "; ".join(lines)
+        message = detail["msg"].removeprefix("Value error, ")
+        lines.append(f"{'.'.join(location)} ({source}): {message}")
+    return PREFIX + "; ".join(lines)
+
+
+def _location(loc: tuple[int | str, ...]) -> tuple[str, ...]:
+    """The dotted parts of a field's location, without the union's tag that pydantic inserts
+    after a list index (`sources.0.files.paths` is `sources.0.paths`: the tag is the table's
+    own `type`)."""
+    parts = tuple(str(part) for part in loc)
+    if len(parts) >= 3 and parts[0] in TAGGED_LISTS and isinstance(loc[1], int):
+        return parts[:2] + parts[3:]
+    return parts

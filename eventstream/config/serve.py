@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from eventstream.config.sections import Section
-from eventstream.filters import FilterError, parse_filter_text
+from eventstream.errors import FilterError
+from eventstream.filters import parse_filter_text
 
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
 
@@ -34,11 +35,14 @@ class TokenSettings(Section):
 
     @field_validator("filter")
     @classmethod
-    def _valid_filter(cls, value: str) -> str:
+    def _valid_filter(cls, value: str, info: ValidationInfo) -> str:
+        """Refuse a filter that does not parse, naming the token (fields validate in order, so
+        `name` is known here unless it was itself invalid)."""
         try:
             parse_filter_text(value)
         except FilterError as error:
-            raise ValueError(f"filter {value!r}: {error}") from None
+            name = info.data.get("name", "?")
+            raise ValueError(f"token={name} filter {value!r}: {error}") from None
         return value
 
 

@@ -24,8 +24,3 @@ class EventBridgeEnvelope(BaseModel):
     region: str = ""
     resources: list[str] = Field(default_factory=list)
     detail: dict[str, Any] = Field(default_factory=dict)
-
-
-def looks_like_envelope(raw: dict[str, Any]) -> bool:
-    """True when a JSON object is an EventBridge envelope rather than a bare record."""
-    return "detail-type" in raw and "detail" in raw

@@ -112,7 +112,7 @@ class Normalizer:
     def normalize(self, raw: Any) -> Result:
         if not isinstance(raw, dict):
             raise MalformedRecordError(f"expected a JSON object, got {type(raw).__name__}")
-        if "detail-type" in raw and "detail" in raw:  # `looks_like_envelope`, inline
+        if "detail-type" in raw and "detail" in raw:  # an EventBridge envelope, not a record
             return self._envelope(raw)
         skipped = screen(raw)  # first and inline: most records stop here
         if skipped is not None:

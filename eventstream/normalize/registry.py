@@ -67,9 +67,6 @@ class Registry:
         """`IGNORED` if `ignored(...)`, else `rule(...)`: both in one dict lookup."""
         return self._calls.get((source, operation))
 
-    def kinds(self) -> list[Kind]:
-        return [kind for family in self.families for kind in family.kinds]
-
     def kind_for_id(self, value: str) -> Kind | None:
         """The kind of an EC2-style id such as `i-0abc` or `subnet-0abc`."""
         dash = value.find("-")

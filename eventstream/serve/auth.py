@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from eventstream.config.serve import ServeSettings, TokenSettings
-from eventstream.filters import EventFilter, FilterError, account_filter, parse_filter
+from eventstream.filters import EventFilter, FilterError, account_filter, parse_filter_text
 from eventstream.serve.errors import ApiError
 
 COOKIE = "es_token"
@@ -42,7 +41,7 @@ OPEN = Grant("anonymous", EventFilter(), None)
 def _grant(token: TokenSettings) -> Grant:
     accounts = None if ALL_ACCOUNTS in token.accounts else frozenset(token.accounts)
     try:
-        extra = parse_filter(parse_qs(token.filter, keep_blank_values=False))
+        extra = parse_filter_text(token.filter)
     except FilterError as error:
         raise ValueError(f"token={token.name}: filter {error}") from None
     scope = extra if accounts is None else account_filter(accounts).both(extra)

@@ -1,4 +1,5 @@
-"""Filters on a real server: each parameter alone and combined, in replay and live alike."""
+"""Filters: the grammar (`parse_filter`, `parse_filter_text`, fail-closed) and, on a real server,
+each parameter alone and combined, in replay and live alike."""
 
 from __future__ import annotations
 
@@ -6,8 +7,20 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from eventstream.filters import EventFilter, FilterError, meta_of, parse_filter
+from eventstream.config import TokenSettings
+from eventstream.filters import (
+    PARAMETERS,
+    EventFilter,
+    FilterError,
+    Meta,
+    meta_of,
+    parse_filter,
+    parse_filter_text,
+)
 from tests.serve.conftest import Journal, ServerFactory
 from tests.serve.sse_client import SSEStream, ids
 from tests.serve.test_sse import _wait_subscribed
@@ -99,3 +112,74 @@ def test_filter_unit_rules() -> None:
     with pytest.raises(FilterError) as caught:
         parse_filter({"type": ["create,"], "method": ["by hand"]})
     assert caught.value.parameter == "method"
+
+
+def _meta(
+    action: str = "update", asset_type: str = "AWS::EC2::Instance", region: str = "r"
+) -> Meta:
+    return Meta(action, asset_type, "1", region, "cli", (), "aws/1/r/x")
+
+
+def test_filter_text_conditions_all_hold() -> None:
+    """Conditions joined by `&` must all hold; `asset_type` takes a glob."""
+    scope = parse_filter_text("asset_type=AWS::EC2::*&region=eu-west-1")
+    assert scope.matches(_meta(region="eu-west-1"))
+    assert not scope.matches(_meta(region="us-east-1"))
+    assert not scope.matches(_meta(asset_type="AWS::S3::Bucket", region="eu-west-1"))
+
+
+def test_filter_text_values_are_alternatives() -> None:
+    """Comma-separated values of one key are alternatives."""
+    scope = parse_filter_text("type=create,delete")
+    assert scope.matches(_meta(action="create"))
+    assert scope.matches(_meta(action="delete"))
+    assert not scope.matches(_meta(action="update"))
+
+
+def test_empty_filter_text_matches_everything() -> None:
+    """An empty text is no restriction at all."""
+    assert parse_filter_text("").matches_everything()
+
+
+REFUSED = [
+    ("regoin=eu-west-1", "regoin", "unknown filter key"),
+    ("asset_type:AWS::EC2::*", "asset_type:AWS::EC2::*", "expected key=value"),
+    ("region=", "region", "empty value"),
+    ("type=,", "type", "empty value"),
+    ("region=eu-west-1&&type=create", "filter", "empty condition"),
+    ("region=eu-west-1&", "filter", "empty condition"),
+    ("asset_type=AWS::[EC2", "asset_type", "unclosed '['"),
+    ("region=eu%01west-1", "region", "control character"),
+    ("principal=ann%00", "principal", "control character"),
+    ("type=created", "type", "unknown value"),
+]
+
+
+@pytest.mark.parametrize(("text", "parameter", "reason"), REFUSED)
+def test_bad_filter_text_is_refused(text: str, parameter: str, reason: str) -> None:
+    """Every malformed text is a `FilterError` naming the parameter and what is wrong."""
+    with pytest.raises(FilterError) as caught:
+        parse_filter_text(text)
+    assert caught.value.parameter == parameter
+    assert reason in caught.value.reason
+
+
+@pytest.mark.parametrize("text", [text for text, _, _ in REFUSED])
+def test_no_token_holds_a_refused_filter(text: str) -> None:
+    """A token with a refused filter cannot exist, so no scope is built from the text."""
+    with pytest.raises(ValidationError, match="token=ops"):
+        TokenSettings(name="ops", sha256="a" * 64, accounts=["*"], filter=text)
+
+
+_PIECES = [*PARAMETERS, "regoin", "=", "&", ",", " ", "+", "*", "[", "]", "%00", "%3D", ":", "x"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=8).map("".join))
+def test_filter_text_never_fails_open(text: str) -> None:
+    """Any text is refused, or is blank and passes everything, or restricts something."""
+    try:
+        scope = parse_filter_text(text)
+    except FilterError:
+        return
+    assert scope.matches_everything() is (text.strip() == "")
