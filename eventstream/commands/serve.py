@@ -149,7 +149,7 @@ def _serve(settings: Settings, shutdown: Shutdown) -> int:
             access_log=False,
             timeout_graceful_shutdown=int(serve.shutdown_grace_s) + 3,
         )
-        server = Server(config, app.begin_shutdown)
+        server = Server(config, lambda: app.begin_shutdown())
         shutdown.on_stop(server.stop)
         shown = f"[{serve.host}]" if ":" in serve.host else serve.host
         log.info("serving", extra={"url": f"http://{shown}:{serve.port}"})
