@@ -7,10 +7,13 @@ import sys
 from collections.abc import Sequence
 
 from eventstream import __version__
-from eventstream.commands import COMMANDS
+from eventstream.shutdown import Shutdown
 
 
 def parser() -> argparse.ArgumentParser:
+    # Imported after the signal handlers are installed: the commands take about a second.
+    from eventstream.commands import COMMANDS  # noqa: PLC0415
+
     root = argparse.ArgumentParser(
         prog="eventstream",
         description="Turn a cloud audit trail into one clean stream of asset changes.",
@@ -23,7 +26,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    shutdown = Shutdown().install()  # first of all: a signal from now on is a clean stop
     args = parser().parse_args(argv)
+    args.shutdown = shutdown
     try:
         code: int = args.run(args)
     except KeyboardInterrupt:

@@ -29,7 +29,6 @@ from eventstream.commands.common import (
     watchdog,
 )
 from eventstream.commands.serve import add_redis_options, source_options
-from eventstream.commands.shutdown import Shutdown
 from eventstream.config import Settings
 from eventstream.errors import ConfigError, EventStreamError
 from eventstream.journal.connect import client, redis_url
@@ -38,6 +37,7 @@ from eventstream.pipeline.metrics import PipelineMetrics
 from eventstream.serve import logs
 from eventstream.serve.probes import probe_app
 from eventstream.serve.server import Server
+from eventstream.shutdown import Shutdown
 
 log = logging.getLogger("eventstream.ingest")
 
@@ -68,7 +68,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    shutdown = Shutdown().install()
+    shutdown = Shutdown.of(args)
     logs.configure(args.log_level)
     try:
         args.ingest = args.paths

@@ -20,13 +20,13 @@ from eventstream import codec
 from eventstream.commands.common import EXIT_INPUT, EXIT_OK, fail, settings_of
 from eventstream.commands.progress import ProgressLine
 from eventstream.commands.rejects import PrintedRejects
-from eventstream.commands.shutdown import Shutdown
 from eventstream.config import Settings
 from eventstream.errors import ConfigError
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources.catalog import default_registry
 from eventstream.pipeline import Pipeline, Totals
 from eventstream.serve import logs
+from eventstream.shutdown import Shutdown
 from eventstream.sources.local import FilesSource
 
 _PROGRESS_EVERY_S = 0.5
@@ -63,7 +63,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    shutdown = Shutdown().install()
+    shutdown = Shutdown.of(args)
     logs.configure("error")  # malformed records are reported as lines of their own
     try:
         settings = settings_of(None)

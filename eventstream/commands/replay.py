@@ -31,13 +31,13 @@ from eventstream.commands.common import (
     settings_of,
 )
 from eventstream.commands.progress import ProgressLine
-from eventstream.commands.shutdown import Shutdown
 from eventstream.config import Settings
 from eventstream.errors import EventStreamError, RedisUnavailableError
 from eventstream.journal.connect import open_redis, safe_url
 from eventstream.journal.keys import Keys
 from eventstream.pipeline import Pipeline, Totals
 from eventstream.serve import logs
+from eventstream.shutdown import Shutdown
 from eventstream.sources.local import FilesSource
 
 _PROGRESS_EVERY_S = 0.25
@@ -69,7 +69,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    shutdown = Shutdown().install()
+    shutdown = Shutdown.of(args)
     logs.configure("error")  # malformed records are reported as lines of their own
     try:
         settings = settings_of(

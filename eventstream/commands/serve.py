@@ -30,7 +30,6 @@ from eventstream.commands.common import (
     settings_of,
     watchdog,
 )
-from eventstream.commands.shutdown import Shutdown
 from eventstream.config import Settings
 from eventstream.config.serve import check_exposure
 from eventstream.errors import ConfigError, EventStreamError
@@ -42,6 +41,7 @@ from eventstream.serve.app import AppConfig, PipelineFactory, create_app
 from eventstream.serve.metrics import Metrics
 from eventstream.serve.runtime import tune_gc
 from eventstream.serve.server import Server
+from eventstream.shutdown import Shutdown
 
 log = logging.getLogger("eventstream.serve")
 
@@ -113,7 +113,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
-    shutdown = Shutdown().install()  # first: no signal window before the handlers exist
+    shutdown = Shutdown.of(args)
     logs.configure(args.log_level)
     try:
         settings = _settings(args)
@@ -149,7 +149,7 @@ def _serve(settings: Settings, shutdown: Shutdown) -> int:
             access_log=False,
             timeout_graceful_shutdown=int(serve.shutdown_grace_s) + 3,
         )
-        server = Server(config, lambda: app.begin_shutdown())
+        server = Server(config, app.begin_shutdown)
         shutdown.on_stop(server.stop)
         shown = f"[{serve.host}]" if ":" in serve.host else serve.host
         log.info("serving", extra={"url": f"http://{shown}:{serve.port}"})

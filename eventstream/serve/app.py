@@ -99,7 +99,7 @@ def _lifespan(
             if svc.pipeline is not None:
                 svc.pipeline.stop()
 
-        app.begin_shutdown = begin_shutdown
+        app.shutdown_hook = begin_shutdown
         with contextlib.suppress(RedisError, OSError):  # else the broker retries in its loop
             broker.cursor = await reader.last_key()
             broker.connected = True
@@ -139,7 +139,11 @@ class App(Starlette):
     time it and handle errors), then writes its frames straight to the server, instead of
     through every middleware's `send` wrapper once per frame and subscriber."""
 
-    begin_shutdown: Callable[[], None] = staticmethod(lambda: None)
+    shutdown_hook: Callable[[], None] | None = None  # set by the lifespan while it runs
+
+    def begin_shutdown(self) -> None:
+        if self.shutdown_hook is not None:
+            self.shutdown_hook()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

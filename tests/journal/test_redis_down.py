@@ -18,6 +18,7 @@ from eventstream.pipeline import Pipeline
 from eventstream.sources.base import RawRecord
 from tests.conftest import corpus_dir, read_jsonl
 from tests.journal.aof import AofRedis
+from tests.journal.consistency import consistent
 from tests.sources.listsource import ListSource
 
 _WAIT_S = 20.0
@@ -29,21 +30,6 @@ def events(normalizer: Normalizer) -> list[dict[str, Any]]:
     for record in read_jsonl(corpus_dir() / "cloudtrail" / "invictus.jsonl"):
         found.extend(normalizer.normalize(record).events)
     return found
-
-
-async def consistent(client: Redis, keys: Keys) -> int:
-    """Every journal entry has its dedup marker and its asset; each asset's version count is
-    the number of its entries. Returns the number of entries."""
-    rows: list[Any] = await client.xrange(keys.journal)  # type: ignore[assignment]
-    per_subject: dict[bytes, int] = {}
-    for journal_id, fields in rows:
-        assert await client.get(keys.dedup(fields[b"eid"].decode())) == journal_id
-        per_subject[fields[b"subject"]] = per_subject.get(fields[b"subject"], 0) + 1
-    for subject, count in per_subject.items():
-        version = await client.hget(keys.asset(subject.decode()), "version")
-        assert version is not None
-        assert int(version) == count
-    return len(rows)
 
 
 async def test_killed_redis_fails_the_commit_clearly_and_leaves_no_half_write(

@@ -117,7 +117,7 @@ class ThreadServer:
             uvicorn.Config(
                 self.app, lifespan="on", log_level="warning", timeout_graceful_shutdown=5
             ),
-            lambda: self.app.begin_shutdown(),
+            self.app.begin_shutdown,
         )
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)

@@ -1,6 +1,7 @@
 """SIGTERM and SIGINT for the long-running commands, owned in one place.
 
-`Shutdown` is installed first thing, before Redis or anything else is started, so no signal
+`Shutdown` is installed first thing (`cli.main`, before the commands are even imported),
+before Redis or anything else is started, so no signal
 window is left where the default action kills the process half-started (an embedded
 redis-server behind it stops by itself anyway: it dies with its parent). The first signal asks
 the command to stop: every callback registered with `on_stop` runs in the event loop. A second
@@ -31,6 +32,12 @@ class Shutdown:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._callbacks: list[Callable[[], None]] = []
         self._previous: dict[int, object] = {}
+
+    @classmethod
+    def of(cls, args: object) -> Shutdown:
+        """The one `cli.main` installed (`args.shutdown`), else a new one, installed now."""
+        found = getattr(args, "shutdown", None)
+        return found if isinstance(found, Shutdown) else cls().install()
 
     @property
     def requested(self) -> bool:
