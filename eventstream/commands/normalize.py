@@ -13,11 +13,11 @@ from typing import Any, BinaryIO
 
 from eventstream import codec
 from eventstream.commands.progress import ProgressLine
-from eventstream.errors import MalformedRecordError
+from eventstream.errors import MalformedRecordError, UnreadableInputError
 from eventstream.normalize.classify import Outcome
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources.catalog import default_registry
-from eventstream.sources.files import RawRecord, UnreadableInputError, read_paths
+from eventstream.sources.files import RawRecord, read_paths
 from eventstream.tally import Tally
 
 _PROGRESS_EVERY_S = 0.5

@@ -22,13 +22,18 @@ from typing import Any
 
 from eventstream.commands.progress import ProgressLine
 from eventstream.config import Settings, load_settings, with_options
-from eventstream.errors import EventStreamError, MalformedRecordError, RedisUnavailableError
+from eventstream.errors import (
+    EventStreamError,
+    MalformedRecordError,
+    RedisUnavailableError,
+    UnreadableInputError,
+)
 from eventstream.journal.commit import CommitResult, Committer
 from eventstream.journal.connect import open_redis, safe_url
 from eventstream.journal.keys import Keys
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources.catalog import default_registry
-from eventstream.sources.files import UnreadableInputError, read_paths
+from eventstream.sources.files import read_paths
 from eventstream.tally import Tally
 
 _PROGRESS_EVERY_S = 0.25
