@@ -39,6 +39,19 @@ class MalformedRecordError(EventStreamError):
         super().__init__(f"{where}: {reason}" if where else reason)
 
 
+class UnreadableInputError(MalformedRecordError):
+    """An input that cannot be opened, read or decompressed (a missing path, corrupt gzip data).
+
+    Yielded by the file readers like any malformed record, so it is quarantined and reading goes
+    on with the next path; `line` is the line being read when it failed, if known."""
+
+    def __init__(self, path: str, reason: str, *, line: int | None = None) -> None:
+        super().__init__(reason, origin=path, line=line)
+        self.path = path
+        where = path if line is None else f"{path}:{line}"
+        self.args = (f"cannot read {where}: {reason}",)
+
+
 class ConfigError(EventStreamError):
     """A configuration value that is missing, unknown or invalid."""
 

@@ -32,7 +32,7 @@ from eventstream.pipeline import Pipeline
 from eventstream.pipeline.metrics import PipelineMetrics
 from eventstream.sources.base import Source
 from eventstream.sources.demo import DemoSource
-from eventstream.sources.local import FilesSource
+from eventstream.sources.local import FilesSource, limits_of
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,14 @@ def build_sources(settings: Settings) -> list[Source]:
     sources: list[Source] = []
     for name, table in zip(settings.source_names(), settings.sources, strict=True):
         if isinstance(table, FilesSourceSettings):
-            sources.append(FilesSource(table.paths, name=name, pace_s=table.pace_s))
+            sources.append(
+                FilesSource(
+                    table.paths,
+                    name=name,
+                    pace_s=table.pace_s,
+                    limits=limits_of(settings.pipeline),
+                )
+            )
         elif isinstance(table, DemoSourceSettings):
             sample = SAMPLE if table.sample and SAMPLE.is_file() else None
             sources.append(

@@ -27,7 +27,7 @@ from eventstream.normalize.resources.catalog import default_registry
 from eventstream.pipeline import Pipeline, Totals
 from eventstream.serve import logs
 from eventstream.shutdown import Shutdown
-from eventstream.sources.local import FilesSource
+from eventstream.sources.local import FilesSource, limits_of
 
 _PROGRESS_EVERY_S = 0.5
 
@@ -96,7 +96,7 @@ async def _normalize(
         out.write(b"".join(codec.dumps(event) + b"\n" for event in events))
 
     pipeline = Pipeline(
-        [FilesSource(args.paths)],
+        [FilesSource(args.paths, limits=limits_of(settings.pipeline))],
         Normalizer(default_registry(), type_prefix=args.type_prefix),
         settings.pipeline,
         rejects=rejects,

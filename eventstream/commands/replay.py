@@ -38,7 +38,7 @@ from eventstream.journal.keys import Keys
 from eventstream.pipeline import Pipeline, Totals
 from eventstream.serve import logs
 from eventstream.shutdown import Shutdown
-from eventstream.sources.local import FilesSource
+from eventstream.sources.local import FilesSource, limits_of
 
 _PROGRESS_EVERY_S = 0.25
 
@@ -100,7 +100,7 @@ async def replay(
         async with open_redis(settings.redis, keys.tag) as (redis, url):
             pipeline = committing_pipeline(
                 settings,
-                [FilesSource(paths)],
+                [FilesSource(paths, limits=limits_of(settings.pipeline))],
                 redis=redis,
                 keys=keys,
                 redis_url=url,

@@ -35,14 +35,13 @@ from typing import Any, Protocol
 
 from eventstream import codec
 from eventstream.config import PipelineSettings
-from eventstream.errors import MalformedRecordError, RedisUnavailableError
+from eventstream.errors import MalformedRecordError, RedisUnavailableError, UnreadableInputError
 from eventstream.journal.commit import CommitResult
 from eventstream.journal.quarantine import Quarantined, first_bytes
 from eventstream.normalize.classify import Outcome
 from eventstream.normalize.normalizer import Normalizer, Result
 from eventstream.pipeline.metrics import PipelineMetrics
 from eventstream.sources.base import Checkpoint, Item, RawRecord, Source
-from eventstream.sources.files import UnreadableInputError
 from eventstream.tally import Tally
 
 log = logging.getLogger(__name__)

@@ -1,41 +1,96 @@
-"""Read raw records from files, folders and standard input.
+"""Read raw records from files, folders and standard input, safely against poison input.
 
 Accepted, in any mix: CloudTrail JSON lines, CloudTrail S3 export files (`{"Records": [...]}`,
 gzipped or not), EventBridge envelopes one per line, a JSON array of records, and `-` for
 standard input (read line by line, so it can follow a live pipe). A folder is read recursively
-(`*.json`, `*.jsonl`, `*.gz`), in name order. A line that is not JSON is yielded as a
-`MalformedRecordError` with its origin and line number; reading goes on.
+(`*.json`, `*.jsonl`, `*.gz`), in name order. Gzip is detected by its magic bytes.
+
+Files are streamed in pieces of at most `_PIECE` bytes (through `gzip.GzipFile` when gzipped),
+so memory is bounded by `ReadLimits`, never by the size of a file or of its decompressed data:
+
+- JSON lines are yielded one by one as they are read. A line that is not JSON, or is longer
+  than `max_line_bytes` (skipped without being held), is yielded as a `MalformedRecordError`
+  with its origin and line number; reading goes on with the next line.
+- A file that starts with `{` or `[` and parses as one JSON value (an S3 export, an array, a
+  pretty-printed record) is a document, read whole up to `max_document_bytes` after
+  decompression; a larger one is one `MalformedRecordError` for the file. A file that does not
+  parse as one value is JSON lines. The reader decides as early as it can: a complete first line
+  that parses, followed by more content, or a first line that cannot begin any JSON value, means
+  JSON lines, so a big JSON-lines file is never buffered.
+- An input that cannot be opened or decompressed (missing path, corrupt or truncated gzip) is
+  yielded as an `UnreadableInputError` (a `MalformedRecordError`), after whatever records were
+  read before the failure; reading goes on with the next path. Nothing raises out of the readers.
+
+`read_paths_async` runs `read_paths` in a worker thread and hands batches to an event loop, so
+reading, decompressing and parsing never block the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gzip
-import itertools
+import io
+import queue
 import sys
-from collections.abc import AsyncGenerator, Iterable, Iterator
+import threading
+import zlib
+from collections.abc import AsyncGenerator, Generator, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal, Protocol
 
 from eventstream import codec
-from eventstream.errors import EventStreamError, MalformedRecordError
+from eventstream.errors import MalformedRecordError, UnreadableInputError
 from eventstream.sources.base import RawRecord
+
+__all__ = [
+    "STDIN",
+    "Item",
+    "RawRecord",
+    "ReadLimits",
+    "UnreadableInputError",
+    "expand",
+    "read_file",
+    "read_lines",
+    "read_paths",
+    "read_paths_async",
+]
 
 STDIN = "-"
 _SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz")
 _GZIP_MAGIC = b"\x1f\x8b"
+_PIECE = 1 << 20
+"""Most bytes read (and decompressed) in one call: every buffer grows by at most this much."""
+_GZIP_BUFFER = 1 << 18
+"""Decompressed bytes buffered at a time from a gzip file."""
+_QUEUED_BATCHES = 4
+"""Batches `read_paths_async` reads ahead of its consumer."""
+_POLL_S = 0.1
+"""How often a worker blocked on a full hand-off checks whether its consumer went away."""
 
 
-class UnreadableInputError(EventStreamError):
-    """A path that cannot be opened or decompressed."""
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """Bounds on what is held in memory at once (`[pipeline]` settings of the same names)."""
 
-    def __init__(self, path: str, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"cannot read {path}: {reason}")
+    max_line_bytes: int = 64 * 2**20
+    max_document_bytes: int = 256 * 2**20
 
 
 Item = RawRecord | MalformedRecordError
+
+
+class _Readable(Protocol):
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+class _ReadFailed(Exception):
+    """Reading or decompressing failed; `reason` says how (internal: becomes an item)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def expand(paths: Iterable[str]) -> Iterator[str]:
@@ -52,41 +107,194 @@ def expand(paths: Iterable[str]) -> Iterator[str]:
             yield path
 
 
-def read_paths(paths: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[Item]:
-    """Every record of every path, in order. Raises `UnreadableInputError` for a bad path."""
+def read_paths(
+    paths: Iterable[str], stdin: BinaryIO | None = None, limits: ReadLimits = ReadLimits()
+) -> Iterator[Item]:
+    """Every record of every path, in order; bad input is yielded as errors, never raised."""
     for path in expand(paths):
         if path == STDIN:
-            yield from read_lines(stdin or sys.stdin.buffer, "<stdin>")
+            yield from read_lines(_pieces(stdin or sys.stdin.buffer), "<stdin>", limits)
         else:
-            yield from read_file(path)
+            yield from read_file(path, limits)
 
 
-def read_file(path: str) -> Iterator[Item]:
-    data = _load(path)
-    stripped = data.lstrip()
-    if stripped[:1] in (b"{", b"["):
-        try:
-            document = codec.loads(data)
-        except codec.JSONDecodeError:
-            document = None  # several JSON values: JSON lines
-        else:
-            yield from _document(document, path)
-            return
-    yield from read_lines(iter(data.splitlines(keepends=True)), path)
-
-
-def _load(path: str) -> bytes:
+def read_file(path: str, limits: ReadLimits = ReadLimits()) -> Iterator[Item]:
+    """The records of one file (plain or gzip): a JSON document or JSON lines."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        stream = _open(path)
     except OSError as error:
-        raise UnreadableInputError(path, error.strerror or str(error)) from None
-    if data[:2] == _GZIP_MAGIC:
+        yield UnreadableInputError(path, error.strerror or str(error))
+        return
+    with stream:
+        yield from _read_stream(stream, path, limits)
+
+
+def _open(path: str) -> io.BufferedReader[Any]:
+    """`path` opened for reading, decompressed on the fly if it starts with the gzip magic."""
+    handle = io.BufferedReader(io.FileIO(path, "r"), buffer_size=_PIECE)
+    try:
+        gzipped = handle.peek(len(_GZIP_MAGIC))[: len(_GZIP_MAGIC)] == _GZIP_MAGIC
+    except OSError:
+        handle.close()
+        raise
+    if not gzipped:
+        return handle
+    handle.close()
+    # GzipFile's own buffer is 8 KiB: a bigger one reads lines about twice as fast.
+    return io.BufferedReader(gzip.open(path, "rb"), buffer_size=_GZIP_BUFFER)
+
+
+def _pieces(stream: _Readable) -> Iterator[bytes]:
+    """`stream` as `readline(_PIECE)` returns it; a failure to read becomes `_ReadFailed`."""
+    while True:
         try:
-            return gzip.decompress(data)
-        except (OSError, EOFError) as error:
-            raise UnreadableInputError(path, f"bad gzip data: {error}") from None
-    return data
+            piece = stream.readline(_PIECE)
+        except (OSError, EOFError, zlib.error) as error:
+            raise _ReadFailed(_describe(error)) from None
+        if not piece:
+            return
+        yield piece
+
+
+def _describe(error: Exception) -> str:
+    """A one-line reason for a read failure."""
+    if isinstance(error, EOFError):
+        return f"truncated gzip data: {error}"
+    if isinstance(error, zlib.error):
+        return f"corrupt gzip data: {error}"
+    if isinstance(error, gzip.BadGzipFile):
+        return f"bad gzip data: {error}"
+    return (error.strerror if isinstance(error, OSError) else None) or str(error)
+
+
+def _read_stream(stream: _Readable, origin: str, limits: ReadLimits) -> Iterator[Item]:
+    """One opened file: sniffed as a document or JSON lines, then read as such."""
+    pieces = _pieces(stream)
+    sniff = _Sniff(limits)
+    try:
+        kind = _sniff_all(sniff, pieces)
+    except _ReadFailed as failed:
+        yield UnreadableInputError(origin, failed.reason)
+        return
+    if kind == "document":
+        document, sniff.head = sniff.value, bytearray()
+        yield from _document(document, origin)
+    elif kind == "too_large":
+        reason = (
+            f"document larger than {limits.max_document_bytes} bytes after decompression "
+            "(pipeline.max_document_bytes)"
+        )
+        yield MalformedRecordError(reason, origin=origin)
+    else:
+        head, sniff.value = _buffer_pieces(sniff.head), None
+        yield from read_lines(chain(head, pieces), origin, limits, first_line=sniff.skipped + 1)
+
+
+_Kind = Literal["document", "lines", "too_large"]
+
+
+def _sniff_all(sniff: _Sniff, pieces: Iterator[bytes]) -> _Kind:
+    """Feed pieces to `sniff` until it decides (at the latest, at the end of the file)."""
+    for piece in pieces:
+        kind = sniff.feed(piece)
+        if kind is not None:
+            return kind
+    return sniff.finish()
+
+
+class _Sniff:
+    """Decides, piece by piece, whether a file is one JSON document or JSON lines.
+
+    It holds what it has read (`head`, leading blank lines dropped and counted in `skipped`),
+    at most `max_document_bytes` of it, to be parsed whole or replayed as lines."""
+
+    def __init__(self, limits: ReadLimits) -> None:
+        self.limits = limits
+        self.head = bytearray()
+        self.skipped = 0
+        self.value: Any = None
+        self._first: Literal["parsed", "prefix"] | None = None
+        self._line_start = 0
+        self._second_parses = False
+        self._lines_done = 0
+        self._blank = True
+
+    def feed(self, piece: bytes) -> _Kind | None:
+        """Take the next piece; the kind of file once it is known, else None."""
+        blank = piece.isspace()
+        if not self.head:
+            if blank:
+                self.skipped += piece.endswith(b"\n")
+                return None
+            piece = piece.lstrip()
+            if piece[:1] not in (b"{", b"["):
+                self.head += piece
+                return "lines"
+        self.head += piece
+        if self._first == "parsed" and not blank:
+            return "lines"  # a complete value followed by more: not one document
+        self._blank = self._blank and blank
+        if piece.endswith(b"\n"):
+            kind = self._line_ended(piece)
+            if kind is not None:
+                return kind
+        if len(self.head) > self.limits.max_document_bytes:
+            return self._over_limit()
+        return None
+
+    def _line_ended(self, last: bytes) -> _Kind | None:
+        """Judge the first two non-blank lines as they complete (`last`: the line's last piece)."""
+        line = memoryview(self.head)[self._line_start :]
+        blank, self._blank, self._line_start = self._blank, True, len(self.head)
+        if self._lines_done >= 2 or blank:
+            return None
+        self._lines_done += 1
+        verdict, value = _judge(line, len(line) - len(last) + len(last.rstrip()))
+        if self._lines_done == 2:
+            self._second_parses = verdict == "parsed"
+            return None
+        if verdict == "other":
+            return "lines"  # the first line cannot begin a JSON value
+        self._first, self.value = verdict, value
+        return None
+
+    def _over_limit(self) -> _Kind:
+        """Too big to parse whole: JSON lines if it looks like them, else a too-large document."""
+        looks_like_lines = self._first == "parsed" or self._second_parses
+        return "lines" if looks_like_lines else "too_large"
+
+    def finish(self) -> _Kind:
+        """The end of the file: parse what was read whole, or else it is JSON lines."""
+        if not self.head:
+            return "lines"
+        if self._first == "parsed":
+            return "document"  # one complete value, then only whitespace
+        try:
+            self.value = codec.loads(self.head)
+        except codec.JSONDecodeError:
+            return "lines"  # several JSON values (or broken ones): JSON lines
+        return "document"
+
+
+def _judge(line: memoryview, content: int) -> tuple[Literal["parsed", "prefix", "other"], Any]:
+    """Whether one line (`content` bytes before trailing whitespace) parses, may begin a
+    longer JSON value (it fails only at its end), or neither."""
+    try:
+        return "parsed", codec.loads(line)
+    except codec.JSONDecodeError as error:
+        at_end = error.pos >= content or "end of data" in error.msg
+        return ("prefix" if at_end else "other"), None
+
+
+def _buffer_pieces(buffer: bytearray) -> Iterator[bytes]:
+    """`buffer` cut as `_pieces` would have read it: at newlines, at most `_PIECE` bytes."""
+    start = 0
+    view = memoryview(buffer)
+    while start < len(buffer):
+        end = buffer.find(b"\n", start, start + _PIECE)
+        stop = start + _PIECE if end < 0 else end + 1
+        yield view[start:stop].tobytes()
+        start = stop
 
 
 def _document(document: Any, origin: str) -> Iterator[Item]:
@@ -101,30 +309,163 @@ def _document(document: Any, origin: str) -> Iterator[Item]:
         yield RawRecord(origin, 1, None, document)
 
 
-def read_lines(lines: Iterable[bytes], origin: str) -> Iterator[Item]:
-    """JSON lines; a line holding an S3 export document yields each of its records."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            value = codec.loads(line)
-        except codec.JSONDecodeError as error:
-            yield MalformedRecordError(f"not JSON: {error}", origin=origin, line=number)
-            continue
-        if isinstance(value, dict) and isinstance(value.get("Records"), list):
-            for index, record in enumerate(value["Records"]):
-                yield RawRecord(origin, number, index, record)
-        else:
-            yield RawRecord(origin, number, None, value)
+def read_lines(
+    pieces: Iterable[bytes],
+    origin: str,
+    limits: ReadLimits = ReadLimits(),
+    *,
+    first_line: int = 1,
+) -> Iterator[Item]:
+    """JSON lines; a line holding an S3 export document yields each of its records.
+
+    `pieces` are lines as `readline(n)` returns them: a piece that does not end with a newline
+    is continued by the next one. A line longer than `max_line_bytes` is one error, skipped."""
+    number = first_line - 1
+    try:
+        for number, line in _lines(pieces, limits.max_line_bytes, first_line):
+            if line is None:
+                reason = f"line longer than {limits.max_line_bytes} bytes (pipeline.max_line_bytes)"
+                yield MalformedRecordError(reason, origin=origin, line=number)
+            elif line.strip():
+                yield from _line_items(line, origin, number)
+    except _ReadFailed as failed:
+        yield UnreadableInputError(origin, failed.reason, line=number + 1)
+
+
+def _lines(pieces: Iterable[bytes], limit: int, first: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) joined from pieces; None, once, for a line longer than `limit`."""
+    number, parts, size, over = first, list[bytes](), 0, False
+    for piece in pieces:
+        ended = piece.endswith(b"\n")
+        size += len(piece) - ended
+        if not over:
+            if size > limit:
+                over, parts = True, []
+                yield number, None
+            else:
+                parts.append(piece)
+        if ended:
+            if not over:
+                yield number, b"".join(parts)
+            number, parts, size, over = number + 1, [], 0, False
+    if parts:
+        yield number, b"".join(parts)
+
+
+def _line_items(line: bytes, origin: str, number: int) -> Iterator[Item]:
+    """The record (or S3 export records) of one JSON line, or why it is malformed."""
+    try:
+        value = codec.loads(line)
+    except codec.JSONDecodeError as error:
+        yield MalformedRecordError(f"not JSON: {error}", origin=origin, line=number)
+        return
+    if isinstance(value, dict) and isinstance(value.get("Records"), list):
+        for index, record in enumerate(value["Records"]):
+            yield RawRecord(origin, number, index, record)
+    else:
+        yield RawRecord(origin, number, None, value)
 
 
 async def read_paths_async(
-    paths: Iterable[str], chunk: int = 256
+    paths: Iterable[str],
+    limits: ReadLimits = ReadLimits(),
+    *,
+    chunk: int = 256,
+    stdin: BinaryIO | None = None,
 ) -> AsyncGenerator[list[Item], None]:
-    """Placeholder: `read_paths` in chunks, each read in a worker thread."""
-    items = read_paths(paths)
-    while True:
-        block = await asyncio.to_thread(lambda: list(itertools.islice(items, chunk)))
-        if not block:
-            return
-        yield block
+    """`read_paths` in a worker thread, as lists of up to `chunk` items; never blocks the loop.
+
+    At most `_QUEUED_BATCHES` lists wait for the consumer. Stopping early (`aclose`, `break`,
+    cancellation) stops the worker at its next item."""
+    handoff = _Handoff(asyncio.get_running_loop())
+    items = read_paths(paths, stdin, limits)
+    worker = threading.Thread(
+        target=handoff.fill, args=(items, chunk), name="eventstream-read", daemon=True
+    )
+    worker.start()
+    try:
+        while (batch := await handoff.get()) is not None:
+            yield batch
+    finally:
+        handoff.stop()
+
+
+@dataclass(frozen=True, slots=True)
+class _End:
+    """The worker is done; `error` is what it raised, if anything."""
+
+    error: Exception | None = None
+
+
+class _Handoff:
+    """Batches from a worker thread to an event loop: bounded, and never stuck when either side
+    goes away (the worker polls `_stopped` while it waits for room)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._queue: queue.Queue[list[Item] | _End] = queue.Queue(maxsize=_QUEUED_BATCHES)
+        self._ready = asyncio.Event()
+        self._stopped = threading.Event()
+
+    def fill(self, items: Generator[Item, None, None], chunk: int) -> None:
+        """Worker thread: batch `items` into the queue until done or stopped."""
+        end = _End()
+        try:
+            self._batches(items, chunk)
+        except Exception as error:  # handed to the consumer, raised there
+            end = _End(error)
+        finally:
+            items.close()
+        self._put(end)
+
+    def _batches(self, items: Iterator[Item], chunk: int) -> None:
+        """Send a batch when it is full, or at once when the consumer has nothing to do."""
+        batch: list[Item] = []
+        for item in items:
+            if self._stopped.is_set():
+                return
+            batch.append(item)
+            if len(batch) >= chunk or self._queue.empty():
+                if not self._put(batch):
+                    return
+                batch = []
+        if batch:
+            self._put(batch)
+
+    def _put(self, value: list[Item] | _End) -> bool:
+        """Queue `value`, waiting for room; False if the consumer stopped meanwhile."""
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(value, timeout=_POLL_S)
+            except queue.Full:
+                continue
+            try:
+                self._loop.call_soon_threadsafe(self._ready.set)
+            except RuntimeError:  # the loop is closed: nobody is listening
+                self._stopped.set()
+            return True
+        return False
+
+    async def get(self) -> list[Item] | None:
+        """Event loop: the next batch, None at the end; re-raises what the worker raised."""
+        while True:
+            try:
+                value = self._queue.get_nowait()
+            except queue.Empty:
+                self._ready.clear()
+                await self._ready.wait()
+                continue
+            if not isinstance(value, _End):
+                return value
+            if value.error is not None:
+                raise value.error
+            return None
+
+    def stop(self) -> None:
+        """Event loop: tell the worker to stop, and drop what it queued."""
+        self._stopped.set()
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                return

@@ -12,20 +12,34 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Sequence
 
+from eventstream.config import PipelineSettings
 from eventstream.sources.base import Item
-from eventstream.sources.files import read_paths_async
+from eventstream.sources.files import ReadLimits, read_paths_async
+
+
+def limits_of(settings: PipelineSettings) -> ReadLimits:
+    """The read bounds of the `[pipeline]` settings."""
+    return ReadLimits(settings.max_line_bytes, settings.max_document_bytes)
 
 
 class FilesSource:
     """Raw records from files (as `eventstream normalize` reads them), `pace_s` apart."""
 
-    def __init__(self, paths: Sequence[str], *, name: str = "files", pace_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        paths: Sequence[str],
+        *,
+        name: str = "files",
+        pace_s: float = 0.0,
+        limits: ReadLimits | None = None,
+    ) -> None:
         self.paths = list(paths)
         self.pace_s = pace_s
         self.name = name
+        self.limits = limits or ReadLimits()
 
     async def items(self) -> AsyncGenerator[Sequence[Item], None]:
-        async with contextlib.aclosing(read_paths_async(self.paths)) as chunks:
+        async with contextlib.aclosing(read_paths_async(self.paths, self.limits)) as chunks:
             async for chunk in chunks:
                 if self.pace_s <= 0:
                     yield chunk
