@@ -33,6 +33,7 @@ import io
 import queue
 import sys
 import threading
+import time
 import zlib
 from collections.abc import AsyncGenerator, Generator, Iterable, Iterator
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ __all__ = [
 
 STDIN = "-"
 _SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz")
+_STDIN_ORIGIN = "<stdin>"
 _GZIP_MAGIC = b"\x1f\x8b"
 _PIECE = 1 << 20
 """Most bytes read (and decompressed) in one call: every buffer grows by at most this much."""
@@ -66,6 +68,8 @@ _GZIP_BUFFER = 1 << 18
 """Decompressed bytes buffered at a time from a gzip file."""
 _QUEUED_BATCHES = 4
 """Batches `read_paths_async` reads ahead of its consumer."""
+_BATCH_WAIT_S = 0.005
+"""Longest a partial batch from a file waits for more items while the consumer is idle."""
 _POLL_S = 0.1
 """How often a worker blocked on a full hand-off checks whether its consumer went away."""
 
@@ -113,7 +117,7 @@ def read_paths(
     """Every record of every path, in order; bad input is yielded as errors, never raised."""
     for path in expand(paths):
         if path == STDIN:
-            yield from read_lines(_pieces(stdin or sys.stdin.buffer), "<stdin>", limits)
+            yield from read_lines(_pieces(stdin or sys.stdin.buffer), _STDIN_ORIGIN, limits)
         else:
             yield from read_file(path, limits)
 
@@ -390,6 +394,12 @@ async def read_paths_async(
         handoff.stop()
 
 
+def _due(item: Item, opened: float) -> bool:
+    """Whether a partial batch should go now: at once from stdin (the next line may be long in
+    coming), else once it has been open `_BATCH_WAIT_S`."""
+    return item.origin == _STDIN_ORIGIN or time.monotonic() - opened >= _BATCH_WAIT_S
+
+
 @dataclass(frozen=True, slots=True)
 class _End:
     """The worker is done; `error` is what it raised, if anything."""
@@ -419,13 +429,17 @@ class _Handoff:
         self._put(end)
 
     def _batches(self, items: Iterator[Item], chunk: int) -> None:
-        """Send a batch when it is full, or at once when the consumer has nothing to do."""
+        """Send a batch when it is full, or when the consumer has nothing to do and the batch
+        is due (`_due`): a live pipe is never held back, a fast file not sent item by item."""
         batch: list[Item] = []
+        opened = 0.0
         for item in items:
             if self._stopped.is_set():
                 return
+            if not batch:
+                opened = time.monotonic()
             batch.append(item)
-            if len(batch) >= chunk or self._queue.empty():
+            if len(batch) >= chunk or (self._queue.empty() and _due(item, opened)):
                 if not self._put(batch):
                     return
                 batch = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -126,3 +127,19 @@ async def test_cancelling_the_consumer_stops_the_worker_thread(tmp_path: Path) -
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert await _thread_count_returns_to(baseline) == baseline
+
+
+async def test_live_pipe_line_is_handed_over_at_once() -> None:
+    """A line written to a stdin pipe that stays open reaches the consumer without waiting."""
+    read_fd, write_fd = os.pipe()
+    with os.fdopen(read_fd, "rb") as reader, os.fdopen(write_fd, "wb", buffering=0) as writer:
+        writer.write(b'{"eventID": "live"}\n')
+        batches = read_paths_async(["-"], stdin=reader)
+        first = await asyncio.wait_for(anext(batches), timeout=10)
+        assert [item.origin for item in first] == ["<stdin>"]
+        writer.write(b'{"eventID": "later"}\n')
+        writer.close()
+        rest = await asyncio.wait_for(_collect(batches), timeout=10)
+    assert len(rest) == 1
+    assert isinstance(rest[0], RawRecord)
+    assert rest[0].payload == {"eventID": "later"}
