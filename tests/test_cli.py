@@ -114,15 +114,15 @@ def test_rejects_file_keeps_malformed_and_unmapped(tmp_path: Path) -> None:
 
 def test_missing_path_is_malformed_input(tmp_path: Path, corpus: Path) -> None:
     """A path that cannot be read is reported (with the path) and counted as malformed, and the
-    paths after it are still read; `--strict` turns it into status 1."""
+    paths after it are still read; the status is 2 (unreadable input) at the end."""
     good = tmp_path / "good.jsonl"
     with (corpus / "cloudtrail" / "invictus.jsonl").open("rb") as trail:
         good.write_bytes(trail.readline())
     done = normalize(str(tmp_path / "nope.jsonl"), str(good))
-    assert done.returncode == 0
+    assert done.returncode == 2
     stderr = done.stderr.decode()
     assert "cannot read" in stderr
     assert "nope.jsonl" in stderr
     assert "records read 2" in stderr  # the unreadable path and the good record
     assert "malformed 1" in stderr
-    assert normalize("--strict", str(tmp_path / "nope.jsonl")).returncode == 1
+    assert "unreadable inputs 1" in stderr

@@ -312,6 +312,8 @@ class Pipeline:
         payload = item.payload if item is not None else error.data
         record, cut = first_bytes(payload, limit) if payload is not None else (b"", False)
         reason = error.reason
+        if isinstance(error, UnreadableInputError):
+            reason = f"cannot read: {reason}"
         if item is not None and item.index is not None:
             reason = f"record {item.index}: {reason}"
         batch.quarantined.append(
