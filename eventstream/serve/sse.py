@@ -11,8 +11,9 @@ The response is sse-starlette's `EventSourceResponse` with its streaming interna
 carry many streams per process: the frames waiting in an inbox go out joined in one write (up
 to `CHUNK_BYTES`); a stream has one task that writes and one that only waits for the client's
 disconnect; heartbeats, the write deadline and the shutdown grace period are enforced by the
-broker's one watch task (`Broker.watch`), not by a task or a timeout per stream or per write;
-and one task per app (`exit_signal_to`) turns sse-starlette's exit signal into `shutdown`.
+broker's one watch task (`Broker.watch`), not by a task or a timeout per stream or per write.
+Shutdown comes from the app (`App.begin_shutdown`, called by the server on the first signal),
+not from sse-starlette's exit-signal watcher.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
 
-import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import Response
@@ -325,12 +325,6 @@ class _Response(EventSourceResponse):
             )
         elif reason is Abort.GRACE:
             log.info("stream stopped after the shutdown grace period")
-
-
-async def exit_signal_to(shutdown: anyio.Event) -> None:
-    """Set `shutdown` when sse-starlette detects that the server exits (one watcher per app)."""
-    await EventSourceResponse._listen_for_exit_signal()
-    shutdown.set()
 
 
 def stream_response(svc: Services, event_filter: EventFilter, start: Start) -> Response:
