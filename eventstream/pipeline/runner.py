@@ -161,6 +161,7 @@ class Pipeline:
         self.on_batch = on_batch
         self.totals = Totals()
         self.failed: dict[str, str] = {}  # source → why it stopped
+        self.error = ""  # why the pipeline itself stopped (a commit that cannot succeed)
         self.down = ""  # the Redis error a commit is waiting out
         self.running = False
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(
@@ -171,8 +172,9 @@ class Pipeline:
         self._readers: list[asyncio.Task[None]] = []
 
     def health(self) -> dict[str, str]:
-        """`source:<name>` → "ok", "failed: …" or "waiting for Redis: …"."""
-        out = {}
+        """`source:<name>` → "ok", "failed: …" or "waiting for Redis: …"; and `pipeline` →
+        "failed: …" once the pipeline itself has stopped on an error."""
+        out = {"pipeline": f"failed: {self.error}"} if self.error else {}
         for source in self.sources:
             if source.name in self.failed:
                 out[f"source:{source.name}"] = f"failed: {self.failed[source.name]}"
@@ -209,6 +211,7 @@ class Pipeline:
                     if not commits.done():
                         await self._commits.put(None)
         except BaseExceptionGroup as group:
+            self.error = repr(group.exceptions[0])
             raise group.exceptions[0] from None
         finally:
             self.running = False

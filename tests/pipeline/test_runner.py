@@ -7,11 +7,12 @@ import copy
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from eventstream import codec
 from eventstream.config import PipelineSettings
-from eventstream.errors import MalformedRecordError
+from eventstream.errors import CommitError, MalformedRecordError
 from eventstream.journal.commit import Committer
 from eventstream.journal.keys import Keys
 from eventstream.journal.quarantine import RedisQuarantine
@@ -187,3 +188,19 @@ async def test_a_failing_source_does_not_stop_the_others(
     health = pipeline.health()
     assert health["source:broken"].startswith("failed: OSError")
     assert health["source:good"] == "ok"
+
+
+async def test_a_failed_commit_is_reported_by_health(keys: Keys, normalizer: Normalizer) -> None:
+    """A commit that cannot succeed ends `run` with its error, and `health` names it."""
+
+    class Refusing:
+        async def commit(self, events: Sequence[dict[str, Any]], into: Any = None) -> Any:
+            raise CommitError("refused", event_id=events[0]["id"], subject=events[0]["subject"])
+
+    records = _changing(normalizer, 2)
+    pipeline = Pipeline(
+        [ListSource("trail", _items(records))], normalizer, PipelineSettings(), committer=Refusing()
+    )
+    with pytest.raises(CommitError):
+        await pipeline.run()
+    assert pipeline.health()["pipeline"].startswith("failed: CommitError")
