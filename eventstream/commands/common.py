@@ -3,6 +3,7 @@ by the settings; the pipeline that runs them; and the exit statuses."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
@@ -51,6 +52,45 @@ def settings_of(config: str | None, **options: Any) -> Settings:
 def fail(error: Exception, status: int) -> int:
     print(f"error: {error}", file=sys.stderr)
     return status
+
+
+def add_redis_options(command: Any) -> None:
+    command.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    command.add_argument("--redis-url", help="Redis to use (default: $REDIS_URL, else embedded)")
+    command.add_argument(
+        "--prefix", default=None, help="Redis key prefix (default: [redis] key_prefix, es)"
+    )
+
+
+def add_source_options(command: Any) -> None:
+    """`--demo` and its pacing, and the pacing of trail files (`--ingest`, or arguments)."""
+    command.add_argument(
+        "--demo", action="store_true", help="feed the bundled sample and a live scenario"
+    )
+    command.add_argument("--demo-pace-s", default=None, help="seconds between sample records")
+    command.add_argument("--demo-step-s", default=None, help="seconds between scenario steps")
+    command.add_argument("--ingest-pace-s", default=None, help="seconds between file records")
+
+
+def source_options(
+    args: argparse.Namespace, paths: list[str], option: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """`--demo` and the trail files `paths` (given as `option`) as `[[sources]]` tables,
+    validated like the file's."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if args.demo:
+        table: dict[str, Any] = {"type": "demo"}
+        if args.demo_pace_s is not None:
+            table["pace_s"] = args.demo_pace_s
+        if args.demo_step_s is not None:
+            table["step_s"] = args.demo_step_s
+        found.append(("--demo", table))
+    if paths:
+        table = {"type": "files", "paths": paths}
+        if args.ingest_pace_s is not None:
+            table["pace_s"] = args.ingest_pace_s
+        found.append((option, table))
+    return found
 
 
 def build_sources(settings: Settings) -> list[Source]:

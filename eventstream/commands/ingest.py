@@ -22,13 +22,15 @@ from eventstream.commands.common import (
     EXIT_INPUT,
     EXIT_OK,
     EXIT_REDIS,
+    add_redis_options,
+    add_source_options,
     build_sources,
     committing_pipeline,
     fail,
     settings_of,
+    source_options,
     watchdog,
 )
-from eventstream.commands.serve import add_redis_options, source_options
 from eventstream.config import Settings
 from eventstream.errors import ConfigError, EventStreamError
 from eventstream.journal.connect import client, redis_url
@@ -51,12 +53,7 @@ def register(subparsers: Any) -> None:
     )
     command.add_argument("paths", nargs="*", metavar="PATH", help="trail files to ingest")
     add_redis_options(command)
-    command.add_argument(
-        "--demo", action="store_true", help="feed the bundled sample and a live scenario"
-    )
-    command.add_argument("--demo-pace-s", default=None, help="seconds between sample records")
-    command.add_argument("--demo-step-s", default=None, help="seconds between scenario steps")
-    command.add_argument("--ingest-pace-s", default=None, help="seconds between file records")
+    add_source_options(command)
     command.add_argument(
         "--metrics-port", type=int, default=None, help="serve /healthz, /readyz, /metrics here"
     )
@@ -71,12 +68,11 @@ def run(args: argparse.Namespace) -> int:
     shutdown = Shutdown.of(args)
     logs.configure(args.log_level)
     try:
-        args.ingest = args.paths
         settings = settings_of(
             args.config,
             redis__url=args.redis_url,
             redis__key_prefix=args.prefix,
-            sources=source_options(args),
+            sources=source_options(args, args.paths, "PATH"),
         )
         if not settings.sources:
             raise ConfigError("nothing to ingest: give trail files, --demo, or [[sources]]")

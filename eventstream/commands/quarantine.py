@@ -9,9 +9,15 @@ import sys
 from typing import Any
 
 from eventstream import codec
-from eventstream.commands.common import EXIT_INPUT, EXIT_OK, EXIT_REDIS, fail, settings_of
+from eventstream.commands.common import (
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_REDIS,
+    add_redis_options,
+    fail,
+    settings_of,
+)
 from eventstream.commands.rejects import where
-from eventstream.commands.serve import add_redis_options
 from eventstream.config import Settings
 from eventstream.errors import EventStreamError
 from eventstream.journal.connect import open_redis

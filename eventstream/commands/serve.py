@@ -24,10 +24,13 @@ from eventstream.commands.common import (
     EXIT_INPUT,
     EXIT_OK,
     EXIT_REDIS,
+    add_redis_options,
+    add_source_options,
     build_sources,
     committing_pipeline,
     fail,
     settings_of,
+    source_options,
     watchdog,
 )
 from eventstream.config import Settings
@@ -57,14 +60,9 @@ def register(subparsers: Any) -> None:
     command.add_argument("--port", help="port to listen on (default 8080)")
     add_redis_options(command)
     command.add_argument(
-        "--demo", action="store_true", help="feed the bundled sample and a live scenario"
-    )
-    command.add_argument("--demo-pace-s", default=None, help="seconds between sample records")
-    command.add_argument("--demo-step-s", default=None, help="seconds between scenario steps")
-    command.add_argument(
         "--ingest", nargs="+", metavar="PATH", default=[], help="also ingest these trail files"
     )
-    command.add_argument("--ingest-pace-s", default=None, help="seconds between ingested records")
+    add_source_options(command)
     command.add_argument(
         "--allow-unauthenticated",
         action="store_true",
@@ -72,32 +70,6 @@ def register(subparsers: Any) -> None:
     )
     command.add_argument("--log-level", default="info", help="debug, info, warning, error")
     command.set_defaults(run=run)
-
-
-def add_redis_options(command: Any) -> None:
-    command.add_argument("--config", metavar="FILE", help="TOML configuration file")
-    command.add_argument("--redis-url", help="Redis to use (default: $REDIS_URL, else embedded)")
-    command.add_argument(
-        "--prefix", default=None, help="Redis key prefix (default: [redis] key_prefix, es)"
-    )
-
-
-def source_options(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
-    """`--demo` and `--ingest` as `[[sources]]` tables (validated like the file's)."""
-    found: list[tuple[str, dict[str, Any]]] = []
-    if getattr(args, "demo", False):
-        table: dict[str, Any] = {"type": "demo"}
-        if args.demo_pace_s is not None:
-            table["pace_s"] = args.demo_pace_s
-        if args.demo_step_s is not None:
-            table["step_s"] = args.demo_step_s
-        found.append(("--demo", table))
-    if getattr(args, "ingest", None):
-        table = {"type": "files", "paths": args.ingest}
-        if args.ingest_pace_s is not None:
-            table["pace_s"] = args.ingest_pace_s
-        found.append(("--ingest", table))
-    return found
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -108,7 +80,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         serve__allow_unauthenticated=True if args.allow_unauthenticated else None,
         redis__url=args.redis_url,
         redis__key_prefix=args.prefix,
-        sources=source_options(args),
+        sources=source_options(args, args.ingest, "--ingest"),
     )
 
 
