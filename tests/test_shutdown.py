@@ -112,10 +112,6 @@ async def _one_run(mode: str, delay_s: float, data_dir: Path, log: Path) -> tupl
     return code, took_s
 
 
-@pytest.mark.skipif(
-    not os.environ.get("EVENTSTREAM_SHUTDOWN_TEST"),
-    reason="opt-in until it has passed 20 of 20 here (EVENTSTREAM_SHUTDOWN_TEST=1)",
-)
 @pytest.mark.timeout(900)
 async def test_sigterm_at_random_moments(tmp_path: Path) -> None:
     """20 runs across serve --demo, serve --ingest (20 subscribers) and ingest."""
