@@ -7,13 +7,14 @@ replay reads it, so the switch has neither gap nor duplicate. If the inbox overf
 long replay runs, the stream subscribes again and replays on from where it got to. A live
 stream (no id, `from=latest`) starts at the reader's position and needs no replay at all.
 
-The response is sse-starlette's `EventSourceResponse` with its streaming internals replaced to
-carry many streams per process: the frames waiting in an inbox go out joined in one write (up
-to `CHUNK_BYTES`); a stream has one task that writes and one that only waits for the client's
-disconnect; heartbeats, the write deadline and the shutdown grace period are enforced by the
-broker's one watch task (`Broker.watch`), not by a task or a timeout per stream or per write.
-Shutdown comes from the app (`App.begin_shutdown`, called by the server on the first signal),
-not from sse-starlette's exit-signal watcher.
+The response class is EventStream's own (`_Response`), built to carry many streams per process:
+the frames waiting in an inbox go out joined in one write (up to `CHUNK_BYTES`); a stream has
+one task that writes and one that only waits for the client's disconnect; heartbeats, the write
+deadline and the shutdown grace period are enforced by the broker's one watch task
+(`Broker.watch`), not by a task or a timeout per stream or per write. Shutdown comes from the
+app (`App.begin_shutdown`, called by the server on the first signal). sse-starlette is used
+through its public API only: `ServerSentEvent` encodes the heartbeat, and the tests check every
+frame built here against its encoder.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
 
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -92,18 +93,29 @@ def _ping_event() -> ServerSentEvent:
 
 
 PING = _ping_event().encode()
-# What sse-starlette sends as the head of every stream here, built once and shared.
 RAW_SEND = "eventstream.raw_send"
 """Scope key of the server's own ASGI `send`, set by `app.App` for every HTTP request."""
 
-_RAW_HEADERS = EventSourceResponse(iter(()), headers=NO_BUFFERING).raw_headers
+MEDIA_TYPE = "text/event-stream; charset=utf-8"
+RAW_HEADERS: list[tuple[bytes, bytes]] = [
+    *((name.lower().encode(), value.encode()) for name, value in NO_BUFFERING.items()),
+    (b"connection", b"keep-alive"),
+    (b"content-type", MEDIA_TYPE.encode()),
+]
+"""The response head of every stream, built once and shared: no caching, no proxy buffering
+(`X-Accel-Buffering: no` for nginx), and no `content-length` (the body is open-ended)."""
 
 
 def _frame(event: str, payload: dict[str, str], retry_ms: int | None, id_: str = "") -> bytes:
-    head = f"retry: {retry_ms}\n" if retry_ms is not None else ""
-    if id_:
-        head += f"id: {id_}\n"
-    return f"{head}event: {event}\ndata: ".encode() + codec.dumps(payload) + b"\n\n"
+    """A control frame (`close`, `reset`), encoded by sse-starlette's public encoder."""
+    data = codec.dumps(payload).decode()
+    frame = ServerSentEvent(data=data, event=event, id=id_ or None, retry=retry_ms, sep="\n")
+    return frame.encode()
+
+
+def _head_block(retry_ms: int, id_: str | None = None) -> bytes:
+    """A stream's first block: the reconnection delay, and a live stream's position."""
+    return ServerSentEvent(id=id_, retry=retry_ms, sep="\n").encode()
 
 
 def chunks_of(frames: list[bytes], limit: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -136,9 +148,9 @@ class _Stream:
 
     async def _head(self) -> tuple[bytes, bool]:
         """The head block (retry hint, and a live stream's position), and whether to replay."""
-        head = f"retry: {self.svc.settings.retry_ms}\n"
+        retry_ms = self.svc.settings.retry_ms
         if self.start.after is not None:
-            return (head + "\n").encode(), True
+            return _head_block(retry_ms), True
         # A live stream starts at the reader's position, sent as an id-only block: a client
         # that reconnects before its first event resumes from there, no gap. The inbox gets
         # every later entry, so there is nothing to replay, unless the reader has no position
@@ -148,7 +160,7 @@ class _Stream:
         after = await self.svc.reader.last_key() if position is None else position
         self.start = Start(after, False)
         self.last = after
-        return f"{head}id: {streamid.text(after)}\n\n".encode(), replay
+        return _head_block(retry_ms, streamid.text(after)), replay
 
     async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The stream's bytes: the head block, the replay, then live frames and heartbeats."""
@@ -215,33 +227,24 @@ class _Stream:
             self.svc.broker.resubscribe(subscriber)
 
 
-class _Response(EventSourceResponse):
-    """An `EventSourceResponse` whose streaming internals serve many streams per process.
+class _Response(Response):
+    """One stream's response, carrying many streams per process.
 
-    sse-starlette starts four tasks per stream (writer, ping, exit signal, disconnect) and
-    wraps every write in a timeout scope. Here the request's own task only waits for the
-    client's disconnect (`receive()`), and one writer task, started on a short stack so each
-    wake-up is cheap, drains the stream: `_stream_response` writes each chunk with one `send`
-    and marks when the write began, so the broker's watch can stop a stream whose write misses
-    `write_timeout_s`. Writes come from that one task, so the response needs no send lock.
+    The request's own task only waits for the client's disconnect (`receive()`), and one writer
+    task, started on a short stack so each wake-up is cheap, drains the stream:
+    `_write` sends each chunk with one `send` and marks when the write began, so the broker's
+    watch can stop a stream whose write misses `write_timeout_s`. Writes come from that one
+    task, so the response needs no send lock. (Starlette's `Response.__init__` is not called:
+    it would render a body and a `content-length`; the attributes Starlette reads are set here.)
     """
 
+    media_type = MEDIA_TYPE
+
     def __init__(self, svc: Services, stream: _Stream) -> None:
-        settings = svc.settings
+        self.status_code = 200
+        self.raw_headers = RAW_HEADERS  # the same for every stream: one shared list
+        self.background = None
         self.chunks = stream.chunks()
-        super().__init__(
-            self.chunks,
-            headers=NO_BUFFERING,
-            ping=settings.heartbeat_s,
-            sep="\n",
-            ping_message_factory=_ping_event,
-            send_timeout=settings.write_timeout_s,
-            shutdown_event=svc.shutdown,
-            shutdown_grace_period=settings.shutdown_grace_s,
-        )
-        del self._send_lock  # one writer: no lock (and no lock's deque per stream)
-        if self.raw_headers == _RAW_HEADERS:
-            self.raw_headers = _RAW_HEADERS  # the same for every stream: share one list
         self.svc = svc
         self.stream = stream
         self.subscriber = stream.subscriber
@@ -252,7 +255,7 @@ class _Response(EventSourceResponse):
         loop = asyncio.get_running_loop()
         max_s = self.svc.settings.stream_max_s
         expiry = loop.call_later(max_s, subscriber.end, Signal.EXPIRE) if max_s > 0 else None
-        writer = loop.create_task(self._stream_response(send, scope.get(RAW_SEND, send)))
+        writer = loop.create_task(self._write(send, scope.get(RAW_SEND, send)))
         subscriber.stop = writer.cancel
         writer.add_done_callback(self._writer_done)
         task = self.listening = asyncio.current_task()
@@ -262,7 +265,6 @@ class _Response(EventSourceResponse):
             # rather than `_listen_for_disconnect`: one frame less kept per idle stream).
             while (await receive())["type"] != "http.disconnect":
                 pass
-            self.active = False
         except asyncio.CancelledError:
             if not writer.done() or self.listening is not None:
                 raise  # not woken by the writer: the server cancels the request
@@ -289,7 +291,7 @@ class _Response(EventSourceResponse):
             self.listening = None
             listening.cancel()
 
-    async def _stream_response(self, send: Send, direct: Send | None = None) -> None:
+    async def _write(self, send: Send, direct: Send | None = None) -> None:
         """The response start through `send` (the middleware see it), the body through
         `direct`, the server's own `send` when the app provides it (`RAW_SEND`)."""
         direct = send if direct is None else direct

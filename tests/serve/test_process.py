@@ -125,7 +125,13 @@ async def test_ingest_metrics_and_readiness(
             for _ in range(100):
                 async with session.get(f"{server.url}/metrics") as response:
                     text = await response.text()
-                if 'eventstream_records_in_total{source="files"} 61.0' in text:
+                # Records are counted as read, outcomes once their batch is committed.
+                done = (
+                    f'eventstream_events_committed_total{{source="files"}} {len(journal.ids())}.0'
+                )
+                if 'eventstream_records_quarantined_total{source="files"} 1.0' in text and (
+                    done in text and journal.ids() and 'files"} 61.0' in text
+                ):
                     break
                 await asyncio.sleep(0.05)
             async with session.get(f"{server.url}/readyz") as response:
@@ -148,3 +154,31 @@ async def test_ingest_metrics_and_readiness(
     assert 'eventstream_records_quarantined_total{source="files"} 1.0' in text
     assert response.status == 200
     assert body["checks"]["source:files"] == "ok"
+
+
+async def test_events_ingested_by_an_ingest_process_reach_a_serve_subscriber(
+    redis_srv: RedisServer, keys: Keys, journal: Journal, tmp_path: Path, normalizer: Normalizer
+) -> None:
+    """`serve` (no sources) and `ingest` as separate processes on one Redis: a live subscriber
+    of the server gets every event the ingest worker commits, in journal order."""
+    lines = (corpus_dir() / "cloudtrail" / "invictus.jsonl").read_bytes().splitlines()[:300]
+    trail = tmp_path / "trail.jsonl"
+    trail.write_bytes(b"\n".join(lines) + b"\n")
+    expected = sum(len(normalizer.normalize(codec.loads(line)).events) for line in lines)
+    assert expected > 0
+    base = ["--redis-url", redis_srv.url, "--prefix", keys.prefix]
+    with process_server(base) as server:
+        async with SSEStream(f"{server.url}/v1/events") as stream:
+            head = await stream.collect(5, bool, events_only=False)
+            assert head[0].id  # a live stream starts at the reader's position
+            worker = await asyncio.create_subprocess_exec(
+                *[sys.executable, "-m", "eventstream", "ingest", *base, str(trail)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                cwd=ROOT,
+            )
+            _, errors = await asyncio.wait_for(worker.communicate(), 60)
+            assert worker.returncode == 0, errors.decode()[-2000:]
+            frames = await stream.collect(30, lambda f: len(ids(f)) >= expected)
+    assert len(journal.ids()) == expected
+    assert ids(frames) == journal.ids()
