@@ -84,6 +84,13 @@ class ServeSettings(Section):
         False,
         description="Serve without tokens on a non-loopback address (everyone sees everything).",
     )
+    share_with_asset_account: bool = Field(
+        False,
+        description="Also show an event to the tokens of the account that owns its asset when "
+        "another account's trail recorded it, with the caller's identity redacted (principal "
+        "ARN, id and name, assumed role, session, IP, user agent, and the raw record). Off: an "
+        "event is seen only by the account whose trail recorded it.",
+    )
     tokens: list[TokenSettings] = Field(
         default_factory=list, description="Bearer tokens; none: no auth, loopback only."
     )

@@ -49,9 +49,16 @@ def entry_of(raw_id: bytes, fields: dict[bytes, bytes]) -> Entry | None:
         return None
     if b"\n" in event or b"\r" in event:
         event = codec.dumps(parsed)  # SSE data must stay on one line
-    kind = str(parsed.get("type", "message")).replace("\n", " ").replace("\r", " ")
-    frame = b"".join((b"id: ", raw_id, b"\nevent: ", kind.encode(), b"\ndata: ", event, b"\n\n"))
-    return Entry(streamid.parse(entry_id), entry_id, meta_of(parsed), event, frame)
+    kind = str(parsed.get("type", "message"))
+    return Entry(
+        streamid.parse(entry_id), entry_id, meta_of(parsed), event, frame(raw_id, kind, event)
+    )
+
+
+def frame(raw_id: bytes, kind: str, event: bytes) -> bytes:
+    """The SSE frame of one journal entry: its id, the event's type and its JSON on one line."""
+    kind = kind.replace("\n", " ").replace("\r", " ")
+    return b"".join((b"id: ", raw_id, b"\nevent: ", kind.encode(), b"\ndata: ", event, b"\n\n"))
 
 
 Rows = list[tuple[bytes, dict[bytes, bytes]]]

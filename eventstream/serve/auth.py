@@ -14,7 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from eventstream.config.serve import ServeSettings, TokenSettings
-from eventstream.filters import EventFilter, FilterError, account_filter, parse_filter_text
+from eventstream.filters import (
+    EventFilter,
+    FilterError,
+    Meta,
+    account_filter,
+    owner_filter,
+    parse_filter_text,
+)
 from eventstream.serve.errors import ApiError
 
 COOKIE = "es_token"
@@ -23,29 +30,49 @@ ALL_ACCOUNTS = "*"
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """What one caller may see: `scope` is ANDed with every filter the caller asks for."""
+    """What one caller may see: `scope` is ANDed with every filter the caller asks for.
+
+    An event belongs to the account whose trail recorded it (`Meta.owner`): a token of accounts
+    `accounts` sees those events. With `share` (`serve.share_with_asset_account`), it also sees
+    the events other accounts recorded about its accounts' assets, redacted (`redacts`)."""
 
     name: str
     scope: EventFilter
     accounts: frozenset[str] | None
+    share: bool = False
 
     def allows_account(self, account: str) -> bool:
         return self.scope.allows_account(account) and (
             self.accounts is None or account in self.accounts
         )
 
+    def redacts(self, meta: Meta) -> bool:
+        """Whether a visible event must lose its caller's identity for this grant: it is shown
+        only because it is about one of the grant's assets, recorded by another account."""
+        return (
+            self.share
+            and self.accounts is not None
+            and (meta.owner or meta.account) not in self.accounts
+        )
+
+    @property
+    def may_redact(self) -> bool:
+        return self.share and self.accounts is not None
+
 
 OPEN = Grant("anonymous", EventFilter(), None)
 
 
-def _grant(token: TokenSettings) -> Grant:
+def _grant(token: TokenSettings, share: bool) -> Grant:
     accounts = None if ALL_ACCOUNTS in token.accounts else frozenset(token.accounts)
     try:
         extra = parse_filter_text(token.filter)
     except FilterError as error:
         raise ValueError(f"token={token.name}: filter {error}") from None
-    scope = extra if accounts is None else account_filter(accounts).both(extra)
-    return Grant(token.name, scope, accounts)
+    if accounts is None:
+        return Grant(token.name, extra, None)
+    visible = account_filter(accounts) if share else owner_filter(accounts)
+    return Grant(token.name, visible.both(extra), accounts, share)
 
 
 class Auth:
@@ -53,7 +80,8 @@ class Auth:
 
     def __init__(self, settings: ServeSettings) -> None:
         self.enabled = bool(settings.tokens)
-        self.grants = {token.sha256: _grant(token) for token in settings.tokens}
+        share = settings.share_with_asset_account
+        self.grants = {token.sha256: _grant(token, share) for token in settings.tokens}
         self.settings = settings
 
     def token_of(self, request: Request) -> str | None:

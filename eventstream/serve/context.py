@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
 import anyio
@@ -15,6 +15,7 @@ from eventstream.journal.reader import JournalReader
 from eventstream.serve.auth import Auth
 from eventstream.serve.broker import Broker
 from eventstream.serve.metrics import Metrics
+from eventstream.serve.redact import Redactions
 
 if TYPE_CHECKING:
     from eventstream.pipeline import Pipeline
@@ -33,6 +34,7 @@ class Services:
     auth: Auth
     shutdown: anyio.Event
     pipeline: Pipeline | None = None
+    redactions: Redactions = field(default_factory=Redactions)
 
 
 class State(TypedDict):

@@ -3,18 +3,22 @@
 Assets are listed in name order with a cursor (the last name of the page). Filters are those
 of the events that make sense for an asset: `asset_type`, `account`, `region`,
 `subject_prefix`, `type` (the action of its last change) and `deleted` (true/false). The
-caller's token scope applies to every answer: an asset outside it is a 403 when asked by name
-and absent from lists.
+caller's token scope applies to every answer: an asset belongs to its own account, and one
+outside the scope is a 404 when asked by name (as if missing: no existence oracle) and absent
+from lists. In a history, the event behind a version follows the events' rule: shown when the
+token sees it (redacted when it sees it only as the asset's account), else `null`.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from eventstream import codec
-from eventstream.filters import Meta
-from eventstream.journal.assets import AssetState, AssetStore
+from eventstream.filters import Meta, meta_of
+from eventstream.journal.assets import AssetState, AssetStore, VersionRecord
 from eventstream.serve.auth import Grant
 from eventstream.serve.context import Services, services
 from eventstream.serve.errors import ApiError
@@ -40,6 +44,7 @@ def meta_of_asset(state: AssetState) -> Meta:
         method="",
         principals=(),
         subject=state.name,
+        owner=str(asset.get("account") or ""),
     )
 
 
@@ -100,11 +105,21 @@ async def list_assets(request: Request) -> Response:
 async def _state(request: Request, svc: Services, grant: Grant) -> AssetState:
     name = request.path_params["name"]
     state = await AssetStore(svc.redis, svc.keys).get(name)
-    if state is None:
+    if state is None or not grant.scope.matches(meta_of_asset(state)):
         raise ApiError(404, "asset_not_found", f"no asset name={name}")
-    if not grant.scope.matches(meta_of_asset(state)):
-        raise ApiError(403, "out_of_scope", f"asset name={name} is outside this token's scope")
     return state
+
+
+def _as_seen(record: VersionRecord, svc: Services, grant: Grant) -> VersionRecord:
+    """A kept version with its event as `grant` may see it (None when it may not)."""
+    if record.event is None or grant.scope.matches_everything():
+        return record
+    meta = meta_of(codec.loads(record.event))
+    if not grant.scope.matches(meta):
+        return dataclasses.replace(record, event=None)
+    if grant.redacts(meta):
+        return dataclasses.replace(record, event=svc.redactions.event(record.event))
+    return record
 
 
 async def get_asset(request: Request) -> Response:
@@ -122,5 +137,5 @@ async def asset_history(request: Request) -> Response:
     check_known(request, ())
     state = await _state(request, svc, grant)
     records = await AssetStore(svc.redis, svc.keys).history(state.name) or []
-    items = [codec.dumps(record.document()) for record in records]
+    items = [codec.dumps(_as_seen(record, svc, grant).document()) for record in records]
     return json_response(page_bytes(items, None, asset=state.document()))

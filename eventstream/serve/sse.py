@@ -35,9 +35,11 @@ from starlette.types import Receive, Scope, Send
 from eventstream import codec
 from eventstream.filters import EventFilter
 from eventstream.journal import streamid
+from eventstream.journal.reader import Entry
 from eventstream.journal.streamid import StreamKey
+from eventstream.serve.auth import OPEN, Grant
 from eventstream.serve.broker import Abort, Signal
-from eventstream.serve.context import Services, services
+from eventstream.serve.context import Services
 from eventstream.serve.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -136,10 +138,13 @@ def chunks_of(frames: list[bytes], limit: int = CHUNK_BYTES) -> Iterator[bytes]:
 class _Stream:
     """One subscriber's stream: where it starts, its inbox and the last id it was sent."""
 
-    __slots__ = ("last", "position", "start", "subscriber", "svc")
+    __slots__ = ("grant", "last", "position", "start", "subscriber", "svc")
 
-    def __init__(self, svc: Services, event_filter: EventFilter, start: Start) -> None:
+    def __init__(
+        self, svc: Services, event_filter: EventFilter, start: Start, grant: Grant = OPEN
+    ) -> None:
         self.svc = svc
+        self.grant = grant if grant.may_redact else None  # None: every frame as journaled
         self.start = start
         self.last: StreamKey = streamid.ZERO
         self.subscriber = svc.broker.subscribe(event_filter)
@@ -184,7 +189,7 @@ class _Stream:
                     entries = [entry for entry in entries if entry.key > self.last]
                 if entries:
                     self.last = entries[-1].key
-                    frames = [entry.frame for entry in entries]
+                    frames = self._frames(entries)
             if subscriber.ping:
                 subscriber.ping = False
                 frames.append(PING)
@@ -195,6 +200,16 @@ class _Stream:
                 reason = _CLOSE_REASONS[subscriber.done]
                 yield _frame("close", {"reason": reason}, self.svc.settings.retry_ms)
                 return
+
+    def _frames(self, entries: list[Entry]) -> list[bytes]:
+        grant = self.grant
+        if grant is None:
+            return [entry.frame for entry in entries]
+        redactions = self.svc.redactions
+        return [
+            redactions.of(entry).frame if grant.redacts(entry.meta) else entry.frame
+            for entry in entries
+        ]
 
     async def _catch_up(self) -> AsyncIterator[bytes]:
         assert self.start.after is not None
@@ -218,7 +233,7 @@ class _Stream:
             async for after, page in self.svc.reader.replay(self.last):
                 self.last = after
                 wanted = subscriber.filter
-                frames = [e.frame for e in page if wanted is None or wanted.matches(e.meta)]
+                frames = self._frames([e for e in page if wanted is None or wanted.matches(e.meta)])
                 if frames:
                     for chunk in chunks_of(frames):
                         yield chunk
@@ -329,9 +344,7 @@ class _Response(Response):
             log.info("stream stopped after the shutdown grace period")
 
 
-def stream_response(svc: Services, event_filter: EventFilter, start: Start) -> Response:
-    return _Response(svc, _Stream(svc, event_filter, start))
-
-
-async def events_stream(request: Request, event_filter: EventFilter) -> Response:
-    return stream_response(services(request), event_filter, start_of(request))
+def stream_response(
+    svc: Services, event_filter: EventFilter, start: Start, grant: Grant = OPEN
+) -> Response:
+    return _Response(svc, _Stream(svc, event_filter, start, grant))

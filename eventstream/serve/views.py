@@ -59,13 +59,13 @@ async def events(request: Request) -> Response:
     grant = svc.auth.grant(request)
     if _wants_json(request):
         check_known(request, _PAGE_PARAMETERS)
-        return await rest.events_page(request, svc, request_filter(request, grant))
+        return await rest.events_page(request, svc, request_filter(request, grant), grant)
     check_known(request, _STREAM_PARAMETERS)
     event_filter = request_filter(request, grant)
     start = start_of(request)
     if request.method == "HEAD":
         return Response(headers=NO_BUFFERING, media_type="text/event-stream")
-    return stream_response(svc, event_filter, start)
+    return stream_response(svc, event_filter, start, grant)
 
 
 async def event(request: Request) -> Response:

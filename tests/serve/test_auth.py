@@ -97,7 +97,8 @@ async def test_scoped_token_never_sees_other_accounts(
 async def test_scoped_token_on_rest(
     secured: ThreadServer, journal: Journal, sample_events: list[dict[str, Any]]
 ) -> None:
-    """Over REST, team-a's pages hold only its account; other accounts' entries are 403."""
+    """Over REST, team-a's pages hold only its account; other accounts' entries are 404, as
+    if missing; an explicit `account=` outside the scope is 403."""
     events = spread(sample_events[:45], 45)
     first = journal.append(events)
     mine = [i for i, e in zip(first, events, strict=True) if _account(e) == "111111111111"]
@@ -109,7 +110,15 @@ async def test_scoped_token_on_rest(
             i for i, e in zip(first, events, strict=False) if _account(e) != "111111111111"
         )
         async with session.get(f"{secured.url}/v1/events/{other}") as response:
-            assert response.status == 403
+            assert response.status == 404  # as if missing: no existence oracle
+            hidden = await response.json()
+        async with session.get(f"{secured.url}/v1/events/9999999999999-0") as response:
+            assert response.status == 404
+            missing = await response.json()
+        assert hidden["code"] == missing["code"]
+        assert hidden["message"].replace(other, "ID") == missing["message"].replace(
+            "9999999999999-0", "ID"
+        )
         async with session.get(f"{secured.url}/v1/events/{mine[0]}") as response:
             assert response.status == 200
         async with session.get(f"{secured.url}/v1/events?account=222222222222") as response:

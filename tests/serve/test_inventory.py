@@ -291,8 +291,9 @@ async def test_history_journal_ids_point_at_the_entries(
 
 
 async def test_scoped_tokens(serve: ServerFactory, committed: Committed) -> None:
-    """A token of another account sees nothing and gets 403 by name; its own account sees
-    all; a filter-held token sees only what passes its filter."""
+    """A token of another account sees nothing and gets 404 by name (as if missing: no
+    existence oracle); its own account sees all; a filter-held token sees only what passes its
+    filter."""
     server = serve(tokens=TOKENS)
     role = next(e for e in committed.assets.values() if e.asset["type"] == "AWS::IAM::Role")
     not_role = next(e for e in committed.assets.values() if e.asset["type"] != "AWS::IAM::Role")
@@ -304,7 +305,7 @@ async def test_scoped_tokens(serve: ServerFactory, committed: Committed) -> None
         assert names == []
         for suffix in ("", "/history"):
             status, error = await _get(session, _asset_url(server.url, role.name, suffix), OTHER)
-            assert (status, error["code"]) == (403, "out_of_scope")
+            assert (status, error["code"]) == (404, "asset_not_found")
         status, error = await _get(session, f"{server.url}/v1/assets?account={ACCOUNT}", OTHER)
         assert (status, error["parameter"]) == (403, "account")
 
@@ -318,7 +319,7 @@ async def test_scoped_tokens(serve: ServerFactory, committed: Committed) -> None
         status, _ = await _get(session, _asset_url(server.url, role.name, "/history"), ROLES)
         assert status == 200
         status, error = await _get(session, _asset_url(server.url, not_role.name), ROLES)
-        assert (status, error["code"]) == (403, "out_of_scope")
+        assert (status, error["code"]) == (404, "asset_not_found")
 
 
 ROLES_PREFIX = f"aws/{ACCOUNT}/global/iam/role/"
