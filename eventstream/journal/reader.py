@@ -75,11 +75,13 @@ def _entries(rows: Rows) -> list[Entry]:
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """What the journal holds now: its first entry, the newest id ever given, and XDEL's mark."""
+    """What the journal holds now: its first entry, the newest id ever given, XDEL's mark, and
+    whether any entry was ever removed (trimmed or deleted: more added than it holds)."""
 
     first: StreamKey | None
     last: StreamKey
     max_deleted: StreamKey
+    removed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +106,14 @@ class JournalReader:
         except ResponseError as error:
             if "no such key" not in str(error):
                 raise
-            return Position(None, streamid.ZERO, streamid.ZERO)
+            return Position(None, streamid.ZERO, streamid.ZERO, removed=False)
         first = info.get("first-entry")
+        added = info.get("entries-added")
         return Position(
             streamid.parse(first[0].decode()) if first else None,
             streamid.parse(info["last-generated-id"].decode()),
             streamid.parse(info.get("max-deleted-entry-id", b"0-0").decode()),
+            removed=added is None or int(added) > int(info.get("length", 0)),
         )
 
     async def resume(self, after: StreamKey) -> Resume:
@@ -117,6 +121,8 @@ class JournalReader:
         position = await self.position()
         if after > position.last:
             return Resume(position.last, "the journal does not hold this id (history was lost)")
+        if not position.removed:
+            return Resume(after)  # nothing was ever trimmed or deleted: all of it is there
         if position.first is None:
             if after < position.last:
                 return Resume(position.last, "the journal was trimmed past this id")

@@ -24,6 +24,7 @@ import logging
 import time
 from bisect import bisect_right
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -120,6 +121,16 @@ def _head_block(retry_ms: int, id_: str | None = None) -> bytes:
     return ServerSentEvent(id=id_, retry=retry_ms, sep="\n").encode()
 
 
+def _check_cancelled() -> None:
+    """Raise `CancelledError` if this task was asked to stop. A cancellation can be lost on the
+    way (`asyncio.wait_for` on Python 3.11 drops one that meets the result, as inside the Redis
+    pool): a stream whose client left would then replay on, or wait forever on its subscriber
+    until the garbage collector destroys the pending task."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def chunks_of(frames: list[bytes], limit: int = CHUNK_BYTES) -> Iterator[bytes]:
     """The frames joined into as few byte strings as possible of at most `limit` bytes each
     (a frame longer than `limit` is a chunk by itself)."""
@@ -172,12 +183,16 @@ class _Stream:
         head, replay = await self._head()
         yield head
         if replay:
-            async for chunk in self._catch_up():
-                yield chunk
+            # Nested generators are closed explicitly: left to the garbage collector, one
+            # closed while its stream is mid-write fails ("aclose(): ... already running").
+            async with aclosing(self._catch_up()) as replayed:
+                async for chunk in replayed:
+                    yield chunk
         # Live: drain the inbox, skipping what the replay sent (inlined: one generator less).
         subscriber = self.subscriber
         while True:
             if not subscriber.ready():
+                _check_cancelled()  # before waiting on a subscriber nobody may wake any more
                 try:
                     await subscriber.arm()
                 finally:
@@ -230,13 +245,21 @@ class _Stream:
                 )
         subscriber = self.subscriber
         for _attempt in range(_CATCH_UP_ATTEMPTS):
-            async for after, page in self.svc.reader.replay(self.last):
-                self.last = after
-                wanted = subscriber.filter
-                frames = self._frames([e for e in page if wanted is None or wanted.matches(e.meta)])
-                if frames:
-                    for chunk in chunks_of(frames):
-                        yield chunk
+            async with aclosing(self.svc.reader.replay(self.last)) as pages:
+                async for after, page in pages:
+                    _check_cancelled()  # a stream that left stops replaying into the void
+                    self.last = after
+                    wanted = subscriber.filter
+                    frames = self._frames(
+                        [e for e in page if wanted is None or wanted.matches(e.meta)]
+                    )
+                    if frames:
+                        for chunk in chunks_of(frames):
+                            yield chunk
+                            # A replay writes without ever waiting: let the loop see a client
+                            # that left before the next write (asyncio warns after five
+                            # writes to a lost connection), once per chunk of 64 KiB.
+                            await asyncio.sleep(0)
             if subscriber.done is not Signal.OVERFLOW:
                 return
             self.svc.broker.resubscribe(subscriber)
