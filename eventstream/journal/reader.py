@@ -7,7 +7,7 @@ every subscriber. Readers never re-serialize the event JSON; the frame embeds th
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -141,7 +141,7 @@ class JournalReader:
     async def _range(self, start: str, end: str, count: int) -> Rows:
         return cast(Rows, await self.redis.xrange(self.key, start, end, count=count) or [])
 
-    async def replay(self, after: StreamKey) -> AsyncIterator[tuple[StreamKey, list[Entry]]]:
+    async def replay(self, after: StreamKey) -> AsyncGenerator[tuple[StreamKey, list[Entry]], None]:
         """Every entry after `after`, a page at a time, up to the end of the journal when each
         page is read: (id of the page's last row, readable or not; the page's entries)."""
         while True:

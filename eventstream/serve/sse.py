@@ -23,7 +23,7 @@ import asyncio
 import logging
 import time
 from bisect import bisect_right
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from itertools import accumulate
@@ -226,7 +226,7 @@ class _Stream:
             for entry in entries
         ]
 
-    async def _catch_up(self) -> AsyncIterator[bytes]:
+    async def _catch_up(self) -> AsyncGenerator[bytes, None]:
         assert self.start.after is not None
         self.last = self.start.after
         if self.start.check:
