@@ -32,7 +32,13 @@ from eventstream.serve import inventory, views
 from eventstream.serve.auth import Auth, create_session, delete_session
 from eventstream.serve.broker import Broker
 from eventstream.serve.context import Services, State
-from eventstream.serve.errors import ApiError, api_error_handler, http_error_handler
+from eventstream.serve.errors import (
+    ApiError,
+    api_error_handler,
+    http_error_handler,
+    internal_error_handler,
+    unavailable_handler,
+)
 from eventstream.serve.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from eventstream.serve.openapi import openapi_endpoint
 from eventstream.serve.sse import RAW_SEND
@@ -170,6 +176,8 @@ def create_app(config: AppConfig) -> App:
     handlers: dict[int | type[Exception], Callable[[Request, Exception], object]] = {
         ApiError: api_error_handler,
         HTTPException: http_error_handler,
+        RedisError: unavailable_handler,
+        Exception: internal_error_handler,
     }
     return App(
         routes=routes,

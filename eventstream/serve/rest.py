@@ -48,7 +48,7 @@ def _since(request: Request) -> tuple[StreamKey, bool]:
     raw = request.query_params.get("since", "earliest")
     if raw == "earliest":
         return streamid.ZERO, False
-    if not raw.isdigit():  # bare digits are epoch milliseconds, `<ms>-<seq>` an entry id
+    if not streamid.is_digits(raw):  # bare digits are epoch milliseconds, `<ms>-<seq>` an entry id
         try:
             return streamid.parse(raw), True
         except ValueError:

@@ -28,6 +28,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from itertools import accumulate
 
+from redis.exceptions import RedisError
 from sse_starlette import ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import Response
@@ -179,15 +180,25 @@ class _Stream:
         return _head_block(retry_ms, streamid.text(after)), replay
 
     async def chunks(self) -> AsyncGenerator[bytes, None]:
-        """The stream's bytes: the head block, the replay, then live frames and heartbeats."""
-        head, replay = await self._head()
-        yield head
-        if replay:
-            # Nested generators are closed explicitly: left to the garbage collector, one
-            # closed while its stream is mid-write fails ("aclose(): ... already running").
-            async with aclosing(self._catch_up()) as replayed:
-                async for chunk in replayed:
-                    yield chunk
+        """The stream's bytes: the head block, the replay, then live frames and heartbeats.
+        If the journal cannot be read (Redis down) before the stream is live, it ends with a
+        `close` event saying so (the client retries and resumes by id), not a broken body."""
+        try:
+            head, replay = await self._head()
+            yield head
+            if replay:
+                # Nested generators are closed explicitly: left to the garbage collector, one
+                # closed while its stream is mid-write fails ("aclose(): ... already running").
+                async with aclosing(self._catch_up()) as replayed:
+                    async for chunk in replayed:
+                        yield chunk
+        except RedisError as error:
+            log.warning(
+                "stream ended: journal unavailable",
+                extra={"error": f"{type(error).__name__}: {error}"[:300]},
+            )
+            yield _frame("close", {"reason": "journal_unavailable"}, self.svc.settings.retry_ms)
+            return
         # Live: drain the inbox, skipping what the replay sent (inlined: one generator less).
         subscriber = self.subscriber
         while True:
