@@ -16,7 +16,8 @@ _ID = re.compile(r"^([0-9]{1,20})(?:-([0-9]{1,20}))?$")  # ASCII digits only
 
 
 def is_digits(text: str) -> bool:
-    """Whether `text` is ASCII digits only (`str.isdigit` also takes `²` and `٥`)."""
+    """Whether `text` is ASCII digits only (`str.isdigit` also takes superscripts and other
+    scripts' digits, such as U+00B2 and U+0665)."""
     return text.isascii() and text.isdigit()
 
 

@@ -150,13 +150,14 @@ def chunks_of(frames: list[bytes], limit: int = CHUNK_BYTES) -> Iterator[bytes]:
 class _Stream:
     """One subscriber's stream: where it starts, its inbox and the last id it was sent."""
 
-    __slots__ = ("grant", "last", "position", "start", "subscriber", "svc")
+    __slots__ = ("ended", "grant", "last", "position", "start", "subscriber", "svc")
 
     def __init__(
         self, svc: Services, event_filter: EventFilter, start: Start, grant: Grant = OPEN
     ) -> None:
         self.svc = svc
         self.grant = grant if grant.may_redact else None  # None: every frame as journaled
+        self.ended = False  # ended before going live (the journal could not be read)
         self.start = start
         self.last: StreamKey = streamid.ZERO
         self.subscriber = svc.broker.subscribe(event_filter)
@@ -180,24 +181,13 @@ class _Stream:
         return _head_block(retry_ms, streamid.text(after)), replay
 
     async def chunks(self) -> AsyncGenerator[bytes, None]:
-        """The stream's bytes: the head block, the replay, then live frames and heartbeats.
-        If the journal cannot be read (Redis down) before the stream is live, it ends with a
-        `close` event saying so (the client retries and resumes by id), not a broken body."""
-        try:
-            head, replay = await self._head()
-            yield head
-            if replay:
-                # Nested generators are closed explicitly: left to the garbage collector, one
-                # closed while its stream is mid-write fails ("aclose(): ... already running").
-                async with aclosing(self._catch_up()) as replayed:
-                    async for chunk in replayed:
-                        yield chunk
-        except RedisError as error:
-            log.warning(
-                "stream ended: journal unavailable",
-                extra={"error": f"{type(error).__name__}: {error}"[:300]},
-            )
-            yield _frame("close", {"reason": "journal_unavailable"}, self.svc.settings.retry_ms)
+        """The stream's bytes: the head block, the replay, then live frames and heartbeats."""
+        # Nested generators are closed explicitly: left to the garbage collector, one closed
+        # while its stream is mid-write fails ("aclose(): ... already running").
+        async with aclosing(self._opening()) as opening:
+            async for chunk in opening:
+                yield chunk
+        if self.ended:
             return
         # Live: drain the inbox, skipping what the replay sent (inlined: one generator less).
         subscriber = self.subscriber
@@ -236,6 +226,25 @@ class _Stream:
             redactions.of(entry).frame if grant.redacts(entry.meta) else entry.frame
             for entry in entries
         ]
+
+    async def _opening(self) -> AsyncGenerator[bytes, None]:
+        """The head block and the replay. If the journal cannot be read (Redis down) before
+        the stream is live, it ends with a `close` event saying so (the client retries and
+        resumes by id), not with a broken body."""
+        try:
+            head, replay = await self._head()
+            yield head
+            if replay:
+                async with aclosing(self._catch_up()) as replayed:
+                    async for chunk in replayed:
+                        yield chunk
+        except RedisError as error:
+            log.warning(
+                "stream ended: journal unavailable",
+                extra={"error": f"{type(error).__name__}: {error}"[:300]},
+            )
+            self.ended = True
+            yield _frame("close", {"reason": "journal_unavailable"}, self.svc.settings.retry_ms)
 
     async def _catch_up(self) -> AsyncGenerator[bytes, None]:
         assert self.start.after is not None
