@@ -170,8 +170,7 @@ def create_app(config: AppConfig) -> App:
         Route("/v1/events", views.events, methods=["GET"]),
         Route("/v1/events/{id}", views.event, methods=["GET"]),
         Route("/v1/assets", inventory.list_assets, methods=["GET"]),
-        Route("/v1/assets/{name:path}/history", inventory.asset_history, methods=["GET"]),
-        Route("/v1/assets/{name:path}", inventory.get_asset, methods=["GET"]),
+        Route("/v1/assets/{name:path}", inventory.asset_route, methods=["GET"]),
     ]
     handlers: dict[int | type[Exception], Callable[[Request, Exception], object]] = {
         ApiError: api_error_handler,

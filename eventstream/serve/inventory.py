@@ -1,5 +1,10 @@
 """REST over the inventory: `/v1/assets`, `/v1/assets/{name}`, `/v1/assets/{name}/history`.
 
+Asset names contain slashes. A name sent as one path segment (its `/` encoded as `%2F`, as
+`urllib.parse.quote(name, safe="")` does) always means that asset, and `/history` after it its
+history, whatever the name ends with (an IAM role named `history`, say). A name sent with its
+slashes as they are still works, except that a last segment `history` then means the history.
+
 Assets are listed in name order with a cursor (the last name of the page). Filters are those
 of the events that make sense for an asset: `asset_type`, `account`, `region`,
 `subject_prefix`, `type` (the action of its last change) and `deleted` (true/false). The
@@ -12,6 +17,8 @@ token sees it (redacted when it sees it only as the asset's account), else `null
 from __future__ import annotations
 
 import dataclasses
+
+from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -102,8 +109,32 @@ async def list_assets(request: Request) -> Response:
     return json_response(page_bytes(items, after))
 
 
+_PREFIX = b"/v1/assets/"
+_HISTORY = b"/history"
+
+
+def asset_path(request: Request) -> tuple[str, bool]:
+    """The asset name in the request's path, and whether its history is asked for, read from
+    the raw path so that an encoded `%2F` stays inside the name."""
+    raw: bytes = request.scope.get("raw_path") or request.scope["path"].encode()
+    rest = raw[len(_PREFIX) :] if raw.startswith(_PREFIX) else raw
+    history = rest.endswith(_HISTORY) and len(rest) > len(_HISTORY)
+    if history:
+        rest = rest[: -len(_HISTORY)]
+    name = unquote(rest.decode("utf-8", "replace"))
+    if not name:
+        raise ApiError(404, "asset_not_found", "no asset name given")
+    return name, history
+
+
+async def asset_route(request: Request) -> Response:
+    """`GET /v1/assets/{name}` and `GET /v1/assets/{name}/history`."""
+    _, history = asset_path(request)
+    return await (asset_history(request) if history else get_asset(request))
+
+
 async def _state(request: Request, svc: Services, grant: Grant) -> AssetState:
-    name = request.path_params["name"]
+    name, _ = asset_path(request)
     state = await AssetStore(svc.redis, svc.keys).get(name)
     if state is None or not grant.scope.matches(meta_of_asset(state)):
         raise ApiError(404, "asset_not_found", f"no asset name={name}")

@@ -3,6 +3,7 @@ commit point: listing with cursors and filters, one asset, its history, errors a
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 from dataclasses import dataclass
 from typing import Any
@@ -361,3 +362,39 @@ async def test_spaces_around_subject_prefix_are_ignored(
         assert listed == both
         listed, _ = await _walk(session, server.url, f"subject_prefix=%20{ROLES_PREFIX}&limit=9")
         assert listed == roles
+
+
+async def test_an_asset_named_history_is_reachable_by_its_encoded_name(
+    serve: ServerFactory, redis_srv: RedisServer, keys: Keys, sample_events: list[dict[str, Any]]
+) -> None:
+    """An IAM role named `history`: its name as one encoded segment reaches the asset, and
+    `/history` after it the asset's history; a role `reports` beside it resolves both ways."""
+    role = next(e for e in sample_events if e["data"]["asset"]["type"] == "AWS::IAM::Role")
+    base = role["subject"].rsplit("/", 1)[0]
+    made = []
+    for leaf in ("history", "reports"):
+        event = copy.deepcopy(role)
+        name = f"{base}/{leaf}"
+        event["subject"] = event["data"]["asset"]["name"] = name
+        event["id"] = f"{event['id']}-{leaf}"
+        made.append(event)
+    client = Redis.from_url(redis_srv.url)
+    try:
+        await Committer(client, keys).commit(made)
+    finally:
+        await client.aclose()
+    server = serve()
+    async with aiohttp.ClientSession() as session:
+        for event in made:
+            encoded = f"{server.url}/v1/assets/{quote(event['subject'], safe='')}"
+            status, document = await _get(session, encoded)
+            assert (status, document.get("name")) == (200, event["subject"])
+            status, page = await _get(session, encoded + "/history")
+            assert status == 200
+            assert page["asset"]["name"] == event["subject"]
+            assert [item["event_id"] for item in page["items"]] == [event["id"]]
+        # With its slashes as they are, `reports` works both ways, as it always did.
+        status, document = await _get(session, _asset_url(server.url, made[1]["subject"]))
+        assert (status, document["name"]) == (200, made[1]["subject"])
+        status, page = await _get(session, _asset_url(server.url, made[1]["subject"], "/history"))
+        assert (status, page["asset"]["name"]) == (200, made[1]["subject"])
