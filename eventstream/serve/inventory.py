@@ -17,7 +17,6 @@ token sees it (redacted when it sees it only as the asset's account), else `null
 from __future__ import annotations
 
 import dataclasses
-
 from urllib.parse import unquote
 
 from starlette.requests import Request
