@@ -66,6 +66,11 @@ class Keys:
         reason, where it came from and its first bytes (`journal.quarantine`)."""
         return f"{self.tag}:quarantine"
 
+    def session(self, digest: str) -> str:
+        """Hash: one browser session of `POST /v1/session`, under the SHA-256 of its id (the
+        cookie), holding the SHA-256 of its token; expires with the cookie."""
+        return f"{self.tag}:session:{digest}"
+
     @property
     def asset_index(self) -> str:
         """Sorted set of every asset name, for listing and pagination."""

@@ -92,7 +92,7 @@ def _lifespan(
             reader=reader,
             broker=broker,
             metrics=metrics,
-            auth=Auth(settings),
+            auth=Auth(settings, redis, config.keys),
             shutdown=anyio.Event(),
         )
         if config.pipeline is not None:

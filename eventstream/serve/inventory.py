@@ -77,7 +77,7 @@ def _deleted(request: Request) -> bool | None:
 
 async def list_assets(request: Request) -> Response:
     svc = services(request)
-    grant = svc.auth.grant(request)
+    grant = await svc.auth.grant(request)
     check_known(request, _LIST_PARAMETERS)
     wanted = request_filter(request, grant)
     deleted = _deleted(request)
@@ -154,7 +154,7 @@ def _as_seen(record: VersionRecord, svc: Services, grant: Grant) -> VersionRecor
 
 async def get_asset(request: Request) -> Response:
     svc = services(request)
-    grant = svc.auth.grant(request)
+    grant = await svc.auth.grant(request)
     check_known(request, ())
     state = await _state(request, svc, grant)
     return json_response(codec.dumps(state.document()))
@@ -163,7 +163,7 @@ async def get_asset(request: Request) -> Response:
 async def asset_history(request: Request) -> Response:
     """Every kept version, newest first, with the journal entry of the event behind it."""
     svc = services(request)
-    grant = svc.auth.grant(request)
+    grant = await svc.auth.grant(request)
     check_known(request, ())
     state = await _state(request, svc, grant)
     records = await AssetStore(svc.redis, svc.keys).history(state.name) or []

@@ -56,7 +56,7 @@ def _wants_json(request: Request) -> bool:
 async def events(request: Request) -> Response:
     """`GET /v1/events`: SSE by default; a JSON page with `since`/`limit` or `Accept: JSON`."""
     svc = services(request)
-    grant = svc.auth.grant(request)
+    grant = await svc.auth.grant(request)
     if _wants_json(request):
         check_known(request, _PAGE_PARAMETERS)
         return await rest.events_page(request, svc, request_filter(request, grant), grant)
@@ -70,6 +70,6 @@ async def events(request: Request) -> Response:
 
 async def event(request: Request) -> Response:
     svc = services(request)
-    grant = svc.auth.grant(request)
+    grant = await svc.auth.grant(request)
     check_known(request, ())
     return await rest.event_by_id(request, svc, grant)
