@@ -5,7 +5,8 @@ Asset names contain slashes. A name sent as one path segment (its `/` encoded as
 history, whatever the name ends with (an IAM role named `history`, say). A name sent with its
 slashes as they are still works, except that a last segment `history` then means the history.
 
-Assets are listed in name order with a cursor (the last name of the page). Filters are those
+Assets are listed in name order with a cursor (the last name scanned, sealed for a scoped
+caller: it may name an asset outside the scope, see `serve.cursor`). Filters are those
 of the events that make sense for an asset: `asset_type`, `account`, `region`,
 `subject_prefix`, `type` (the action of its last change) and `deleted` (true/false). The
 caller's token scope applies to every answer: an asset belongs to its own account, and one
@@ -84,7 +85,8 @@ async def list_assets(request: Request) -> Response:
     limit = limit_of(request, svc.settings.page_size)
     prefix = _single_prefix(request)
     store = AssetStore(svc.redis, svc.keys)
-    after = request.query_params.get("cursor")
+    cursor = request.query_params.get("cursor")
+    after = await svc.opened(cursor, "cursor") if cursor is not None else None
     items: list[bytes] = []
     scanned, at_end = 0, False
     budget = max(limit * _SCAN_FACTOR, _MIN_SCAN)
@@ -105,7 +107,9 @@ async def list_assets(request: Request) -> Response:
             break
     if at_end or (after is not None and not await store.names(after, 1, prefix)):
         after = None
-    return json_response(page_bytes(items, after))
+    # The last name scanned may be an asset outside the scope: sealed for a scoped caller.
+    next_cursor = await svc.shown(grant, after) if after is not None else None
+    return json_response(page_bytes(items, next_cursor))
 
 
 _PREFIX = b"/v1/assets/"

@@ -43,9 +43,9 @@ def page_bytes(items: list[bytes], next_cursor: str | None, **extra: object) -> 
     return b'{"items":[' + b",".join(items) + b'],"next":' + codec.dumps(next_cursor) + tail + b"}"
 
 
-def _since(request: Request) -> tuple[StreamKey, bool]:
+async def _since(request: Request, svc: Services) -> tuple[StreamKey, bool]:
     """Where the page starts (exclusive) and whether to check it for trimming."""
-    raw = request.query_params.get("since", "earliest")
+    raw = await svc.opened(request.query_params.get("since", "earliest"), "since")
     if raw == "earliest":
         return streamid.ZERO, False
     if not streamid.is_digits(raw):  # bare digits are epoch milliseconds, `<ms>-<seq>` an entry id
@@ -69,14 +69,14 @@ async def events_page(
 ) -> Response:
     """One page of the journal after `since`, filtered; `next` is null at the journal's end."""
     limit = limit_of(request, svc.settings.page_size)
-    after, check = _since(request)
+    after, check = await _since(request, svc)
     extra: dict[str, object] = {}
     if check:
         resume = await svc.reader.resume(after)
         if resume.reset_reason:
             extra["reset"] = {
                 "reason": resume.reset_reason,
-                "resume_after": streamid.text(resume.after),
+                "resume_after": await svc.shown(grant, streamid.text(resume.after)),
             }
             after = resume.after
     items: list[bytes] = []
@@ -94,9 +94,11 @@ async def events_page(
         if len(entries) < count and len(items) < limit:
             at_end = True
             break
-    cursor = None if at_end else streamid.text(after)
-    extra["last"] = streamid.text(after)
-    return json_response(page_bytes(items, cursor, **extra))
+    # `next` and `last` are where the scan stopped, perhaps on an entry outside the scope:
+    # sealed for a scoped caller.
+    last = await svc.shown(grant, streamid.text(after))
+    extra["last"] = last
+    return json_response(page_bytes(items, None if at_end else last, **extra))
 
 
 async def event_by_id(request: Request, svc: Services, grant: Grant) -> Response:

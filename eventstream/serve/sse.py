@@ -68,13 +68,15 @@ class Start:
     requested: str = ""
 
 
-def start_of(request: Request) -> Start:
-    """`Last-Event-ID` header, else `last_event_id`, else `from`; default: live only."""
+async def start_of(request: Request, svc: Services) -> Start:
+    """`Last-Event-ID` header, else `last_event_id`, else `from`; default: live only. An id
+    may be a sealed cursor (what a scoped stream sends as its position)."""
     for name, value in (
         ("Last-Event-ID", request.headers.get("last-event-id")),
         ("last_event_id", request.query_params.get("last_event_id")),
     ):
         if value:
+            value = await svc.opened(value, name)
             try:
                 return Start(streamid.parse(value), True, value)
             except ValueError:
@@ -150,13 +152,14 @@ def chunks_of(frames: list[bytes], limit: int = CHUNK_BYTES) -> Iterator[bytes]:
 class _Stream:
     """One subscriber's stream: where it starts, its inbox and the last id it was sent."""
 
-    __slots__ = ("ended", "grant", "last", "position", "start", "subscriber", "svc")
+    __slots__ = ("ended", "grant", "last", "position", "scope", "start", "subscriber", "svc")
 
     def __init__(
         self, svc: Services, event_filter: EventFilter, start: Start, grant: Grant = OPEN
     ) -> None:
         self.svc = svc
         self.grant = grant if grant.may_redact else None  # None: every frame as journaled
+        self.scope = grant  # whose positions are sealed (`Services.shown`)
         self.ended = False  # ended before going live (the journal could not be read)
         self.start = start
         self.last: StreamKey = streamid.ZERO
@@ -178,7 +181,8 @@ class _Stream:
         after = await self.svc.reader.last_key() if position is None else position
         self.start = Start(after, False)
         self.last = after
-        return _head_block(retry_ms, streamid.text(after)), replay
+        shown = await self.svc.shown(self.scope, streamid.text(after))
+        return _head_block(retry_ms, shown), replay
 
     async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The stream's bytes: the head block, the replay, then live frames and heartbeats."""
@@ -253,15 +257,16 @@ class _Stream:
             resume = await self.svc.reader.resume(self.last)
             if resume.reset_reason:
                 self.last = resume.after
+                position = await self.svc.shown(self.scope, streamid.text(resume.after))
                 yield _frame(
                     "reset",
                     {
                         "reason": resume.reset_reason,
                         "requested": self.start.requested,
-                        "resume_after": streamid.text(resume.after),
+                        "resume_after": position,
                     },
                     None,
-                    streamid.text(resume.after),
+                    position,
                 )
         subscriber = self.subscriber
         for _attempt in range(_CATCH_UP_ATTEMPTS):

@@ -62,7 +62,7 @@ async def events(request: Request) -> Response:
         return await rest.events_page(request, svc, request_filter(request, grant), grant)
     check_known(request, _STREAM_PARAMETERS)
     event_filter = request_filter(request, grant)
-    start = start_of(request)
+    start = await start_of(request, svc)
     if request.method == "HEAD":
         return Response(headers=NO_BUFFERING, media_type="text/event-stream")
     return stream_response(svc, event_filter, start, grant)

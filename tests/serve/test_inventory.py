@@ -132,6 +132,8 @@ async def _walk(
         sizes.append(len(page["items"]))
         if page["next"] is None:
             return names, sizes
+        # A scoped token's cursor is sealed (it may name an asset outside its scope).
+        assert page["next"].startswith("c1.") == (token is not None), page["next"]
         url = f"{base}/v1/assets?{query}&cursor={quote(page['next'], safe='')}"
     raise AssertionError(f"more than 200 pages for {query}")
 
