@@ -76,9 +76,9 @@ async def start_of(request: Request, svc: Services) -> Start:
         ("last_event_id", request.query_params.get("last_event_id")),
     ):
         if value:
-            value = await svc.opened(value, name)
+            position = await svc.opened(value, name)
             try:
-                return Start(streamid.parse(value), True, value)
+                return Start(streamid.parse(position), True, value)  # echoed as sent
             except ValueError:
                 raise ApiError(400, "bad_event_id", f"{name} is not a stream id", name) from None
     origin = request.query_params.get("from")
