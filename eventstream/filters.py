@@ -29,6 +29,8 @@ from eventstream.errors import FilterError
 from eventstream.models.event import Action, Method
 
 __all__ = [
+    "GRAMMARS",
+    "MAX_VALUE_CHARS",
     "PARAMETERS",
     "EventFilter",
     "FilterError",
@@ -45,7 +47,50 @@ PARAMETERS = ("type", "asset_type", "account", "region", "method", "principal", 
 
 _ACTIONS = frozenset(action.value for action in Action)
 _METHODS = frozenset(method.value for method in Method)
-_MAX_VALUES = 64
+MAX_VALUE_CHARS = 2048
+"""The longest value one filter parameter may have (its comma-separated list included)."""
+
+# The grammar of a filter parameter's value, as regular expressions that mean the same in
+# Python and in JSON Schema (ECMA-262), so `/openapi.json` states exactly what is accepted: a
+# comma-separated list of items, each with a character that is not a space (spaces around an
+# item are dropped), no control characters; a glob's `[` must be closed before the item ends.
+_OUTSIDE = r"\x00-\x1f\x7f"
+ITEM = rf"[^,{_OUTSIDE}]*[^ ,{_OUTSIDE}][^,{_OUTSIDE}]*"
+GLOB_ITEM = (
+    rf"(?:[^,\[{_OUTSIDE}]*[^ ,\[{_OUTSIDE}][^,\[{_OUTSIDE}]*"
+    rf"|[^,{_OUTSIDE}]*\[[^,\[{_OUTSIDE}]*\][^,\[{_OUTSIDE}]*)"
+)
+
+
+def list_of(item: str) -> str:
+    """The grammar of a comma-separated list of `item`s."""
+    return f"{item}(?:,{item})*"
+
+
+def choices_of(values: Iterable[str]) -> str:
+    """The grammar of a list of some of `values` (spaces around each allowed)."""
+    return list_of(" *(?:" + "|".join(sorted(values)) + ") *")
+
+
+GRAMMARS: dict[str, str] = {
+    "type": choices_of(_ACTIONS),
+    "asset_type": list_of(GLOB_ITEM),
+    "account": list_of(ITEM),
+    "region": list_of(ITEM),
+    "method": choices_of(_METHODS),
+    "principal": list_of(GLOB_ITEM),
+    "subject_prefix": list_of(ITEM),
+}
+# The server reads a choice as a list of items and then names an unknown one: it accepts
+# exactly what `choices_of` describes, with a clearer error.
+_GRAMMARS = {
+    name: re.compile(list_of(ITEM) if name in ("type", "method") else pattern)
+    for name, pattern in GRAMMARS.items()
+}
+_GRAMMAR_ERRORS = {
+    "asset_type": "empty value in the list, or an unclosed '[' in a glob",
+    "principal": "empty value in the list, or an unclosed '[' in a glob",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,11 +234,16 @@ def _values(params: Mapping[str, list[str]], name: str) -> list[str] | None:
     raw = params.get(name)
     if not raw:
         return None
-    values = [value.strip() for item in raw for value in item.split(",") if value.strip()]
-    if not values:
-        raise FilterError(name, "empty value")
-    if len(values) > _MAX_VALUES:
-        raise FilterError(name, f"more than {_MAX_VALUES} values")
+    grammar = _GRAMMARS[name]
+    values: list[str] = []
+    for text in raw:
+        if len(text) > MAX_VALUE_CHARS:
+            raise FilterError(name, f"longer than {MAX_VALUE_CHARS} characters")
+        if _CONTROL_CHARS.search(text):
+            raise FilterError(name, f"control character in {text[:80]!r}")
+        if not grammar.fullmatch(text):
+            raise FilterError(name, _GRAMMAR_ERRORS.get(name, "empty value in the list"))
+        values += [item.strip(" ") for item in text.split(",")]
     return values
 
 

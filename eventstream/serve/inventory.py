@@ -86,6 +86,8 @@ async def list_assets(request: Request) -> Response:
     prefix = _single_prefix(request)
     store = AssetStore(svc.redis, svc.keys)
     cursor = request.query_params.get("cursor")
+    if cursor is not None and (not cursor or "\x00" in cursor):
+        raise ApiError(400, "bad_cursor", "cursor is a previous page's next", "cursor")
     after = await svc.opened(cursor, "cursor") if cursor is not None else None
     items: list[bytes] = []
     scanned, at_end = 0, False

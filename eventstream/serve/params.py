@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from starlette.requests import Request
@@ -10,6 +11,29 @@ from eventstream.filters import PARAMETERS, EventFilter, FilterError, parse_filt
 from eventstream.journal import streamid
 from eventstream.serve.auth import Grant
 from eventstream.serve.errors import ApiError
+
+# Positions and times a request may name, as regular expressions that mean the same in Python
+# and in JSON Schema, so `/openapi.json` states exactly what is accepted (`serve.openapi`).
+STREAM_ID = r"[0-9]{1,19}(?:-(?:[0-9]{1,19}|18446744073709551615))?"  # the last: a page's start
+TIME = (
+    r"[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?(?:Z|[+-](?:0[0-9]|1[0-3]):[0-5][0-9])"
+)
+EPOCH_MS = r"[0-9]{1,15}"
+SINCE = f"earliest|{STREAM_ID}|{TIME}|{EPOCH_MS}"
+FROM = f"earliest|latest|{TIME}|{EPOCH_MS}"
+ASSET_CURSOR = r"[^\x00]+"
+_CHECKS = {
+    name: re.compile(pattern)
+    for name, pattern in (("id", STREAM_ID), ("since", SINCE), ("from", FROM))
+}
+
+
+def check_form(value: str, form: str, parameter: str, message: str) -> str:
+    """`value` if it has the form `form` (`id`, `since` or `from`), else a 400 naming it."""
+    if not _CHECKS[form].fullmatch(value):
+        raise ApiError(400, f"bad_{form}" if form != "id" else "bad_event_id", message, parameter)
+    return value
 
 
 def check_known(request: Request, allowed: Iterable[str]) -> None:

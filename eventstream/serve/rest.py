@@ -16,8 +16,10 @@ from eventstream.journal.reader import Entry
 from eventstream.journal.streamid import StreamKey
 from eventstream.serve.auth import Grant
 from eventstream.serve.context import Services
+from eventstream.serve.cursor import is_sealed
 from eventstream.serve.errors import ApiError
-from eventstream.serve.params import limit_of
+from eventstream.serve.params import check_form, limit_of
+from eventstream.serve.sse import start_of
 
 _SCAN_FACTOR = 20
 """A page scans at most this many times `limit` entries, so a narrow filter stays cheap."""
@@ -44,8 +46,21 @@ def page_bytes(items: list[bytes], next_cursor: str | None, **extra: object) -> 
 
 
 async def _since(request: Request, svc: Services) -> tuple[StreamKey, bool]:
-    """Where the page starts (exclusive) and whether to check it for trimming."""
-    raw = await svc.opened(request.query_params.get("since", "earliest"), "since")
+    """Where the page starts (exclusive) and whether to check it for trimming: `since`, else
+    the stream's own start parameters (`Last-Event-ID`, `last_event_id`, `from`, with
+    `from=latest` the journal's end), else the journal's start."""
+    since = request.query_params.get("since")
+    if "last-event-id" in request.headers or {"last_event_id", "from"} & set(request.query_params):
+        start = await start_of(request, svc)  # checked even when `since` wins
+        if since is None:
+            if start.after is None:
+                return await svc.reader.last_key(), False
+            return start.after, start.check
+    since = since or "earliest"
+    forms = "since is earliest, a stream id, an RFC 3339 time or epoch ms"
+    if not is_sealed(since):
+        check_form(since, "since", "since", forms)
+    raw = await svc.opened(since, "since")
     if raw == "earliest":
         return streamid.ZERO, False
     if not streamid.is_digits(raw):  # bare digits are epoch milliseconds, `<ms>-<seq>` an entry id
@@ -103,6 +118,7 @@ async def events_page(
 
 async def event_by_id(request: Request, svc: Services, grant: Grant) -> Response:
     raw = request.path_params["id"]
+    check_form(raw, "id", "id", "the event id is a stream id like 1700000000000-0")
     try:
         key = streamid.parse(raw)
     except ValueError:

@@ -42,7 +42,9 @@ from eventstream.journal.streamid import StreamKey
 from eventstream.serve.auth import OPEN, Grant
 from eventstream.serve.broker import Abort, Signal
 from eventstream.serve.context import Services
+from eventstream.serve.cursor import is_sealed
 from eventstream.serve.errors import ApiError
+from eventstream.serve.params import check_form
 
 log = logging.getLogger(__name__)
 
@@ -70,18 +72,28 @@ class Start:
 
 async def start_of(request: Request, svc: Services) -> Start:
     """`Last-Event-ID` header, else `last_event_id`, else `from`; default: live only. An id
-    may be a sealed cursor (what a scoped stream sends as its position)."""
+    may be a sealed cursor (what a scoped stream sends as its position). Every one given is
+    checked, whichever wins."""
+    origin = request.query_params.get("from")
+    if origin is not None:
+        check_form(origin, "from", "from", _FROM_FORMS)
+    start: Start | None = None
     for name, value in (
         ("Last-Event-ID", request.headers.get("last-event-id")),
         ("last_event_id", request.query_params.get("last_event_id")),
     ):
-        if value:
-            position = await svc.opened(value, name)
-            try:
-                return Start(streamid.parse(position), True, value)  # echoed as sent
-            except ValueError:
-                raise ApiError(400, "bad_event_id", f"{name} is not a stream id", name) from None
-    origin = request.query_params.get("from")
+        if value is None:
+            continue
+        if not is_sealed(value):
+            check_form(value, "id", name, f"{name} is not a stream id")
+        position = await svc.opened(value, name)
+        try:
+            key = streamid.parse(position)
+        except ValueError:
+            raise ApiError(400, "bad_event_id", f"{name} is not a stream id", name) from None
+        start = start or Start(key, True, value)  # echoed as sent
+    if start is not None:
+        return start
     if origin is None or origin == "latest":
         return Start(None, False)
     if origin == "earliest":
@@ -89,9 +101,10 @@ async def start_of(request: Request, svc: Services) -> Start:
     try:
         return Start(streamid.before(streamid.of_time(origin)), True, origin)
     except ValueError:
-        raise ApiError(
-            400, "bad_from", "from is earliest, latest, an RFC 3339 time or epoch ms", "from"
-        ) from None
+        raise ApiError(400, "bad_from", _FROM_FORMS, "from") from None
+
+
+_FROM_FORMS = "from is earliest, latest, an RFC 3339 time or epoch ms"
 
 
 def _ping_event() -> ServerSentEvent:

@@ -16,7 +16,7 @@ from eventstream.serve.params import check_known, request_filter
 from eventstream.serve.sse import NO_BUFFERING, start_of, stream_response
 
 _STREAM_PARAMETERS = (*PARAMETERS, "last_event_id", "from")
-_PAGE_PARAMETERS = (*PARAMETERS, "since", "limit")
+_PAGE_PARAMETERS = (*_STREAM_PARAMETERS, "since", "limit")
 
 
 async def home(request: Request) -> Response:

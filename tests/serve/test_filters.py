@@ -110,7 +110,7 @@ def test_filter_unit_rules() -> None:
     assert not parse_filter({"principal": ["*:user/bob"]}).matches(meta)
     assert EventFilter().matches(meta)
     with pytest.raises(FilterError) as caught:
-        parse_filter({"type": ["create,"], "method": ["by hand"]})
+        parse_filter({"type": ["create, update"], "method": ["by hand"]})
     assert caught.value.parameter == "method"
 
 
