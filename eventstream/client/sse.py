@@ -1,0 +1,164 @@
+"""A Server-Sent Events parser without I/O, exactly as the WHATWG HTML standard interprets an
+event stream (section 9.2.6, "Interpreting an event stream").
+
+Feed it the bytes of a response body in chunks of any size; it returns the events each chunk
+completes. The rules it follows:
+
+- the stream is UTF-8 (invalid bytes become U+FFFD); one leading byte order mark is dropped,
+  even when its bytes arrive in several chunks; a BOM anywhere else is an ordinary character;
+- lines end with CRLF, LF or CR; a CR that ends one chunk and an LF that starts the next are
+  one line end, not two;
+- a line starting with `:` is a comment (returned by `comments`, never an event);
+- `name: value` sets a field; one space after the colon is dropped, no more; a line without a
+  colon is a field with an empty value; unknown fields are ignored;
+- `data` lines are joined with LF; `event` sets the type (default `message`); `id` sets the
+  last event id (from the next empty line on), unless it contains U+0000; `retry` sets the
+  reconnection time only if it is all ASCII digits;
+- an empty line dispatches: the last event id is kept across events (an `id:` block with no
+  data still moves it), and an event whose data buffer is empty is not dispatched;
+- an event that was not ended by an empty line when the stream ends is discarded.
+
+A line or an event's data longer than `max_event_bytes` raises `SSEParseError`, so a broken
+or hostile stream cannot grow the buffers without bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eventstream.errors import SSEParseError
+
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "SSEEvent", "SSEParser"]
+
+DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    """One dispatched event: its type, its data and the last event id when it was dispatched."""
+
+    type: str
+    data: str
+    id: str
+
+
+class SSEParser:
+    """`events = parser.feed(chunk)`; `parser.last_event_id` and `parser.retry_ms` follow the
+    stream; `parser.comments` counts comment lines (heartbeats)."""
+
+    __slots__ = (
+        "_cr",
+        "_data",
+        "_data_size",
+        "_id",
+        "_kind",
+        "_line",
+        "_max",
+        "_started",
+        "comments",
+        "last_event_id",
+        "retry_ms",
+    )
+
+    def __init__(
+        self, last_event_id: str = "", max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    ) -> None:
+        self.last_event_id = last_event_id
+        self._id = last_event_id  # the spec's "last event ID buffer": committed on dispatch
+        self.retry_ms: int | None = None
+        self.comments = 0
+        self._max = max_event_bytes
+        self._line = b""  # an incomplete line (or, before the start, bytes of a maybe-BOM)
+        self._cr = False  # the last chunk ended with CR: an LF starting the next is its pair
+        self._started = False  # the BOM question is settled
+        self._data: list[str] = []
+        self._data_size = 0
+        self._kind = ""
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """The events completed by `chunk` (possibly none)."""
+        if not self._started:
+            chunk = self._start(chunk)
+        if not chunk:
+            return []
+        if self._cr:
+            self._cr = False
+            if chunk[0] == 0x0A:
+                chunk = chunk[1:]
+        if b"\r" in chunk:
+            self._cr = chunk[-1] == 0x0D
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = chunk.split(b"\n")
+        if self._line:
+            lines[0] = self._line + lines[0]
+        self._line = lines.pop()
+        if len(self._line) > self._max:
+            self._line = b""
+            raise SSEParseError(f"a line longer than {self._max} bytes", self.last_event_id)
+        events: list[SSEEvent] = []
+        for raw in lines:
+            if not raw:
+                self.last_event_id = self._id
+                if self._data:
+                    events.append(self._dispatch())
+                else:
+                    self._kind = ""
+                continue
+            self._field(raw)
+        return events
+
+    def _start(self, chunk: bytes) -> bytes:
+        """The first bytes of the stream without their BOM (b"" while it may be one)."""
+        chunk = self._line + chunk
+        self._line = b""
+        if len(chunk) < len(_BOM) and _BOM.startswith(chunk):
+            self._line = chunk  # maybe the start of a BOM: wait for more
+            return b""
+        self._started = True
+        return chunk[len(_BOM) :] if chunk.startswith(_BOM) else chunk
+
+    def _field(self, raw: bytes) -> None:
+        if raw[0] == 0x3A:  # ":"
+            self.comments += 1
+            return
+        line = raw.decode("utf-8", "replace")
+        name, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data_size += len(raw)
+            if self._data_size > self._max:
+                self._data.clear()
+                self._data_size = 0
+                raise SSEParseError(
+                    f"an event's data longer than {self._max} bytes", self.last_event_id
+                )
+            self._data.append(value)
+        elif name == "event":
+            self._kind = value
+        elif name == "id":
+            if "\x00" not in value:
+                self._id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            self.retry_ms = int(value)
+
+    def _dispatch(self) -> SSEEvent:
+        data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
+        event = SSEEvent(self._kind or "message", data, self.last_event_id)
+        self._data = []
+        self._data_size = 0
+        self._kind = ""
+        return event
+
+    def reset(self) -> None:
+        """Forget a partial line and event (a new connection starts clean): an `id` not yet
+        committed by an empty line is dropped; the last event id and the reconnection time
+        stay."""
+        self._id = self.last_event_id
+        self._line = b""
+        self._cr = False
+        self._started = False
+        self._data = []
+        self._data_size = 0
+        self._kind = ""
