@@ -56,12 +56,13 @@ def server_stream(items: list[tuple[str, Any, Any]], retry_ms: int) -> tuple[byt
             frames.append(_frame("reset", body, None, last))
             expected.append(SSEEvent("reset", codec.dumps(body).decode(), last))
         else:
-            event = {"type": f"io.eventstream.asset.{action}", "data": {"value": payload}}
+            kind = f"io.eventstream.asset.{action}"
+            event = {"type": kind, "data": {"value": payload}}
             entry = entry_of(f"{index}-7".encode(), {b"event": codec.dumps(event)})
             assert entry is not None
             last = entry.id
             frames.append(entry.frame)
-            expected.append(SSEEvent(event["type"], entry.event.decode(), last))
+            expected.append(SSEEvent(kind, entry.event.decode(), last))
     close = {"reason": "shutdown"}
     frames.append(_frame("close", close, retry_ms))
     expected.append(SSEEvent("close", codec.dumps(close).decode(), last))
@@ -87,9 +88,9 @@ def test_server_frames_decode_whatever_the_chunks(
 
 
 field_text = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"), max_size=12
+    st.characters(exclude_categories=["Cs"], exclude_characters="\r\n\x00"), max_size=12
 )
-data_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"))
+data_text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r"))
 generic_events = st.lists(
     st.tuples(
         st.none() | field_text,  # event type
