@@ -135,15 +135,19 @@ class EventStreamClient:
     def events(self, **subscription: Any) -> AsyncIterator[StreamEvent]:
         """Typed events for ever (see `subscribe` for the arguments). With a `checkpoint`,
         each event's id is saved when the loop asks for the next one, i.e. after its body."""
-        return aiter(self.subscribe(**subscription))
+        return self.subscribe(**subscription)
 
     async def run(self, handler: Handler, **subscription: Any) -> None:
         """Call `handler(event)` (a function or a coroutine function) for every event; with a
         `checkpoint`, the id is saved once the handler returned."""
-        async for event in self.events(**subscription):
-            outcome = handler(event)
-            if inspect.isawaitable(outcome):
-                await outcome
+        events = self.subscribe(**subscription)
+        try:
+            async for event in events:
+                outcome = handler(event)
+                if inspect.isawaitable(outcome):
+                    await outcome
+        finally:
+            await events.aclose()
 
     async def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
         """GET a JSON answer; 5xx and connection failures are retried a few times."""

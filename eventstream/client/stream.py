@@ -15,7 +15,7 @@ import asyncio
 import inspect
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -103,12 +103,29 @@ class Subscription:
         self._last_key = order_key(last_event_id) if last_event_id else None
         self._recent: deque[str] = deque(maxlen=_RECENT_IDS)
         self._loaded = last_event_id is not None
+        self._handled: str | None = None  # yielded, its handler maybe still running
+        self._events: AsyncGenerator[StreamEvent, None] | None = None
 
     @property
     def last_event_id(self) -> str:
         return self.parser.last_event_id
 
-    async def __aiter__(self) -> AsyncIterator[StreamEvent]:
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        """The next event; loops that leave and come back go on with the same stream."""
+        if self._events is None:
+            self._events = self._run()
+        return await anext(self._events)
+
+    async def aclose(self) -> None:
+        """Close the connection (the subscription can be iterated again: it resumes)."""
+        if self._events is not None:
+            events, self._events = self._events, None
+            await events.aclose()
+
+    async def _run(self) -> AsyncGenerator[StreamEvent, None]:
         if not self._loaded and self.checkpoint is not None:
             saved = await self.checkpoint.load()
             if saved:
@@ -118,12 +135,20 @@ class Subscription:
             floor_s = 0.0
             try:
                 async for event in self._connection():
+                    self._handled = event.id
                     yield event
-                    if self.checkpoint is not None:
-                        await self.checkpoint.save(event.id)
+                    await self.commit()
             except _FAILURES as error:
                 floor_s = self._failed(error)
             await asyncio.sleep(self.backoff.delay(self.parser.retry_ms, floor_s))
+
+    async def commit(self) -> None:
+        """Save the id of the last event handed out to the checkpoint. The loop does it when
+        it asks for the next event; call it after leaving the loop with `break` once that
+        last event is handled (else a restart sees it again: at least once)."""
+        if self.checkpoint is not None and self._handled is not None:
+            await self.checkpoint.save(self._handled)
+            self._handled = None
 
     def _failed(self, error: BaseException) -> float:
         self.stats.failures += 1

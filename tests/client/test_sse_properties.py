@@ -56,13 +56,13 @@ def server_stream(items: list[tuple[str, Any, Any]], retry_ms: int) -> tuple[byt
             frames.append(_frame("reset", body, None, last))
             expected.append(SSEEvent("reset", codec.dumps(body).decode(), last))
         else:
-            kind = f"io.eventstream.asset.{action}"
-            event = {"type": kind, "data": {"value": payload}}
+            type_ = f"io.eventstream.asset.{action}"
+            event = {"type": type_, "data": {"value": payload}}
             entry = entry_of(f"{index}-7".encode(), {b"event": codec.dumps(event)})
             assert entry is not None
             last = entry.id
             frames.append(entry.frame)
-            expected.append(SSEEvent(kind, entry.event.decode(), last))
+            expected.append(SSEEvent(type_, entry.event.decode(), last))
     close = {"reason": "shutdown"}
     frames.append(_frame("close", close, retry_ms))
     expected.append(SSEEvent("close", codec.dumps(close).decode(), last))
