@@ -119,7 +119,7 @@ class EventStreamClient:
             subject_prefixes=subject_prefixes,
         )
         return Subscription(
-            self.session,
+            lambda: self.session,  # made in the event loop, when the stream first connects
             f"{self.url}/v1/events",
             params=params,
             headers=self.headers,

@@ -73,7 +73,7 @@ class Subscription:
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        session: Callable[[], aiohttp.ClientSession],
         url: str,
         *,
         params: dict[str, str],
@@ -181,7 +181,7 @@ class Subscription:
             sock_connect=self.options.connect_timeout_s,
             sock_read=self.options.idle_timeout_s,
         )
-        async with self.session.get(
+        async with self.session().get(
             self.url, params=params, headers=headers, timeout=timeout
         ) as response:
             await check_answer(response, stream=True)
