@@ -15,6 +15,7 @@ from eventstream.client.client import EventStreamClient
 from eventstream.client.events import StreamEvent, StreamReset
 from eventstream.client.sse import SSEEvent, SSEParser
 from eventstream.client.stream import StreamOptions, StreamStats, Subscription
+from eventstream.client.summary import Rule, event_line, patch_summary, rules_of
 from eventstream.client.sync import SyncEventStreamClient
 from eventstream.errors import (
     BadRequestError,
@@ -61,6 +62,7 @@ __all__ = [
     "PermanentError",
     "Principal",
     "RedisCheckpoint",
+    "Rule",
     "SSEEvent",
     "SSEParseError",
     "SSEParser",
@@ -73,4 +75,7 @@ __all__ = [
     "Subscription",
     "SyncEventStreamClient",
     "UnauthorizedError",
+    "event_line",
+    "patch_summary",
+    "rules_of",
 ]
