@@ -156,7 +156,9 @@ class Subscription:
         attempts = self.backoff.failures
         reason = str(error) or type(error).__name__
         log.warning(
-            "event stream connection failed",
+            "event stream connection failed (attempt %d, reconnecting): %s",
+            attempts,
+            reason,
             extra={"url": self.url, "reason": reason, "attempt": attempts},
         )
         limit = self.options.max_attempts
