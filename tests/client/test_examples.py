@@ -3,13 +3,20 @@ events and project-written ones; each test checks what the script reported."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
+from redis.asyncio import Redis
+
+from eventstream.journal.commit import Committer
+from eventstream.journal.keys import Keys
 from tests.serve.conftest import Journal, ServerFactory
-from tests.serve.servers import ROOT
+from tests.serve.servers import ROOT, RedisServer
 
 EXAMPLES = ROOT / "examples"
 
@@ -114,3 +121,129 @@ def test_incident_diff_prints_every_change_of_one_asset(
     assert lines[-1] == f"{len(mine)} change(s) of {sg['subject']} since earliest"
     assert any("+ingress 0.0.0.0/0:" in line for line in lines)
     assert any(line.strip().startswith("add") and "/IpPermissions/1" in line for line in lines)
+
+
+def _committed(redis_srv: RedisServer, keys: Keys, events: list[dict[str, Any]]) -> None:
+    async def commit() -> None:
+        client = Redis.from_url(redis_srv.url)
+        try:
+            await Committer(client, keys).commit(events)
+        finally:
+            await client.aclose()
+
+    asyncio.run(commit())
+
+
+def test_console_on_managed_uses_the_stream_history_and_tags(
+    serve: ServerFactory,
+    journal: Journal,
+    sample_events: list[dict[str, Any]],
+    redis_srv: RedisServer,
+    keys: Keys,
+) -> None:
+    """Console changes to an asset Terraform made (seen in the stream, or only in its REST
+    history) and to one carrying CloudFormation's tags are reported; an unmanaged one is not."""
+    corpus = sample_events[:300]
+    _committed(redis_srv, keys, corpus)
+    managed = next(e for e in corpus if e["data"]["attribution"]["method"] == "terraform")
+    unmanaged = next(e for e in corpus if e["data"]["attribution"]["method"] == "sdk")
+    assert all(
+        e["data"]["attribution"]["method"] not in ("terraform", "cloudformation")
+        for e in corpus
+        if e["subject"] == unmanaged["subject"]
+    )
+    console = {"method": "console", "user_agent": "console.amazonaws.com"}
+
+    def by_console(event: dict[str, Any], suffix: str) -> dict[str, Any]:
+        made = _variant(event, suffix)
+        made["data"]["attribution"].update(console)
+        made["data"]["change"].update({"action": "update", "operation": "ModifyByHand"})
+        made["type"] = made["type"].rsplit(".", 1)[0] + ".update"
+        return made
+
+    tagged = _variant(unmanaged, "stack")
+    tagged["subject"] = tagged["data"]["asset"]["name"] = unmanaged["subject"] + "-stack"
+    tagged["data"]["configuration"] = {
+        "Tags": [{"Key": "aws:cloudformation:stack-name", "Value": "network"}]
+    }
+    time.sleep(0.01)
+    ids = journal.append(
+        [
+            by_console(managed, "hand"),
+            by_console(unmanaged, "hand"),
+            tagged,
+            by_console(tagged, "hand"),
+        ]
+    )
+    server = serve()
+    everything = _run(
+        "console_on_managed.py",
+        server.url,
+        "--from",
+        "earliest",
+        "--limit",
+        str(len(journal.ids())),
+    )
+    only_new = _run(
+        "console_on_managed.py", server.url, "--from", ids[0].split("-")[0], "--limit", "4"
+    )
+    for lines in (everything, only_new):
+        assert len(lines) == 2, lines
+        assert f"terraform-managed {managed['subject']}" in lines[0]
+        assert f"cloudformation-managed {tagged['subject']}" in lines[1]
+        assert all(f"{unmanaged['subject']} " not in line for line in lines)
+
+
+def test_new_ip_reports_new_addresses_and_countries(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """A principal's second address is reported, with its country when the GeoIP file knows it;
+    the same address again is not."""
+    base = next(
+        e
+        for e in sample_events
+        if e["data"]["attribution"]["method"] == "terraform" and e["data"]["attribution"]["ip"]
+    )
+    home = base["data"]["attribution"]["ip"]
+    geoip = tmp_path / "country.csv"
+    geoip.write_text(
+        f"{home},{home},NL\n203.0.113.0,203.0.113.255,BR\n2001:db8::,2001:db8::ffff,JP\n"
+    )
+    events = [
+        _variant(base, "a"),
+        _variant(base, "b", attribution__ip="203.0.113.7"),
+        _variant(base, "c", attribution__ip="203.0.113.7"),
+        _variant(base, "d", attribution__ip="2001:db8::1"),
+        _variant(base, "e", attribution__ip="ec2.amazonaws.com"),
+    ]
+    journal.append(events)
+    url = serve().url
+    plain = _run("new_ip.py", url, "--from", "earliest", "--limit", "5")
+    geo = _run("new_ip.py", url, "--geoip", str(geoip), "--from", "earliest", "--limit", "5")
+    who = base["data"]["attribution"]["principal"]["arn"]
+    assert [line.split(": ")[0].split(" ", 2)[2] for line in plain] == [
+        f"new IP 203.0.113.7 for {who}",
+        f"new IP 2001:db8::1 for {who}",
+    ]
+    assert sum("new country BR" in line for line in geo) == 1
+    assert sum("new country JP" in line for line in geo) == 1
+    assert len(geo) == 4
+
+
+def test_after_hours_burst_reports_the_night_hour_only(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """Thirty changes at 02:00 on a Sunday pass the baseline of the working-hours corpus and
+    are reported once; the corpus' own hours (Monday, 11:00 and 12:00 UTC) are not."""
+    corpus = sample_events[:200]
+    night = [
+        _variant(corpus[n % len(corpus)], f"night{n}") | {"time": f"2023-07-09T02:{n:02d}:00.000Z"}
+        for n in range(30)
+    ]
+    journal.append([*corpus, *night])
+    lines = _run(
+        "after_hours_burst.py", serve().url, "--hours", "8-18", "--factor", "0.1",
+        "--min-events", "25", "--from", "earliest", "--limit", str(230),
+    )  # fmt: skip
+    assert len(lines) == 1
+    assert "burst of 25 changes in the hour from 2023-07-09T02:00:00+00:00" in lines[0]
