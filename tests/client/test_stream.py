@@ -338,3 +338,22 @@ async def test_no_total_timeout_cuts_a_healthy_stream(serve: ServerFactory) -> N
         subscription = client.subscribe()
         assert subscription.options.idle_timeout_s == 45.0
     assert isinstance(aiohttp.ClientTimeout().total, float | int | None)
+
+
+async def test_an_event_that_is_not_an_asset_event_is_counted_and_skipped(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """A journal entry that is JSON but not a valid `AssetEvent` goes to `on_malformed` with
+    its id and the validation error; the stream goes on with the next event."""
+    server = serve()
+    bad = {"type": "io.eventstream.asset.update", "subject": "aws/x", "id": "not-an-event"}
+    ids = journal.append([bad, sample_events[0]])
+    malformed: list[tuple[str, Exception]] = []
+    async with EventStreamClient(server.url, options=FAST) as client:
+        subscription = client.subscribe(
+            start="earliest", on_malformed=lambda id_, error: malformed.append((id_, error))
+        )
+        assert await take(subscription, 1) == ids[1:]
+    assert subscription.stats.malformed == 1
+    assert [id_ for id_, _ in malformed] == ids[:1]
+    assert "data" in str(malformed[0][1])
