@@ -119,14 +119,19 @@ class SSEParser:
         return chunk[len(_BOM) :] if chunk.startswith(_BOM) else chunk
 
     def _field(self, raw: bytes) -> None:
-        if raw[0] == 0x3A:  # ":"
+        # Field names are compared as bytes (a name with any non-ASCII byte is unknown
+        # anyway); only the value is decoded, straight from the line's buffer (one copy).
+        colon = raw.find(b":")
+        if colon == 0:
             self.comments += 1
             return
-        line = raw.decode("utf-8", "replace")
-        name, colon, value = line.partition(":")
-        if colon and value.startswith(" "):
-            value = value[1:]
-        if name == "data":
+        if colon < 0:
+            name, start = raw, len(raw)
+        else:
+            name, start = raw[:colon], colon + 1
+            if start < len(raw) and raw[start] == 0x20:
+                start += 1
+        if name == b"data":
             self._data_size += len(raw)
             if self._data_size > self._max:
                 self._data.clear()
@@ -134,14 +139,16 @@ class SSEParser:
                 raise SSEParseError(
                     f"an event's data longer than {self._max} bytes", self.last_event_id
                 )
-            self._data.append(value)
-        elif name == "event":
-            self._kind = value
-        elif name == "id":
-            if "\x00" not in value:
-                self._id = value
-        elif name == "retry" and value.isascii() and value.isdigit():
-            self.retry_ms = int(value)
+            self._data.append(_text(raw, start))
+        elif name == b"event":
+            self._kind = _text(raw, start)
+        elif name == b"id":
+            if raw.find(b"\x00", start) < 0:
+                self._id = _text(raw, start)
+        elif name == b"retry":
+            digits = raw[start:]
+            if digits.isdigit():  # bytes.isdigit: ASCII digits only
+                self.retry_ms = int(digits)
 
     def _dispatch(self) -> SSEEvent:
         data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
@@ -162,3 +169,14 @@ class SSEParser:
         self._data = []
         self._data_size = 0
         self._kind = ""
+
+
+def _text(raw: bytes, start: int) -> str:
+    """`raw[start:]` decoded as UTF-8 (invalid bytes as U+FFFD), without copying it first."""
+    if start >= len(raw):
+        return ""
+    return (
+        str(memoryview(raw)[start:], "utf-8", "replace")
+        if start
+        else raw.decode("utf-8", "replace")
+    )
