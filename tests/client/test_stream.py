@@ -330,14 +330,23 @@ async def test_duplicates_from_the_server_are_dropped(
 
 
 async def test_no_total_timeout_cuts_a_healthy_stream(serve: ServerFactory) -> None:
-    """The client's session has no total timeout (aiohttp's default is 300 s): a stream only
-    ends on the idle timeout."""
-    server = serve()
-    async with EventStreamClient(server.url) as client:
-        assert client.session.timeout.total is None
+    """Even on a session whose default total timeout is 1 s, a stream with heartbeats stays on
+    one connection for longer: streams set no total timeout, only the idle one (45 s by
+    default), and the client's own session has none at all."""
+    server = serve(heartbeat_s=0.2)
+    options = StreamOptions(idle_timeout_s=1.0, initial_delay_s=0.05)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1)) as session:
+        client = EventStreamClient(server.url, options=options, session=session)
         subscription = client.subscribe()
-        assert subscription.options.idle_timeout_s == 45.0
-    assert isinstance(aiohttp.ClientTimeout().total, float | int | None)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(take(subscription, 1, timeout_s=60), 2.5)
+        await client.close()
+        assert not session.closed  # the caller's session stays the caller's
+    assert subscription.stats.connections == 1
+    assert subscription.stats.failures == 0
+    async with EventStreamClient(server.url) as own:
+        assert own.session.timeout.total is None
+        assert own.options.idle_timeout_s == 45.0
 
 
 async def test_an_event_that_is_not_an_asset_event_is_counted_and_skipped(
