@@ -5,8 +5,10 @@ made it, from which IP, and a short summary of what changed (`+ingress 0.0.0.0/0
 Colours on a terminal, unless NO_COLOR is set; plain lines when piped. `--json` prints each
 event as it came (one JSON line). Filters are the server's. `--from` chooses where a new
 stream starts; `--resume FILE` keeps the last id shown in FILE and resumes after it next time.
-The stream reconnects by itself; SIGTERM or SIGINT stops it (exit 0). A permanent error (bad
-filter, 401, 403, 404) ends it with status 2, an unreachable server with status 3.
+The server, token and timeouts come from the `[client]` settings (`--config FILE`, or
+EVENTSTREAM_CLIENT__URL, EVENTSTREAM_CLIENT__TOKEN...), the options winning. The stream
+reconnects by itself; SIGTERM or SIGINT stops it (exit 0). Bad settings or a permanent error
+(bad filter, 401, 403, 404) end it with status 2, an unreachable server with status 3.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from eventstream.client import (
     StreamReset,
 )
 from eventstream.client.summary import event_line
+from eventstream.config import ClientSettings, load_settings, with_options
+from eventstream.errors import ConfigError
 from eventstream.shutdown import Shutdown
 
 EXIT_OK, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 2, 3
@@ -51,16 +55,17 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     command.add_argument(
-        "url", nargs="?", default="http://127.0.0.1:8080", help="server (default: %(default)s)"
+        "url", nargs="?", help="server (default: [client] url, http://127.0.0.1:8080)"
     )
-    command.add_argument("--token", help="bearer token (default: $EVENTSTREAM_TOKEN)")
+    command.add_argument("--config", metavar="FILE", help="TOML configuration file ([client])")
+    command.add_argument("--token", help="bearer token (default: [client] token)")
     for flag, _, what in _FILTERS:
         command.add_argument(f"--{flag}", action="append", metavar="V", help=f"{what}; a,b: any")
     command.add_argument("--json", action="store_true", help="print each event as one JSON line")
     command.add_argument("--from", dest="start", help="where to start: earliest, latest, a time")
     command.add_argument("--resume", metavar="FILE", help="keep the last id in FILE, resume there")
     command.add_argument(
-        "--idle-timeout-s", type=float, default=45.0, help="reconnect after this long silent"
+        "--idle-timeout-s", help="reconnect after this long silent (default: [client], 45)"
     )
     command.set_defaults(run=run)
 
@@ -96,7 +101,7 @@ def _reset_notice(reset: StreamReset) -> None:
     )
 
 
-async def _tail(args: argparse.Namespace, shutdown: Shutdown) -> int:
+async def _tail(args: argparse.Namespace, settings: ClientSettings, shutdown: Shutdown) -> int:
     task = asyncio.current_task()
     assert task is not None
     shutdown.attach(asyncio.get_running_loop())
@@ -105,9 +110,13 @@ async def _tail(args: argparse.Namespace, shutdown: Shutdown) -> int:
         task.cancel()
 
     shutdown.on_stop(stop)
-    token = args.token or os.environ.get("EVENTSTREAM_TOKEN") or None
-    options = StreamOptions(idle_timeout_s=args.idle_timeout_s)
-    async with EventStreamClient(args.url, token=token, options=options) as client:
+    options = StreamOptions(
+        idle_timeout_s=settings.idle_timeout_s,
+        connect_timeout_s=settings.connect_timeout_s,
+        initial_delay_s=settings.initial_delay_s,
+        max_delay_s=settings.max_delay_s,
+    )
+    async with EventStreamClient(settings.url, token=settings.token, options=options) as client:
         try:
             await client.run(
                 _printer(args),
@@ -125,8 +134,15 @@ async def _tail(args: argparse.Namespace, shutdown: Shutdown) -> int:
 def run(args: argparse.Namespace) -> int:
     shutdown = Shutdown.of(args)
     try:
-        return asyncio.run(_tail(args, shutdown))
-    except (FilterError, PermanentError) as error:
+        settings = load_settings(args.config)
+        settings = with_options(
+            settings,
+            client__url=args.url,
+            client__token=args.token,
+            client__idle_timeout_s=args.idle_timeout_s,
+        )
+        return asyncio.run(_tail(args, settings.client, shutdown))
+    except (ConfigError, FilterError, PermanentError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except ClientError as error:

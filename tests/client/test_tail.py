@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from eventstream import codec
+from eventstream.config.serve import TokenSettings, token_hash
 from tests.serve.conftest import Journal, ServerFactory
 from tests.serve.servers import ROOT
 
@@ -166,3 +167,33 @@ def test_tail_bad_filter_is_an_error_with_status_2(serve: ServerFactory) -> None
     )
     assert result.returncode == 2
     assert "parameter=method" in result.stderr
+
+
+def test_tail_takes_its_server_and_token_from_the_client_settings(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """`[client]` settings from the environment: the token opens a secured server, which
+    refuses tail without it (status 2, naming the 401); `config check` masks the token."""
+    token = "tail-token-0123456789"
+    server = serve(tokens=[TokenSettings(name="tail", sha256=token_hash(token), accounts=["*"])])
+    journal.append(sample_events[:2])
+    env = {"EVENTSTREAM_CLIENT__URL": server.url, "EVENTSTREAM_CLIENT__TOKEN": token}
+    process, fd = _tail(["--from", "earliest"], tty=False, env=env)
+    try:
+        lines = _lines(fd, 2)
+    finally:
+        _stop(process)
+    assert [line.split(" ")[0] for line in lines] == [e["time"] for e in sample_events[:2]]
+    refused = subprocess.run(
+        [sys.executable, "-m", "eventstream", "tail", server.url],
+        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "status=401" in refused.stderr
+    shown = subprocess.run(
+        [sys.executable, "-m", "eventstream", "config", "check"],
+        capture_output=True, text=True, timeout=60, check=True, cwd=ROOT,
+        env={**os.environ, **env},
+    )  # fmt: skip
+    assert codec.loads(shown.stdout)["client"]["token"] == "***"
+    assert token not in shown.stdout
