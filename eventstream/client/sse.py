@@ -51,10 +51,12 @@ class SSEParser:
         "_cr",
         "_data",
         "_data_size",
+        "_head",
         "_id",
         "_kind",
-        "_line",
         "_max",
+        "_parts",
+        "_parts_size",
         "_started",
         "comments",
         "last_event_id",
@@ -69,7 +71,9 @@ class SSEParser:
         self.retry_ms: int | None = None
         self.comments = 0
         self._max = max_event_bytes
-        self._line = b""  # an incomplete line (or, before the start, bytes of a maybe-BOM)
+        self._parts: list[bytes] = []  # the incomplete last line, in the chunks it came in
+        self._parts_size = 0
+        self._head = b""  # before the start: bytes that may be a BOM
         self._cr = False  # the last chunk ended with CR: an LF starting the next is its pair
         self._started = False  # the BOM question is settled
         self._data: list[str] = []
@@ -89,13 +93,17 @@ class SSEParser:
         if b"\r" in chunk:
             self._cr = chunk[-1] == 0x0D
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if b"\n" not in chunk:
+            self._pending(chunk)  # a long line: joined once, when it ends
+            return []
+        if self._parts:
+            self._parts.append(chunk)
+            chunk = b"".join(self._parts)
+            self._parts, self._parts_size = [], 0
         lines = chunk.split(b"\n")
-        if self._line:
-            lines[0] = self._line + lines[0]
-        self._line = lines.pop()
-        if len(self._line) > self._max:
-            self._line = b""
-            raise SSEParseError(f"a line longer than {self._max} bytes", self.last_event_id)
+        rest = lines.pop()
+        if rest:
+            self._pending(rest)
         events: list[SSEEvent] = []
         for raw in lines:
             if not raw:
@@ -108,12 +116,19 @@ class SSEParser:
             self._field(raw)
         return events
 
+    def _pending(self, part: bytes) -> None:
+        self._parts.append(part)
+        self._parts_size += len(part)
+        if self._parts_size > self._max:
+            self._parts, self._parts_size = [], 0
+            raise SSEParseError(f"a line longer than {self._max} bytes", self.last_event_id)
+
     def _start(self, chunk: bytes) -> bytes:
         """The first bytes of the stream without their BOM (b"" while it may be one)."""
-        chunk = self._line + chunk
-        self._line = b""
+        chunk = self._head + chunk
+        self._head = b""
         if len(chunk) < len(_BOM) and _BOM.startswith(chunk):
-            self._line = chunk  # maybe the start of a BOM: wait for more
+            self._head = chunk  # maybe the start of a BOM: wait for more
             return b""
         self._started = True
         return chunk[len(_BOM) :] if chunk.startswith(_BOM) else chunk
@@ -163,7 +178,8 @@ class SSEParser:
         committed by an empty line is dropped; the last event id and the reconnection time
         stay."""
         self._id = self.last_event_id
-        self._line = b""
+        self._parts, self._parts_size = [], 0
+        self._head = b""
         self._cr = False
         self._started = False
         self._data = []

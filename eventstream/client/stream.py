@@ -12,10 +12,11 @@ retried; there is no total timeout, so a healthy stream runs for ever. Permanent
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -134,10 +135,11 @@ class Subscription:
         while True:
             floor_s = 0.0
             try:
-                async for event in self._connection():
-                    self._handled = event.id
-                    yield event
-                    await self.commit()
+                async with contextlib.aclosing(self._connection()) as events:
+                    async for event in events:
+                        self._handled = event.id
+                        yield event
+                        await self.commit()
             except _FAILURES as error:
                 floor_s = self._failed(error)
             await asyncio.sleep(self.backoff.delay(self.parser.retry_ms, floor_s))
@@ -175,7 +177,7 @@ class Subscription:
             params["from"] = self.start
         return headers, params
 
-    async def _connection(self) -> AsyncIterator[StreamEvent]:
+    async def _connection(self) -> AsyncGenerator[StreamEvent, None]:
         headers, params = self._request()
         timeout = aiohttp.ClientTimeout(
             total=None,
