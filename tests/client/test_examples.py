@@ -13,10 +13,13 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from eventstream import codec
 from eventstream.journal.commit import Committer
 from eventstream.journal.keys import Keys
+from eventstream.normalize.normalizer import Normalizer
+from tests.conftest import corpus_dir, read_jsonl
 from tests.serve.conftest import Journal, ServerFactory
-from tests.serve.servers import ROOT, RedisServer
+from tests.serve.servers import ROOT, RedisServer, process_server
 
 EXAMPLES = ROOT / "examples"
 
@@ -247,3 +250,46 @@ def test_after_hours_burst_reports_the_night_hour_only(
     )  # fmt: skip
     assert len(lines) == 1
     assert "burst of 25 changes in the hour from 2023-07-09T02:00:00+00:00" in lines[0]
+
+
+def test_open_to_world_end_to_end_from_trail_records(
+    redis_srv: RedisServer, journal: Journal, normalizer: Normalizer, tmp_path: Path
+) -> None:
+    """CloudTrail records (the corpus' up to its first security group rule, and project-written
+    ones: an IPv6 ::/0 rule, a public copy of the corpus' bucket policy) go through
+    `eventstream serve --ingest`; the example reports the world-open rules and the public
+    policy, not the corpus' own policy (a CloudTrail service principal)."""
+    records = list(read_jsonl(corpus_dir() / "cloudtrail" / "invictus.jsonl"))
+    sg = next(r for r in records if r["eventName"] == "AuthorizeSecurityGroupIngress")
+    trail = records[: records.index(sg) + 1]
+    policy = next(r for r in records if r["eventName"] == "PutBucketPolicy")
+    v6 = copy.deepcopy(sg) | {"eventID": "00000000-0000-4000-8000-000000000006"}
+    v6["requestParameters"]["ipPermissions"] = {
+        "items": [{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": {},
+                   "ipv6Ranges": {"items": [{"cidrIpv6": "::/0"}]}}]
+    }  # fmt: skip
+    public = copy.deepcopy(policy) | {"eventID": "00000000-0000-4000-8000-000000000007"}
+    public["requestParameters"]["bucketPolicy"]["Statement"][0]["Principal"] = "*"
+    trail = [*trail, policy, v6, public]
+    path = tmp_path / "trail.jsonl"
+    path.write_bytes(b"\n".join(codec.dumps(record) for record in trail) + b"\n")
+    events = [event for record in trail for event in normalizer.normalize(record).events]
+    expected = len({event["id"] for event in events})
+    world = sum(
+        1
+        for event in events
+        if event["data"]["change"]["operation"] == "AuthorizeSecurityGroupIngress"
+        and "0.0.0.0/0" in codec.dumps(event["data"]["raw"]["requestParameters"]).decode()
+    )
+    args = ["--redis-url", redis_srv.url, "--prefix", journal.keys.prefix, "--ingest", str(path)]
+    with process_server([*args, "--ingest-pace-s", "0"]) as server:
+        deadline = time.monotonic() + 60
+        while len(journal.ids()) < expected:
+            assert time.monotonic() < deadline, f"{len(journal.ids())} of {expected} journaled"
+            time.sleep(0.1)
+        lines = _run("open_to_world.py", server.url, "--from", "earliest", "--limit", str(expected))
+    assert world >= 1
+    assert sum("ingress 0.0.0.0/0:" in line for line in lines) >= world
+    assert sum("+ingress ::/0:22" in line for line in lines) == 1
+    assert sum("PutBucketPolicy makes it public" in line for line in lines) == 1
+    assert len(lines) == sum("ingress 0.0.0.0/0:" in line for line in lines) + 2
