@@ -32,8 +32,8 @@ $(JS)/node_modules/.installed: $(JS)/package-lock.json scripts/test-deps.sh
 
 ## Lint, types, and the committed schema.
 check: $(STAMP)
-	$(BIN)/ruff check eventstream tests bench scripts
-	$(BIN)/ruff format --check eventstream tests bench scripts
+	$(BIN)/ruff check eventstream tests bench scripts examples
+	$(BIN)/ruff format --check eventstream tests bench scripts examples
 	$(BIN)/mypy
 	$(BIN)/python scripts/schema.py --check
 

@@ -13,7 +13,17 @@ all at its edge and print `error: <message>`:
     ├── FilterError             a filter condition that cannot be used (names the parameter)
     ├── EmbeddedRedisError      the embedded redis-server cannot be found or started
     │                           (being moved here from `eventstream.journal.embedded`)
-    └── ApiError                an HTTP error answer (`eventstream.serve.errors`, server only)
+    ├── ApiError                an HTTP error answer (`eventstream.serve.errors`, server only)
+    ├── SSEParseError           an event stream the client cannot parse (a line or event too long)
+    └── ClientError             the client library (`eventstream.client`)
+        ├── PermanentError          an answer that retrying cannot change (names url and status)
+        │   ├── BadRequestError         400: a bad filter or parameter (names the parameter)
+        │   ├── UnauthorizedError       401: no token, or an unknown one
+        │   ├── ForbiddenError          403: outside the token's scope
+        │   ├── NotFoundError           404: no such asset, event or endpoint
+        │   └── NotAnEventStreamError   a 200 whose content type is not text/event-stream
+        ├── ServerUnavailableError  the server cannot be reached, or keeps failing (url, reason)
+        └── StreamResetError        the server signalled a gap in history and no callback took it
 """
 
 from __future__ import annotations
@@ -93,3 +103,78 @@ class FilterError(EventStreamError):
         self.parameter = parameter
         self.reason = reason
         super().__init__(f"parameter={parameter}: {reason}")
+
+
+class SSEParseError(EventStreamError):
+    """An event stream that cannot be parsed within the client's limits; `last_event_id` is
+    where a new connection would resume."""
+
+    def __init__(self, reason: str, last_event_id: str) -> None:
+        self.reason = reason
+        self.last_event_id = last_event_id
+        super().__init__(f"event stream (last_event_id={last_event_id or '-'}): {reason}")
+
+
+class ClientError(EventStreamError):
+    """Base of the errors of the client library."""
+
+
+class PermanentError(ClientError):
+    """An HTTP answer that no retry can change: `status`, the server's error `code` and
+    `parameter` (from its JSON body, when it has one)."""
+
+    def __init__(
+        self, url: str, status: int, reason: str, *, code: str = "", parameter: str = ""
+    ) -> None:
+        self.url = url
+        self.status = status
+        self.reason = reason
+        self.code = code
+        self.parameter = parameter
+        named = f" parameter={parameter}" if parameter else ""
+        super().__init__(f"url={url} status={status}{named}: {reason}")
+
+
+class BadRequestError(PermanentError):
+    """400: a filter or parameter the server refuses."""
+
+
+class UnauthorizedError(PermanentError):
+    """401: a missing or unknown bearer token."""
+
+
+class ForbiddenError(PermanentError):
+    """403: what was asked is outside the token's scope."""
+
+
+class NotFoundError(PermanentError):
+    """404: no such asset, event or endpoint."""
+
+
+class NotAnEventStreamError(PermanentError):
+    """A 200 answer to the stream request whose content type is not `text/event-stream`."""
+
+
+class ServerUnavailableError(ClientError):
+    """The server cannot be reached or answers 5xx, more often than the client may retry."""
+
+    def __init__(self, url: str, reason: str, *, attempts: int = 1) -> None:
+        self.url = url
+        self.reason = reason
+        self.attempts = attempts
+        super().__init__(f"server unavailable at url={url} after {attempts} attempt(s): {reason}")
+
+
+class StreamResetError(ClientError):
+    """The server's `reset` event: history between `requested` and `resume_after` is gone
+    (trimmed, or lost in a failover). Raised when the subscriber gave no `on_reset` callback."""
+
+    def __init__(self, url: str, reason: str, requested: str, resume_after: str) -> None:
+        self.url = url
+        self.reason = reason
+        self.requested = requested
+        self.resume_after = resume_after
+        super().__init__(
+            f"stream reset at url={url}: reason={reason} requested={requested or '-'} "
+            f"resume_after={resume_after}"
+        )

@@ -4,6 +4,8 @@ the source with `ast` (nothing is imported)."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,8 +124,32 @@ def test_library_does_not_import_the_server_or_commands() -> None:
 
 def test_client_does_not_import_the_server() -> None:
     """`eventstream.client` runs without the server, Redis or Starlette."""
-    if not (PACKAGE / "client").exists() and not (PACKAGE / "client.py").exists():
-        pytest.skip("no eventstream.client at this commit")
-    name = "client" if (PACKAGE / "client").exists() else "client.py"
-    offenders = _offenders(_modules(name), CLIENT_FORBIDDEN)
+    paths = list(_modules("client"))
+    assert len(paths) > 5, "the client's modules must be found"
+    offenders = _offenders(iter(paths), CLIENT_FORBIDDEN)
     assert not offenders, "the client imports the server side:\n" + "\n".join(offenders)
+
+
+def test_importing_the_client_loads_no_server_module() -> None:
+    """In a fresh interpreter, `import eventstream.client` loads no server, Redis, Starlette,
+    sse-starlette or uvicorn module (the check above reads the source; this one runs it)."""
+    probe = (
+        "import sys, eventstream.client\n"
+        "bad = ('eventstream.serve', 'redis', 'starlette', 'sse_starlette', 'uvicorn')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in bad or m.startswith(bad)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_client_all_is_complete_and_sorted() -> None:
+    """`eventstream.client.__all__` is sorted and names every public name it imports."""
+    from eventstream import client  # noqa: PLC0415
+
+    public = {name for name in vars(client) if not name.startswith("_")}
+    modules = {"backoff", "checkpoint", "client", "events", "http", "sse", "stream", "sync"}
+    modules.add("summary")
+    assert client.__all__ == sorted(client.__all__)
+    assert set(client.__all__) == public - modules

@@ -1,6 +1,7 @@
 """Settings of EventStream: one model (`Settings`), loaded from a TOML file, the environment
 and command-line options (`load_settings`, `with_options`), with one error format."""
 
+from eventstream.config.client import ClientSettings
 from eventstream.config.loader import load_settings, with_options
 from eventstream.config.sections import (
     InventorySettings,
@@ -17,6 +18,7 @@ from eventstream.config.sources import (
 )
 
 __all__ = [
+    "ClientSettings",
     "DemoSourceSettings",
     "FilesSourceSettings",
     "InventorySettings",

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from eventstream.config.client import ClientSettings
 from eventstream.config.sections import (
     InventorySettings,
     JournalSettings,
@@ -25,6 +26,7 @@ class Settings(Section):
     inventory: InventorySettings = Field(default_factory=InventorySettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    client: ClientSettings = Field(default_factory=ClientSettings)
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Where raw records come from (`[[sources]]`)."
     )

@@ -1,0 +1,368 @@
+"""`EventStreamClient.events()` against real servers on a real Redis: restarts, idle
+connections, close events, resets, permanent errors, checkpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from itertools import pairwise
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from redis.asyncio import Redis
+
+from eventstream.client import (
+    BadRequestError,
+    EventStreamClient,
+    FileCheckpoint,
+    FilterError,
+    ForbiddenError,
+    NotAnEventStreamError,
+    NotFoundError,
+    RedisCheckpoint,
+    ServerUnavailableError,
+    StreamEvent,
+    StreamOptions,
+    StreamReset,
+    StreamResetError,
+    Subscription,
+    UnauthorizedError,
+)
+from eventstream.config.serve import TokenSettings, token_hash
+from tests.client.conftest import RestartableServer
+from tests.serve.conftest import Journal, ServerFactory
+from tests.serve.servers import RedisServer
+
+FAST = StreamOptions(idle_timeout_s=5.0, initial_delay_s=0.05, max_delay_s=0.3)
+TOKEN = "client-token-0123456789"
+ACCOUNT = "123837392027"
+
+
+async def take(subscription: Subscription, count: int, timeout_s: float = 20.0) -> list[str]:
+    """The ids of the next `count` events of `subscription`."""
+    got: list[str] = []
+
+    async def run() -> None:
+        async for event in subscription:
+            got.append(event.id)
+            if len(got) == count:
+                return
+
+    try:
+        await asyncio.wait_for(run(), timeout_s)
+    except TimeoutError:
+        pytest.fail(f"got {len(got)} of {count} events in {timeout_s} s: {subscription.stats}")
+    return got
+
+
+async def until(predicate: Any, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+async def test_server_killed_and_restarted_mid_stream_every_event_once_in_order(
+    restartable: RestartableServer, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """SIGKILL the server mid-stream, commit events while it is down, start it again: the
+    client ends with every journal entry exactly once, in order."""
+    journal.append(sample_events[:60])
+    got: list[StreamEvent] = []
+    async with EventStreamClient(restartable.url, options=FAST) as client:
+        subscription = client.subscribe(start="earliest")
+
+        async def consume() -> None:
+            async for event in subscription:
+                got.append(event)
+
+        task = asyncio.create_task(consume())
+        with journal.paced(sample_events, 60, 120, pace_s=0.005):
+            await until(lambda: len(got) >= 80)
+            await asyncio.to_thread(restartable.kill)
+        journal.append(sample_events[120:180])  # while the server is down
+        await asyncio.sleep(0.5)  # the client retries against a closed port
+        await asyncio.to_thread(restartable.start)
+        journal.append(sample_events[180:240])
+        expected = journal.ids()
+        try:
+            await until(lambda: len(got) >= len(expected), timeout_s=30)
+            await asyncio.sleep(0.3)  # anything more would be a duplicate
+        finally:
+            task.cancel()
+    assert len(expected) > 200
+    assert [event.id for event in got] == expected
+    assert len({event.event.id for event in got}) == len(got)
+    assert subscription.stats.connections >= 2
+    assert subscription.stats.failures >= 1
+
+
+async def test_idle_connection_is_dropped_and_resumed(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """No byte (not even a heartbeat) for `idle_timeout_s`: the client reconnects by itself,
+    resumes by id and loses nothing."""
+    server = serve(heartbeat_s=60, retry_ms=20)
+    first = journal.append(sample_events[:3])
+    options = StreamOptions(idle_timeout_s=0.4, initial_delay_s=0.05, max_delay_s=0.2)
+    async with EventStreamClient(server.url, options=options) as client:
+        subscription = client.subscribe(start="earliest")
+        assert await take(subscription, 3) == first
+        started = time.monotonic()
+        waiting = asyncio.create_task(take(subscription, 3))
+        await asyncio.sleep(1.5)  # idle: several timeouts and reconnections
+        later = journal.append(sample_events[3:6])
+        assert await waiting == later
+    assert subscription.stats.failures >= 2
+    assert subscription.stats.connections >= 3
+    assert time.monotonic() - started < 10
+
+
+async def test_heartbeats_keep_an_idle_stream_open(serve: ServerFactory) -> None:
+    """Heartbeats more frequent than the idle timeout keep one connection for the whole wait."""
+    server = serve(heartbeat_s=0.1)
+    options = StreamOptions(idle_timeout_s=0.6, initial_delay_s=0.05)
+    async with EventStreamClient(server.url, options=options) as client:
+        subscription = client.subscribe()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(take(subscription, 1, timeout_s=60), 2.0)
+    assert subscription.stats.connections == 1
+    assert subscription.stats.failures == 0
+    assert subscription.stats.heartbeats >= 5
+
+
+async def test_close_event_reconnects_without_gap(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """The server's `close` event (here: stream lifetime) makes the client reconnect, and the
+    events committed around the switch arrive once each."""
+    server = serve(stream_max_s=0.3, retry_ms=20)
+    async with EventStreamClient(server.url, options=FAST) as client:
+        subscription = client.subscribe(start="earliest")
+        with journal.paced(sample_events, 0, 60, pace_s=0.02):
+            got = await take(subscription, 60)
+    assert got == journal.ids()
+    assert subscription.stats.closes >= 2
+    assert subscription.stats.connections >= 3
+
+
+async def test_reset_reaches_the_callback_then_the_stream_goes_on(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """A resume id older than the journal's retention: the `reset` reaches `on_reset` with the
+    gap, then the retained events follow; without a callback it raises."""
+    server = serve()
+    written = journal.append(sample_events[:10], [f"1700000000000-{n}" for n in range(1, 11)])
+    journal.client.xtrim(journal.keys.journal, maxlen=5, approximate=False)
+    resets: list[StreamReset] = []
+
+    async def on_reset(reset: StreamReset) -> None:
+        resets.append(reset)
+
+    async with EventStreamClient(server.url, options=FAST) as client:
+        subscription = client.subscribe(last_event_id=written[1], on_reset=on_reset)
+        assert await take(subscription, 5) == written[5:]
+        assert len(resets) == 1
+        assert resets[0].requested == written[1]
+        assert resets[0].reason
+        assert resets[0].resume_after == written[4]
+        assert subscription.stats.resets == 1
+        strict = client.subscribe(last_event_id=written[1])
+        with pytest.raises(StreamResetError) as raised:
+            await take(strict, 1)
+    assert raised.value.requested == written[1]
+    assert raised.value.resume_after == written[4]
+
+
+@pytest.fixture
+def secured(serve: ServerFactory) -> Any:
+    token = TokenSettings(name="client", sha256=token_hash(TOKEN), accounts=[ACCOUNT])
+    return serve(tokens=[token])
+
+
+async def test_401_403_404_and_400_raise_instead_of_retrying(secured: Any) -> None:
+    """Permanent answers raise at once, with the status and the server's reason."""
+    async with EventStreamClient(secured.url, options=FAST) as anonymous:
+        with pytest.raises(UnauthorizedError) as unauthorized:
+            await take(anonymous.subscribe(), 1, timeout_s=10)
+    assert unauthorized.value.status == 401
+    async with EventStreamClient(secured.url, token=TOKEN, options=FAST) as client:
+        with pytest.raises(ForbiddenError) as forbidden:
+            await take(client.subscribe(accounts=["111111111111"]), 1, timeout_s=10)
+        assert forbidden.value.status == 403
+        assert forbidden.value.parameter == "account"
+        with pytest.raises(BadRequestError) as bad:
+            await take(client.subscribe(last_event_id="not-an-id"), 1, timeout_s=10)
+        assert bad.value.parameter == "Last-Event-ID"
+        with pytest.raises(FilterError) as bad_filter:
+            client.subscribe(types=["modify"])  # refused before any request
+        assert bad_filter.value.parameter == "type"
+    async with EventStreamClient(f"{secured.url}/nothing-here", token=TOKEN) as lost:
+        with pytest.raises(NotFoundError) as missing:
+            await take(lost.subscribe(), 1, timeout_s=10)
+    assert missing.value.status == 404
+
+
+async def test_an_answer_that_is_not_an_event_stream_raises() -> None:
+    """A 200 with another content type (a proxy's login page, say) is a permanent error."""
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text="<html>sign in</html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/v1/events", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with EventStreamClient(f"http://127.0.0.1:{port}", options=FAST) as client:
+            with pytest.raises(NotAnEventStreamError) as raised:
+                await take(client.subscribe(), 1, timeout_s=10)
+    finally:
+        await runner.cleanup()
+    assert "text/html" in str(raised.value)
+
+
+async def test_5xx_is_retried_with_backoff_then_gives_up_when_asked() -> None:
+    """A server answering 503 is retried (honouring Retry-After: 0 here), and with
+    `max_attempts` the client ends with `ServerUnavailableError` naming the attempts."""
+    calls: list[float] = []
+
+    async def busy(request: web.Request) -> web.Response:
+        calls.append(time.monotonic())
+        return web.Response(status=503, headers={"Retry-After": "0"})
+
+    app = web.Application()
+    app.router.add_get("/v1/events", busy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    options = StreamOptions(initial_delay_s=0.05, max_delay_s=0.4, max_attempts=5)
+    try:
+        async with EventStreamClient(f"http://127.0.0.1:{port}", options=options) as client:
+            with pytest.raises(ServerUnavailableError) as raised:
+                await take(client.subscribe(), 1, timeout_s=20)
+    finally:
+        await runner.cleanup()
+    assert raised.value.attempts == 5
+    assert len(calls) == 5
+    gaps = [later - earlier for earlier, later in pairwise(calls)]
+    assert gaps[-1] > gaps[0]  # backoff grows
+
+
+async def test_file_checkpoint_resumes_a_restarted_consumer_without_gap_or_duplicate(
+    serve: ServerFactory,
+    journal: Journal,
+    sample_events: list[dict[str, Any]],
+    tmp_path: Any,
+) -> None:
+    """A consumer that stops and starts again with the same checkpoint file sees every event
+    once: the id is saved only after the handler returned."""
+    server = serve()
+    checkpoint = FileCheckpoint(tmp_path / "last-id")
+    journal.append(sample_events[:20])
+    seen: list[str] = []
+    async with EventStreamClient(server.url, options=FAST) as client:
+        first = client.subscribe(start="earliest", checkpoint=checkpoint)
+        seen += await take(first, 12)
+        await first.commit()  # left the loop after handling the twelfth
+    journal.append(sample_events[20:30])
+    async with EventStreamClient(server.url, options=FAST) as client:
+        second = client.subscribe(start="earliest", checkpoint=checkpoint)
+        seen += await take(second, 18)
+    assert seen == journal.ids()
+    assert await checkpoint.load() == seen[-2]  # the last one's handler has not returned
+
+
+async def test_redis_checkpoint_and_run_handler(
+    serve: ServerFactory,
+    journal: Journal,
+    sample_events: list[dict[str, Any]],
+    redis_srv: RedisServer,
+) -> None:
+    """`run(handler)` saves each id in a Redis key after the handler returned; a handler that
+    fails leaves its event unsaved, so a restart hands it over again."""
+    server = serve()
+    ids = journal.append(sample_events[:8])
+    redis = Redis.from_url(redis_srv.url)
+    checkpoint = RedisCheckpoint(redis, f"{journal.keys.prefix}:client-checkpoint")
+    handled: list[str] = []
+
+    async def handler(event: StreamEvent) -> None:
+        if event.id == ids[5] and ids[5] not in handled:
+            handled.append(event.id)
+            raise RuntimeError("handler failed")
+        handled.append(event.id)
+
+    try:
+        async with EventStreamClient(server.url, options=FAST) as client:
+            with pytest.raises(RuntimeError):
+                await client.run(handler, start="earliest", checkpoint=checkpoint)
+            assert await checkpoint.load() == ids[4]
+            task = asyncio.create_task(client.run(handler, checkpoint=checkpoint))
+            await until(lambda: len(handled) == 9)
+            task.cancel()
+    finally:
+        await redis.aclose()
+    assert handled == [*ids[:6], *ids[5:]]
+
+
+async def test_duplicates_from_the_server_are_dropped(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """Resuming from an id already delivered (a stale checkpoint) repeats nothing already
+    handed out by this subscription: ids only increase."""
+    server = serve()
+    ids = journal.append(sample_events[:6])
+    async with EventStreamClient(server.url, options=FAST) as client:
+        subscription = client.subscribe(last_event_id=ids[2])
+        subscription.parser.last_event_id = ids[0]  # as if the server had been sent an old id
+        subscription.parser.reset()
+        assert await take(subscription, 3) == ids[3:]
+    assert subscription.stats.duplicates == 2
+
+
+async def test_no_total_timeout_cuts_a_healthy_stream(serve: ServerFactory) -> None:
+    """Even on a session whose default total timeout is 1 s, a stream with heartbeats stays on
+    one connection for longer: streams set no total timeout, only the idle one (45 s by
+    default), and the client's own session has none at all."""
+    server = serve(heartbeat_s=0.2)
+    options = StreamOptions(idle_timeout_s=1.0, initial_delay_s=0.05)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1)) as session:
+        client = EventStreamClient(server.url, options=options, session=session)
+        subscription = client.subscribe()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(take(subscription, 1, timeout_s=60), 2.5)
+        await client.close()
+        assert not session.closed  # the caller's session stays the caller's
+    assert subscription.stats.connections == 1
+    assert subscription.stats.failures == 0
+    async with EventStreamClient(server.url) as own:
+        assert own.session.timeout.total is None
+        assert own.options.idle_timeout_s == 45.0
+
+
+async def test_an_event_that_is_not_an_asset_event_is_counted_and_skipped(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """A journal entry that is JSON but not a valid `AssetEvent` goes to `on_malformed` with
+    its id and the validation error; the stream goes on with the next event."""
+    server = serve()
+    bad = {"type": "io.eventstream.asset.update", "subject": "aws/x", "id": "not-an-event"}
+    ids = journal.append([bad, sample_events[0]])
+    malformed: list[tuple[str, Exception]] = []
+    async with EventStreamClient(server.url, options=FAST) as client:
+        subscription = client.subscribe(
+            start="earliest", on_malformed=lambda id_, error: malformed.append((id_, error))
+        )
+        assert await take(subscription, 1) == ids[1:]
+    assert subscription.stats.malformed == 1
+    assert [id_ for id_, _ in malformed] == ids[:1]
+    assert "data" in str(malformed[0][1])
