@@ -172,12 +172,12 @@ class EventStreamClient:
     async def asset(self, name: str) -> dict[str, Any]:
         """`GET /v1/assets/{name}`: the asset's current state (`configuration`, `version`,
         `deleted`, `last_action`, ...); `NotFoundError` if the inventory has no such asset."""
-        found: dict[str, Any] = await self._get(f"/v1/assets/{quote(name, safe='/:')}")
+        found: dict[str, Any] = await self._get(f"/v1/assets/{quote(name, safe=':')}")
         return found
 
     async def history(self, name: str) -> list[dict[str, Any]]:
         """Every kept version of an asset, newest first, each with its journal `event`."""
-        page = await self._get(f"/v1/assets/{quote(name, safe='/:')}/history")
+        page = await self._get(f"/v1/assets/{quote(name, safe=':')}/history")
         items: list[dict[str, Any]] = page["items"]
         return items
 
