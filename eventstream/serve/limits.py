@@ -19,8 +19,10 @@ REFUSING_MAX = 1024
 without a response."""
 
 LINGER_S = 1.0
-"""After a refusal is written, how long the connection keeps reading (and discarding) what the
-client is still sending, so that the client reads the refusal instead of a reset."""
+LINGER_BYTES = 4 << 20
+"""After a refusal is written, how long and how much the connection keeps reading (and
+discarding) of what the client is still sending, so that the client reads the refusal rather
+than a reset."""
 
 
 class Admission(enum.Enum):

@@ -33,7 +33,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from eventstream import codec
-from eventstream.serve.limits import LINGER_S, Admission, Guard, Limits
+from eventstream.serve.limits import LINGER_BYTES, LINGER_S, Admission, Guard, Limits
 from eventstream.serve.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self.head_timer: asyncio.TimerHandle | None = None
         self.linger_timer: asyncio.TimerHandle | None = None
         self.refused = False  # a refusal was written: input is discarded until the close
+        self.discarded = 0
 
     # Connection
 
@@ -163,6 +164,11 @@ class GuardedProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self.refused:
+            self.discarded += len(data)
+            if self.discarded > LINGER_BYTES:
+                self.transport.close()
+            return
         while data and not self.refused:
             if not self.awaiting_head:
                 super().data_received(data)
