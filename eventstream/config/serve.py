@@ -111,9 +111,9 @@ class ServeSettings(Section):
     head_timeout_s: float = Field(
         10.0,
         gt=0,
-        description="Seconds a client has to send a complete request head, counted from the "
-        "connection (first request) or from the first byte of each keep-alive request; then "
-        "it is answered 408 and its connection closed.",
+        description="Seconds a client has to send a complete request head (and its body, if "
+        "it has one), counted from the connection (first request) or from the first byte of "
+        "each keep-alive request; then it is answered 408 and its connection closed.",
     )
     max_body_bytes: int = Field(
         4096,

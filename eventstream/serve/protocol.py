@@ -3,7 +3,8 @@
 - a request head (request line and headers) larger than `max_head_bytes` is answered 431,
   after reading no more than that of it;
 - a head not complete `head_timeout_s` after the connection (first request) or after the first
-  byte of a keep-alive request is answered 408;
+  byte of a keep-alive request is answered 408; so is a body (if the request has one) not
+  complete by then, or the connection is closed if the app answered without waiting for it;
 - a body larger than `max_body_bytes` (by its `Content-Length`, or as it arrives) is answered
   413, without reading it;
 - a connection over the per-client or total limit has its request answered 429 or 503 with
@@ -63,7 +64,7 @@ HEAD_TOO_LARGE = Refusal(
     "head_too_large", 431, "request_head_too_large", "the request line and headers are too large"
 )
 HEAD_TIMEOUT = Refusal(
-    "head_timeout", 408, "request_timeout", "the request head was not received in time"
+    "head_timeout", 408, "request_timeout", "the request was not received in time"
 )
 BODY_TOO_LARGE = Refusal(
     "body_too_large", 413, "request_body_too_large", "the request body is too large"
@@ -194,8 +195,7 @@ class GuardedProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         if self.refused:
             return
-        self._stop_head_timer()
-        self.awaiting_head = False
+        self.awaiting_head = False  # the timer runs on until the body is in
         self.body_bytes = 0
         if self.over_limit is not None:
             self._refuse(self.over_limit)
@@ -216,6 +216,7 @@ class GuardedProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         if self.refused:
             return
+        self._stop_head_timer()
         self.awaiting_head = True
         self.head_bytes = 0
         super().on_message_complete()
@@ -244,12 +245,12 @@ class GuardedProtocol(HttpToolsProtocol):
     def _head_timeout(self) -> None:
         self.head_timer = None
         if not self.refused and not self.transport.is_closing():
-            self._refuse(HEAD_TIMEOUT)
+            self._refuse(HEAD_TIMEOUT, in_body=not self.awaiting_head)
 
     def _refuse(self, refusal: Refusal, in_body: bool = False) -> None:
         """Answer `refusal`, then linger and close; or just close if a response was already
-        sent to this request (`in_body`: the app answered before reading its body) or is
-        still being sent to the previous one."""
+        sent to this request (`in_body`: its head is in, and the app answered without waiting
+        for its body) or is still being sent to the previous one."""
         self.refused = True
         self._stop_head_timer()
         self._count(refusal.reason)

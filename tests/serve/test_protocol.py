@@ -4,6 +4,7 @@ time, body size, connections per client address and in total."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
@@ -92,6 +93,29 @@ async def test_incomplete_request_head_is_cut_after_the_head_timeout(
     assert await kept.closed(2.0)
     kept.close()
     assert _refusals(server, "head_timeout") == 2
+
+
+async def test_trickling_request_body_is_cut_at_the_head_timeout(serve: ServerFactory) -> None:
+    """A body that trickles in is cut `head_timeout_s` after its request began: closed, since
+    `POST /v1/session` answered without waiting for it; no trickle keeps a connection open."""
+    server = serve(tokens=TOKENS, head_timeout_s=1.0)
+    connection = await Connection.open(server.port)
+    started = time.monotonic()
+    await connection.send(
+        b"POST /v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4000\r\n"
+        + f"Authorization: Bearer {TOKEN}\r\n\r\n".encode()
+    )
+    assert (await connection.answer()).status == 204
+    with contextlib.suppress(ConnectionError):
+        for _ in range(40):
+            await connection.send(b"x")
+            await asyncio.sleep(0.1)
+            if connection.reader.at_eof():
+                break
+    assert await connection.closed(1.0)
+    assert 0.9 < time.monotonic() - started < 2.5
+    connection.close()
+    assert _refusals(server, "head_timeout") == 1
 
 
 async def test_connections_over_the_per_client_limit_are_answered_429(
