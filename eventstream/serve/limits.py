@@ -44,6 +44,7 @@ class Limits:
     max_connections: int = 10000
     max_connections_per_client: int = 256
     retry_ms: int = 3000
+    cors_origins: frozenset[str] = frozenset()  # refusals carry their CORS allowance too
 
     @classmethod
     def of(cls, settings: ServeSettings) -> Limits:
@@ -54,6 +55,7 @@ class Limits:
             max_connections=settings.max_connections,
             max_connections_per_client=settings.max_connections_per_client,
             retry_ms=settings.retry_ms,
+            cors_origins=frozenset(settings.cors_origins),
         )
 
     @property

@@ -12,7 +12,8 @@
   `retry:` hint and a `close` event, because a browser's `EventSource` gives up for good on any
   other status and retries after this one.
 
-Each refusal is a JSON `{"code", "message"}` body with `Connection: close`; the connection then
+Each refusal is a JSON `{"code", "message"}` body with `Connection: close` (and the CORS
+allowance of a listed `Origin`, as the app's responses have it); the connection then
 reads and discards what the client still sends for a moment (so that the client reads the
 answer rather than a reset) and closes. Refusals are counted in
 `eventstream_http_refusals_total{reason}`.
@@ -86,11 +87,28 @@ def _head(status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
 
 
 def refusal_bytes(
-    refusal: Refusal, default_headers: list[tuple[bytes, bytes]], limits: Limits, sse: bool
+    refusal: Refusal,
+    default_headers: list[tuple[bytes, bytes]],
+    limits: Limits,
+    request_headers: list[tuple[bytes, bytes]],
 ) -> bytes:
-    """The whole response of `refusal` (an SSE request over a limit: a 200 stream that only
-    says when to retry)."""
+    """The whole response of `refusal` to a request with `request_headers` (so far): for an
+    SSE request over a limit, a 200 stream that only says when to retry; for a request from a
+    listed origin, with its CORS allowance (else its page could not read it, and a
+    cross-origin `EventSource` would give up rather than retry)."""
     headers = [*default_headers, (b"connection", b"close"), (b"cache-control", b"no-store")]
+    sse, origin = False, None
+    for name, value in request_headers:
+        if name == b"accept" and b"text/event-stream" in value:
+            sse = True
+        elif name == b"origin":
+            origin = value
+    if origin is not None and origin.decode("latin-1") in limits.cors_origins:
+        headers += [
+            (b"access-control-allow-origin", origin),
+            (b"access-control-allow-credentials", b"true"),
+            (b"vary", b"Origin"),
+        ]
     status = refusal.status
     retryable = status in (429, 503)
     if retryable:
@@ -229,11 +247,6 @@ class GuardedProtocol(HttpToolsProtocol):
                 return int(value) if value.strip().isdigit() else 0  # llhttp vetted it
         return 0
 
-    def _is_sse(self) -> bool:
-        return any(
-            name == b"accept" and b"text/event-stream" in value for name, value in self.headers
-        )
-
     def _start_head_timer(self) -> None:
         self.head_timer = self.loop.call_later(self.limits.head_timeout_s, self._head_timeout)
 
@@ -262,7 +275,7 @@ class GuardedProtocol(HttpToolsProtocol):
                 self.transport.close()
                 return
         answer = refusal_bytes(
-            refusal, self.server_state.default_headers, self.limits, self._is_sse()
+            refusal, self.server_state.default_headers, self.limits, self.headers or []
         )
         self.transport.write(answer)
         if self.transport.can_write_eof():

@@ -60,6 +60,23 @@ async def test_credentialed_stream_and_session_from_a_listed_origin(serve: Serve
             assert frames[0].retry is not None
 
 
+async def test_refusals_before_the_app_carry_a_listed_origins_allowance(
+    serve: ServerFactory,
+) -> None:
+    """A request the protocol refuses (here a body too large) is answered with the CORS
+    allowance of a listed origin, so that its page can read why; another origin's is not."""
+    server = serve(cors_origins=[DASHBOARD], max_body_bytes=16)
+    async with aiohttp.ClientSession() as session:
+        for origin, allowed in ((DASHBOARD, True), (STRANGER, False)):
+            headers = {"Origin": origin}
+            async with session.post(
+                f"{server.url}/v1/session", headers=headers, data=b"x" * 100
+            ) as response:
+                assert response.status == 413
+                assert (await response.json())["code"] == "request_body_too_large"
+                assert _allowance(response.headers) == ((origin, "true") if allowed else None)
+
+
 async def test_no_cross_origin_access_by_default(serve: ServerFactory) -> None:
     """With no `cors_origins`, no origin is allowed anything and preflights are not served."""
     server = serve()
