@@ -19,7 +19,7 @@ REFUSING_MAX = 1024
 without a response."""
 
 LINGER_S = 1.0
-LINGER_BYTES = 4 << 20
+LINGER_BYTES = 1 << 20
 """After a refusal is written, how long and how much the connection keeps reading (and
 discarding) of what the client is still sending, so that the client reads the refusal rather
 than a reset."""

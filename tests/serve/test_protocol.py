@@ -166,6 +166,8 @@ async def test_connections_over_the_total_limit_are_answered_503(serve: ServerFa
     for connection in held:
         await connection.send(get("/healthz"))
         assert (await connection.answer()).status == 200
+    open_gauge = server.services.metrics.registry.get_sample_value("eventstream_http_connections")
+    assert open_gauge == 3
     for source in ("127.0.0.1", "127.0.0.4"):
         extra = await Connection.open(server.port, source)
         await extra.send(get("/healthz"))
@@ -266,4 +268,7 @@ def test_limits_follow_the_settings() -> None:
     assert (limits.max_head_bytes, limits.head_timeout_s, limits.max_body_bytes) == (2048, 3.5, 10)
     assert (limits.max_connections, limits.max_connections_per_client) == (7, 2)
     assert limits.retry_after_s == 2
+    defaults = Limits.of(ServeSettings())
+    assert defaults == Limits()  # the same defaults on both sides
+    assert (defaults.max_head_bytes, defaults.head_timeout_s) == (65536, 10.0)
     assert REGISTRY.get_sample_value("eventstream_http_refusals_total") is None  # no globals
