@@ -136,6 +136,7 @@ async def _slowloris(port: int, connections: int, seconds: float) -> str:
 
     tasks = [asyncio.create_task(one()) for _ in range(connections)]
     await asyncio.wait(tasks, timeout=seconds)
+    await asyncio.sleep(max(0.0, started + seconds - time.monotonic()))  # the whole phase
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

@@ -8,6 +8,7 @@ whether a new connection is admitted, and tells it when one closes.
 from __future__ import annotations
 
 import enum
+import ipaddress
 import math
 from dataclasses import dataclass, field
 
@@ -23,6 +24,20 @@ LINGER_BYTES = 1 << 20
 """After a refusal is written, how long and how much the connection keeps reading (and
 discarding) of what the client is still sending, so that the client reads the refusal rather
 than a reset."""
+
+
+def client_key(address: str) -> str:
+    """The address a connection counts under: an IPv4 address (also when mapped into IPv6),
+    else its IPv6 /64 network, the smallest block a single client is usually given."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # a unix socket's peer ("")
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return address
 
 
 class Admission(enum.Enum):
@@ -74,7 +89,8 @@ class Guard:
     refusing: int = 0
 
     def admit(self, address: str) -> Admission:
-        """Count a new connection from `address` if it is within the limits."""
+        """Count a new connection from `address` (a `client_key`) if it is within the
+        limits."""
         limits = self.limits
         verdict = Admission.ADMITTED
         if limits.max_connections and self.total >= limits.max_connections:

@@ -35,7 +35,14 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from eventstream import codec
-from eventstream.serve.limits import LINGER_BYTES, LINGER_S, Admission, Guard, Limits
+from eventstream.serve.limits import (
+    LINGER_BYTES,
+    LINGER_S,
+    Admission,
+    Guard,
+    Limits,
+    client_key,
+)
 from eventstream.serve.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -157,7 +164,7 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.address = self.client[0] if self.client else ""
+        self.address = client_key(self.client[0]) if self.client else ""
         self.admission = self.guard.admit(self.address)
         if self.admission is Admission.ADMITTED:
             if self.metrics is not None:

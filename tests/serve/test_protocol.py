@@ -15,7 +15,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResp
 from eventstream import codec
 from eventstream.config import ServeSettings
 from eventstream.config.serve import TokenSettings, token_hash
-from eventstream.serve.limits import Guard, Limits
+from eventstream.serve.limits import Admission, Guard, Limits, client_key
 from eventstream.serve.protocol import GuardedProtocol, GuardedState
 from tests.serve.conftest import ServerFactory
 from tests.serve.raw_http import Connection, get
@@ -252,6 +252,28 @@ def test_uvicorn_internals_the_protocol_relies_on() -> None:
             GuardedProtocol(config, uvicorn.server.ServerState(), {}, _loop=loop)
     finally:
         loop.close()
+
+
+def test_guard_counts_clients_by_address_and_ipv6_network() -> None:
+    """IPv4 addresses (mapped or not) count each on their own, IPv6 ones by /64, so that one
+    IPv6 client cannot take a fresh address per connection; a release frees the slot."""
+    guard = Guard(Limits(max_connections=100, max_connections_per_client=2))
+    keys = [
+        client_key(address)
+        for address in ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:2::7")
+    ]
+    assert len(set(keys)) == 1
+    assert [guard.admit(key) for key in keys] == [
+        Admission.ADMITTED,
+        Admission.ADMITTED,
+        Admission.CLIENT_LIMIT,
+    ]
+    assert guard.admit(client_key("2001:db8:1:3::1")) is Admission.ADMITTED
+    assert client_key("::ffff:192.0.2.7") == client_key("192.0.2.7") == "192.0.2.7"
+    guard.release(keys[0], Admission.ADMITTED)
+    guard.release(keys[2], Admission.CLIENT_LIMIT)
+    assert guard.admit(keys[0]) is Admission.ADMITTED
+    assert (guard.total, guard.refusing) == (3, 0)
 
 
 def test_limits_follow_the_settings() -> None:

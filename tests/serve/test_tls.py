@@ -90,14 +90,14 @@ def test_certificate_and_key_are_checked_at_start_up(
         ServeSettings(tls_cert_file=cert)
 
 
-def test_serve_refuses_to_start_on_a_mismatched_pair(
+def test_serve_and_config_check_refuse_a_mismatched_pair(
     certificates: dict[str, tuple[Path, Path]],
     tmp_path: Path,
     redis_srv: RedisServer,
     keys: Keys,
 ) -> None:
     """`eventstream serve` with a key that is not its certificate's exits 2 at once, saying
-    which files do not match."""
+    which files do not match; so does `eventstream config check`."""
     cert, _ = certificates["server"]
     _, other_key = certificates["other"]
     config = tmp_path / "serve.toml"
@@ -115,3 +115,13 @@ def test_serve_refuses_to_start_on_a_mismatched_pair(
     )
     assert done.returncode == 2, done.stderr
     assert "is not the key of serve.tls_cert_file=" in done.stderr + done.stdout
+    checked = subprocess.run(
+        [sys.executable, "-m", "eventstream", "config", "check", str(config)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert checked.returncode == 2
+    assert "is not the key of serve.tls_cert_file=" in checked.stderr
