@@ -9,6 +9,11 @@ is a `FilterError`, never a filter that lets everything through.
 
 Each event is parsed once into a small `Meta`; every `EventFilter` then tests that `Meta`,
 never the JSON.
+
+Accounts: an event *belongs to* the account whose trail recorded it (`owner`: the record's
+`recipientAccountId`, else the caller's account, else the asset's), which is what token scopes
+test (`owners`). The `account=` filter asks for the events that involve an account: recorded by
+it, or about one of its assets.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ __all__ = [
     "Meta",
     "account_filter",
     "meta_of",
+    "owner_filter",
     "parse_filter",
     "parse_filter_text",
 ]
@@ -53,6 +59,13 @@ class Meta:
     method: str
     principals: tuple[str, ...]
     subject: str
+    owner: str = ""  # the account whose trail recorded the event ("" : the asset's account)
+
+
+def _owner(data: Mapping[str, Any], principal: Mapping[str, Any], account: str) -> str:
+    raw = data.get("raw")
+    recipient = raw.get("recipientAccountId") if isinstance(raw, Mapping) else None
+    return str(recipient or principal.get("account") or account)
 
 
 def meta_of(event: Mapping[str, Any]) -> Meta:
@@ -69,14 +82,16 @@ def meta_of(event: Mapping[str, Any]) -> Meta:
         attribution.get("assumed_role"),
         attribution.get("session_name"),
     )
+    account = str(asset.get("account") or "")
     return Meta(
         action=str(change.get("action") or str(event.get("type", "")).rpartition(".")[2]),
         asset_type=str(asset.get("type") or ""),
-        account=str(asset.get("account") or ""),
+        account=account,
         region=str(asset.get("region") or ""),
         method=str(attribution.get("method") or ""),
         principals=tuple(str(value) for value in who if value),
         subject=str(event.get("subject") or ""),
+        owner=_owner(data, principal, account),
     )
 
 
@@ -105,7 +120,9 @@ def _glob(patterns: Iterable[str]) -> re.Pattern[str] | None:
 
 @dataclass(frozen=True, slots=True)
 class EventFilter:
-    """A conjunction of optional conditions; an empty filter matches every event."""
+    """A conjunction of optional conditions; an empty filter matches every event. `accounts`
+    passes an event that involves one of them (its owner or its asset's account), `owners` one
+    that belongs to one of them."""
 
     actions: frozenset[str] | None = None
     asset_type: re.Pattern[str] | None = None
@@ -114,12 +131,19 @@ class EventFilter:
     methods: frozenset[str] | None = None
     principal: re.Pattern[str] | None = None
     subject_prefixes: tuple[str, ...] | None = None
+    owners: frozenset[str] | None = None
     parts: tuple[EventFilter, ...] = field(default=())
 
     def matches(self, meta: Meta) -> bool:
         if self.actions is not None and meta.action not in self.actions:
             return False
-        if self.accounts is not None and meta.account not in self.accounts:
+        if (
+            self.accounts is not None
+            and meta.account not in self.accounts
+            and (meta.owner or meta.account) not in self.accounts
+        ):
+            return False
+        if self.owners is not None and (meta.owner or meta.account) not in self.owners:
             return False
         if self.regions is not None and meta.region not in self.regions:
             return False
@@ -145,13 +169,15 @@ class EventFilter:
             and self.methods is None
             and self.principal is None
             and self.subject_prefixes is None
+            and self.owners is None
             and all(part.matches_everything() for part in self.parts)
         )
 
     def allows_account(self, account: str) -> bool:
         """Whether some event of `account` could pass (for 403 on explicit requests)."""
-        if self.accounts is not None and account not in self.accounts:
-            return False
+        for allowed in (self.accounts, self.owners):
+            if allowed is not None and account not in allowed:
+                return False
         return all(part.allows_account(account) for part in self.parts)
 
     def both(self, other: EventFilter) -> EventFilter:
@@ -205,8 +231,13 @@ def parse_filter(params: Mapping[str, list[str]]) -> EventFilter:
 
 
 def account_filter(accounts: Iterable[str]) -> EventFilter:
-    """A filter that passes only events of these accounts."""
+    """A filter that passes the events that involve these accounts (as owner or asset's)."""
     return EventFilter(accounts=frozenset(accounts))
+
+
+def owner_filter(accounts: Iterable[str]) -> EventFilter:
+    """A filter that passes only the events that belong to (were recorded by) these accounts."""
+    return EventFilter(owners=frozenset(accounts))
 
 
 def parse_filter_text(text: str) -> EventFilter:

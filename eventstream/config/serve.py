@@ -37,6 +37,10 @@ class TokenSettings(Section):
         "`=`, an empty value or a bad glob is an error.",
     )
 
+    metrics: bool = Field(
+        False, description="May read `/metrics` when `serve.metrics_require_token` is set."
+    )
+
     @field_validator("filter")
     @classmethod
     def _valid_filter(cls, value: str, info: ValidationInfo) -> str:
@@ -80,13 +84,27 @@ class ServeSettings(Section):
     shutdown_grace_s: float = Field(
         2.0, ge=0, description="Seconds streams get to send their final event on shutdown."
     )
-    cookie_secure: bool = Field(
-        False, description="Mark the session cookie Secure (set when served over HTTPS)."
+    cookie_secure: bool | None = Field(
+        None,
+        description="Mark the session cookie Secure (sent over HTTPS only); unset: Secure "
+        "unless the server listens on a loopback address.",
     )
     cookie_max_age_s: int = Field(43200, ge=60, description="Life of the session cookie.")
     allow_unauthenticated: bool = Field(
         False,
         description="Serve without tokens on a non-loopback address (everyone sees everything).",
+    )
+    metrics_require_token: bool = Field(
+        False,
+        description="Serve `/metrics` only to a bearer token with `metrics = true` (off: "
+        "`/metrics` is open, for a scraper on a private network).",
+    )
+    share_with_asset_account: bool = Field(
+        False,
+        description="Also show an event to the tokens of the account that owns its asset when "
+        "another account's trail recorded it, with the caller's identity redacted (principal "
+        "ARN, id and name, assumed role, session, IP, user agent, and the raw record). Off: an "
+        "event is seen only by the account whose trail recorded it.",
     )
     tokens: list[TokenSettings] = Field(
         default_factory=list, description="Bearer tokens; none: no auth, loopback only."

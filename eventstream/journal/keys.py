@@ -67,6 +67,17 @@ class Keys:
         return f"{self.tag}:quarantine"
 
     @property
+    def cursor_secret(self) -> str:
+        """String: the secret that seals the opaque cursors of scoped clients (created once
+        by the first server, shared by every replica; `serve.cursor`)."""
+        return f"{self.tag}:cursor-secret"
+
+    def session(self, digest: str) -> str:
+        """Hash: one browser session of `POST /v1/session`, under the SHA-256 of its id (the
+        cookie), holding the SHA-256 of its token; expires with the cookie."""
+        return f"{self.tag}:session:{digest}"
+
+    @property
     def asset_index(self) -> str:
         """Sorted set of every asset name, for listing and pagination."""
         return f"{self.tag}:assets"

@@ -7,7 +7,7 @@ every subscriber. Readers never re-serialize the event JSON; the frame embeds th
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -49,9 +49,16 @@ def entry_of(raw_id: bytes, fields: dict[bytes, bytes]) -> Entry | None:
         return None
     if b"\n" in event or b"\r" in event:
         event = codec.dumps(parsed)  # SSE data must stay on one line
-    kind = str(parsed.get("type", "message")).replace("\n", " ").replace("\r", " ")
-    frame = b"".join((b"id: ", raw_id, b"\nevent: ", kind.encode(), b"\ndata: ", event, b"\n\n"))
-    return Entry(streamid.parse(entry_id), entry_id, meta_of(parsed), event, frame)
+    kind = str(parsed.get("type", "message"))
+    return Entry(
+        streamid.parse(entry_id), entry_id, meta_of(parsed), event, frame(raw_id, kind, event)
+    )
+
+
+def frame(raw_id: bytes, kind: str, event: bytes) -> bytes:
+    """The SSE frame of one journal entry: its id, the event's type and its JSON on one line."""
+    kind = kind.replace("\n", " ").replace("\r", " ")
+    return b"".join((b"id: ", raw_id, b"\nevent: ", kind.encode(), b"\ndata: ", event, b"\n\n"))
 
 
 Rows = list[tuple[bytes, dict[bytes, bytes]]]
@@ -68,11 +75,13 @@ def _entries(rows: Rows) -> list[Entry]:
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """What the journal holds now: its first entry, the newest id ever given, and XDEL's mark."""
+    """What the journal holds now: its first entry, the newest id ever given, XDEL's mark, and
+    whether any entry was ever removed (trimmed or deleted: more added than it holds)."""
 
     first: StreamKey | None
     last: StreamKey
     max_deleted: StreamKey
+    removed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +106,14 @@ class JournalReader:
         except ResponseError as error:
             if "no such key" not in str(error):
                 raise
-            return Position(None, streamid.ZERO, streamid.ZERO)
+            return Position(None, streamid.ZERO, streamid.ZERO, removed=False)
         first = info.get("first-entry")
+        added = info.get("entries-added")
         return Position(
             streamid.parse(first[0].decode()) if first else None,
             streamid.parse(info["last-generated-id"].decode()),
             streamid.parse(info.get("max-deleted-entry-id", b"0-0").decode()),
+            removed=added is None or int(added) > int(info.get("length", 0)),
         )
 
     async def resume(self, after: StreamKey) -> Resume:
@@ -110,6 +121,8 @@ class JournalReader:
         position = await self.position()
         if after > position.last:
             return Resume(position.last, "the journal does not hold this id (history was lost)")
+        if not position.removed:
+            return Resume(after)  # nothing was ever trimmed or deleted: all of it is there
         if position.first is None:
             if after < position.last:
                 return Resume(position.last, "the journal was trimmed past this id")
@@ -128,7 +141,7 @@ class JournalReader:
     async def _range(self, start: str, end: str, count: int) -> Rows:
         return cast(Rows, await self.redis.xrange(self.key, start, end, count=count) or [])
 
-    async def replay(self, after: StreamKey) -> AsyncIterator[tuple[StreamKey, list[Entry]]]:
+    async def replay(self, after: StreamKey) -> AsyncGenerator[tuple[StreamKey, list[Entry]], None]:
         """Every entry after `after`, a page at a time, up to the end of the journal when each
         page is read: (id of the page's last row, readable or not; the page's entries)."""
         while True:

@@ -12,7 +12,13 @@ from datetime import datetime
 StreamKey = tuple[int, int]
 MAX_SEQ = 2**64 - 1
 ZERO: StreamKey = (0, 0)
-_ID = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
+_ID = re.compile(r"^([0-9]{1,20})(?:-([0-9]{1,20}))?$")  # ASCII digits only
+
+
+def is_digits(text: str) -> bool:
+    """Whether `text` is ASCII digits only (`str.isdigit` also takes superscripts and other
+    scripts' digits, such as U+00B2 and U+0665)."""
+    return text.isascii() and text.isdigit()
 
 
 def parse(value: str) -> StreamKey:
@@ -43,7 +49,7 @@ def before(key: StreamKey) -> StreamKey:
 def of_time(value: str) -> StreamKey:
     """The first id at or after a time: RFC 3339 (`2024-05-01T10:00:00Z`) or epoch milliseconds."""
     raw = value.strip()
-    if raw.isdigit():
+    if is_digits(raw):
         return int(raw), 0
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))

@@ -33,7 +33,13 @@ from eventstream.serve.auth import Auth, create_session, delete_session
 from eventstream.serve.broker import Broker
 from eventstream.serve.context import Services, State
 from eventstream.serve.cors import cors_middleware
-from eventstream.serve.errors import ApiError, api_error_handler, http_error_handler
+from eventstream.serve.errors import (
+    ApiError,
+    api_error_handler,
+    http_error_handler,
+    internal_error_handler,
+    unavailable_handler,
+)
 from eventstream.serve.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from eventstream.serve.openapi import openapi_endpoint
 from eventstream.serve.sse import RAW_SEND
@@ -87,7 +93,7 @@ def _lifespan(
             reader=reader,
             broker=broker,
             metrics=metrics,
-            auth=Auth(settings),
+            auth=Auth(settings, redis, config.keys),
             shutdown=anyio.Event(),
         )
         if config.pipeline is not None:
@@ -165,12 +171,13 @@ def create_app(config: AppConfig) -> App:
         Route("/v1/events", views.events, methods=["GET"]),
         Route("/v1/events/{id}", views.event, methods=["GET"]),
         Route("/v1/assets", inventory.list_assets, methods=["GET"]),
-        Route("/v1/assets/{name:path}/history", inventory.asset_history, methods=["GET"]),
-        Route("/v1/assets/{name:path}", inventory.get_asset, methods=["GET"]),
+        Route("/v1/assets/{name:path}", inventory.asset_route, methods=["GET"]),
     ]
     handlers: dict[int | type[Exception], Callable[[Request, Exception], object]] = {
         ApiError: api_error_handler,
         HTTPException: http_error_handler,
+        RedisError: unavailable_handler,
+        Exception: internal_error_handler,
     }
     return App(
         routes=routes,

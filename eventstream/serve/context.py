@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
 import anyio
@@ -12,9 +12,12 @@ from starlette.requests import Request
 from eventstream.config.serve import ServeSettings
 from eventstream.journal.keys import Keys
 from eventstream.journal.reader import JournalReader
-from eventstream.serve.auth import Auth
+from eventstream.serve import cursor
+from eventstream.serve.auth import Auth, Grant
 from eventstream.serve.broker import Broker
+from eventstream.serve.errors import ApiError
 from eventstream.serve.metrics import Metrics
+from eventstream.serve.redact import Redactions
 
 if TYPE_CHECKING:
     from eventstream.pipeline import Pipeline
@@ -33,6 +36,29 @@ class Services:
     auth: Auth
     shutdown: anyio.Event
     pipeline: Pipeline | None = None
+    redactions: Redactions = field(default_factory=Redactions)
+    sealer: cursor.Cursors | None = None
+
+    async def _cursors(self) -> cursor.Cursors:
+        if self.sealer is None:
+            self.sealer = await cursor.load(self.redis, self.keys)
+        return self.sealer
+
+    async def shown(self, grant: Grant, position: str) -> str:
+        """`position` as `grant` may see it: itself for an unscoped caller, else sealed (it may
+        be the position of an entry or asset outside the caller's scope)."""
+        if grant.scope.matches_everything():
+            return position
+        return (await self._cursors()).seal(position)
+
+    async def opened(self, text: str, parameter: str) -> str:
+        """The position a client sent back: itself, or what its sealed cursor holds."""
+        if not cursor.is_sealed(text):
+            return text
+        try:
+            return (await self._cursors()).open(text)
+        except ValueError as error:
+            raise ApiError(400, "bad_cursor", f"{parameter}: {error}", parameter) from None
 
 
 class State(TypedDict):

@@ -46,12 +46,24 @@ async def api_error_handler(request: Request, error: Exception) -> Response:
 
 
 async def http_error_handler(request: Request, error: Exception) -> Response:
+    """Starlette's own errors (404 for an unknown path, 405 with its `Allow` header) as JSON."""
     assert isinstance(error, HTTPException)
     code = _CODES.get(error.status_code, f"http_{error.status_code}")
-    return error_response(error.status_code, code, str(error.detail))
+    response = error_response(error.status_code, code, str(error.detail))
+    for name, value in (error.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def unavailable_handler(request: Request, error: Exception) -> Response:
+    """Redis down or unreachable: a JSON 503 the client may retry, never a 500 traceback."""
+    return error_response(
+        503, "journal_unavailable", "the journal (Redis) is unavailable; retry shortly"
+    )
 
 
 async def internal_error_handler(request: Request, error: Exception) -> Response:
+    """Anything else unexpected: a JSON 500 naming the error's type (the traceback is logged)."""
     return error_response(
         500, "internal_error", f"{type(error).__name__} while serving the request"
     )

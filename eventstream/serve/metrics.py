@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eventstream.pipeline.metrics import PipelineMetrics
+from eventstream.serve.auth import metrics_gate
 
 _LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -100,5 +101,6 @@ class _TimedSend:
 
 
 async def metrics_endpoint(request: Request) -> Response:
+    await metrics_gate(request)
     metrics: Metrics = request.state.metrics
     return metrics.exposition()

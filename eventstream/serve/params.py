@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from starlette.requests import Request
 
 from eventstream.filters import PARAMETERS, EventFilter, FilterError, parse_filter
+from eventstream.journal import streamid
 from eventstream.serve.auth import Grant
 from eventstream.serve.errors import ApiError
 
@@ -39,6 +40,6 @@ def limit_of(request: Request, default: int, maximum: int = 1000) -> int:
     raw = request.query_params.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not streamid.is_digits(raw) or not 1 <= int(raw) <= maximum:
         raise ApiError(400, "bad_limit", f"limit is an integer from 1 to {maximum}", "limit")
     return int(raw)

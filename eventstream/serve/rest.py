@@ -27,6 +27,11 @@ def json_response(body: bytes, status: int = 200) -> Response:
     return Response(body, status, media_type="application/json")
 
 
+def view_of(entry: Entry, svc: Services, grant: Grant) -> Entry:
+    """The entry as `grant` may see it: redacted when it is shown only as the asset's account."""
+    return svc.redactions.of(entry) if grant.redacts(entry.meta) else entry
+
+
 def item_bytes(entry: Entry) -> bytes:
     return b'{"id":"' + entry.id.encode() + b'","event":' + entry.event + b"}"
 
@@ -38,12 +43,12 @@ def page_bytes(items: list[bytes], next_cursor: str | None, **extra: object) -> 
     return b'{"items":[' + b",".join(items) + b'],"next":' + codec.dumps(next_cursor) + tail + b"}"
 
 
-def _since(request: Request) -> tuple[StreamKey, bool]:
+async def _since(request: Request, svc: Services) -> tuple[StreamKey, bool]:
     """Where the page starts (exclusive) and whether to check it for trimming."""
-    raw = request.query_params.get("since", "earliest")
+    raw = await svc.opened(request.query_params.get("since", "earliest"), "since")
     if raw == "earliest":
         return streamid.ZERO, False
-    if not raw.isdigit():  # bare digits are epoch milliseconds, `<ms>-<seq>` an entry id
+    if not streamid.is_digits(raw):  # bare digits are epoch milliseconds, `<ms>-<seq>` an entry id
         try:
             return streamid.parse(raw), True
         except ValueError:
@@ -59,17 +64,19 @@ def _since(request: Request) -> tuple[StreamKey, bool]:
         ) from None
 
 
-async def events_page(request: Request, svc: Services, event_filter: EventFilter) -> Response:
+async def events_page(
+    request: Request, svc: Services, event_filter: EventFilter, grant: Grant
+) -> Response:
     """One page of the journal after `since`, filtered; `next` is null at the journal's end."""
     limit = limit_of(request, svc.settings.page_size)
-    after, check = _since(request)
+    after, check = await _since(request, svc)
     extra: dict[str, object] = {}
     if check:
         resume = await svc.reader.resume(after)
         if resume.reset_reason:
             extra["reset"] = {
                 "reason": resume.reset_reason,
-                "resume_after": streamid.text(resume.after),
+                "resume_after": await svc.shown(grant, streamid.text(resume.after)),
             }
             after = resume.after
     items: list[bytes] = []
@@ -81,15 +88,17 @@ async def events_page(request: Request, svc: Services, event_filter: EventFilter
         for entry in entries:
             after = entry.key
             if event_filter.matches(entry.meta):
-                items.append(item_bytes(entry))
+                items.append(item_bytes(view_of(entry, svc, grant)))
                 if len(items) == limit:
                     break
         if len(entries) < count and len(items) < limit:
             at_end = True
             break
-    cursor = None if at_end else streamid.text(after)
-    extra["last"] = streamid.text(after)
-    return json_response(page_bytes(items, cursor, **extra))
+    # `next` and `last` are where the scan stopped, perhaps on an entry outside the scope:
+    # sealed for a scoped caller.
+    last = await svc.shown(grant, streamid.text(after))
+    extra["last"] = last
+    return json_response(page_bytes(items, None if at_end else last, **extra))
 
 
 async def event_by_id(request: Request, svc: Services, grant: Grant) -> Response:
@@ -101,8 +110,7 @@ async def event_by_id(request: Request, svc: Services, grant: Grant) -> Response
             400, "bad_event_id", "the event id is a stream id like 1700000000000-0", "id"
         ) from None
     entry = await svc.reader.get(key)
-    if entry is None:
+    # Out of scope is answered as missing: a 403 would tell that the id exists elsewhere.
+    if entry is None or not grant.scope.matches(entry.meta):
         raise ApiError(404, "event_not_found", f"no journal entry id={raw}")
-    if not grant.scope.matches(entry.meta):
-        raise ApiError(403, "out_of_scope", f"event id={raw} is outside this token's scope")
-    return json_response(item_bytes(entry))
+    return json_response(item_bytes(view_of(entry, svc, grant)))

@@ -23,10 +23,12 @@ import asyncio
 import logging
 import time
 from bisect import bisect_right
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from itertools import accumulate
 
+from redis.exceptions import RedisError
 from sse_starlette import ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,9 +37,11 @@ from starlette.types import Receive, Scope, Send
 from eventstream import codec
 from eventstream.filters import EventFilter
 from eventstream.journal import streamid
+from eventstream.journal.reader import Entry
 from eventstream.journal.streamid import StreamKey
+from eventstream.serve.auth import OPEN, Grant
 from eventstream.serve.broker import Abort, Signal
-from eventstream.serve.context import Services, services
+from eventstream.serve.context import Services
 from eventstream.serve.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -64,15 +68,17 @@ class Start:
     requested: str = ""
 
 
-def start_of(request: Request) -> Start:
-    """`Last-Event-ID` header, else `last_event_id`, else `from`; default: live only."""
+async def start_of(request: Request, svc: Services) -> Start:
+    """`Last-Event-ID` header, else `last_event_id`, else `from`; default: live only. An id
+    may be a sealed cursor (what a scoped stream sends as its position)."""
     for name, value in (
         ("Last-Event-ID", request.headers.get("last-event-id")),
         ("last_event_id", request.query_params.get("last_event_id")),
     ):
         if value:
+            position = await svc.opened(value, name)
             try:
-                return Start(streamid.parse(value), True, value)
+                return Start(streamid.parse(position), True, value)  # echoed as sent
             except ValueError:
                 raise ApiError(400, "bad_event_id", f"{name} is not a stream id", name) from None
     origin = request.query_params.get("from")
@@ -118,6 +124,16 @@ def _head_block(retry_ms: int, id_: str | None = None) -> bytes:
     return ServerSentEvent(id=id_, retry=retry_ms, sep="\n").encode()
 
 
+def _check_cancelled() -> None:
+    """Raise `CancelledError` if this task was asked to stop. A cancellation can be lost on the
+    way (`asyncio.wait_for` on Python 3.11 drops one that meets the result, as inside the Redis
+    pool): a stream whose client left would then replay on, or wait forever on its subscriber
+    until the garbage collector destroys the pending task."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def chunks_of(frames: list[bytes], limit: int = CHUNK_BYTES) -> Iterator[bytes]:
     """The frames joined into as few byte strings as possible of at most `limit` bytes each
     (a frame longer than `limit` is a chunk by itself)."""
@@ -136,10 +152,15 @@ def chunks_of(frames: list[bytes], limit: int = CHUNK_BYTES) -> Iterator[bytes]:
 class _Stream:
     """One subscriber's stream: where it starts, its inbox and the last id it was sent."""
 
-    __slots__ = ("last", "position", "start", "subscriber", "svc")
+    __slots__ = ("ended", "grant", "last", "position", "scope", "start", "subscriber", "svc")
 
-    def __init__(self, svc: Services, event_filter: EventFilter, start: Start) -> None:
+    def __init__(
+        self, svc: Services, event_filter: EventFilter, start: Start, grant: Grant = OPEN
+    ) -> None:
         self.svc = svc
+        self.grant = grant if grant.may_redact else None  # None: every frame as journaled
+        self.scope = grant  # whose positions are sealed (`Services.shown`)
+        self.ended = False  # ended before going live (the journal could not be read)
         self.start = start
         self.last: StreamKey = streamid.ZERO
         self.subscriber = svc.broker.subscribe(event_filter)
@@ -160,19 +181,23 @@ class _Stream:
         after = await self.svc.reader.last_key() if position is None else position
         self.start = Start(after, False)
         self.last = after
-        return _head_block(retry_ms, streamid.text(after)), replay
+        shown = await self.svc.shown(self.scope, streamid.text(after))
+        return _head_block(retry_ms, shown), replay
 
     async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The stream's bytes: the head block, the replay, then live frames and heartbeats."""
-        head, replay = await self._head()
-        yield head
-        if replay:
-            async for chunk in self._catch_up():
+        # Nested generators are closed explicitly: left to the garbage collector, one closed
+        # while its stream is mid-write fails ("aclose(): ... already running").
+        async with aclosing(self._opening()) as opening:
+            async for chunk in opening:
                 yield chunk
+        if self.ended:
+            return
         # Live: drain the inbox, skipping what the replay sent (inlined: one generator less).
         subscriber = self.subscriber
         while True:
             if not subscriber.ready():
+                _check_cancelled()  # before waiting on a subscriber nobody may wake any more
                 try:
                     await subscriber.arm()
                 finally:
@@ -184,7 +209,7 @@ class _Stream:
                     entries = [entry for entry in entries if entry.key > self.last]
                 if entries:
                     self.last = entries[-1].key
-                    frames = [entry.frame for entry in entries]
+                    frames = self._frames(entries)
             if subscriber.ping:
                 subscriber.ping = False
                 frames.append(PING)
@@ -196,32 +221,70 @@ class _Stream:
                 yield _frame("close", {"reason": reason}, self.svc.settings.retry_ms)
                 return
 
-    async def _catch_up(self) -> AsyncIterator[bytes]:
+    def _frames(self, entries: list[Entry]) -> list[bytes]:
+        grant = self.grant
+        if grant is None:
+            return [entry.frame for entry in entries]
+        redactions = self.svc.redactions
+        return [
+            redactions.of(entry).frame if grant.redacts(entry.meta) else entry.frame
+            for entry in entries
+        ]
+
+    async def _opening(self) -> AsyncGenerator[bytes, None]:
+        """The head block and the replay. If the journal cannot be read (Redis down) before
+        the stream is live, it ends with a `close` event saying so (the client retries and
+        resumes by id), not with a broken body."""
+        try:
+            head, replay = await self._head()
+            yield head
+            if replay:
+                async with aclosing(self._catch_up()) as replayed:
+                    async for chunk in replayed:
+                        yield chunk
+        except RedisError as error:
+            log.warning(
+                "stream ended: journal unavailable",
+                extra={"error": f"{type(error).__name__}: {error}"[:300]},
+            )
+            self.ended = True
+            yield _frame("close", {"reason": "journal_unavailable"}, self.svc.settings.retry_ms)
+
+    async def _catch_up(self) -> AsyncGenerator[bytes, None]:
         assert self.start.after is not None
         self.last = self.start.after
         if self.start.check:
             resume = await self.svc.reader.resume(self.last)
             if resume.reset_reason:
                 self.last = resume.after
+                position = await self.svc.shown(self.scope, streamid.text(resume.after))
                 yield _frame(
                     "reset",
                     {
                         "reason": resume.reset_reason,
                         "requested": self.start.requested,
-                        "resume_after": streamid.text(resume.after),
+                        "resume_after": position,
                     },
                     None,
-                    streamid.text(resume.after),
+                    position,
                 )
         subscriber = self.subscriber
         for _attempt in range(_CATCH_UP_ATTEMPTS):
-            async for after, page in self.svc.reader.replay(self.last):
-                self.last = after
-                wanted = subscriber.filter
-                frames = [e.frame for e in page if wanted is None or wanted.matches(e.meta)]
-                if frames:
-                    for chunk in chunks_of(frames):
-                        yield chunk
+            async with aclosing(self.svc.reader.replay(self.last)) as pages:
+                async for after, page in pages:
+                    _check_cancelled()  # a stream that left stops replaying into the void
+                    self.last = after
+                    wanted = subscriber.filter
+                    frames = self._frames(
+                        [e for e in page if wanted is None or wanted.matches(e.meta)]
+                    )
+                    if frames:
+                        for chunk in chunks_of(frames):
+                            yield chunk
+                            # A replay writes without ever waiting: let the loop see a client
+                            # that left before the next write (asyncio warns after five
+                            # writes to a lost connection), once per chunk of 64 KiB.
+                            await asyncio.sleep(0)
             if subscriber.done is not Signal.OVERFLOW:
                 return
             self.svc.broker.resubscribe(subscriber)
@@ -329,9 +392,7 @@ class _Response(Response):
             log.info("stream stopped after the shutdown grace period")
 
 
-def stream_response(svc: Services, event_filter: EventFilter, start: Start) -> Response:
-    return _Response(svc, _Stream(svc, event_filter, start))
-
-
-async def events_stream(request: Request, event_filter: EventFilter) -> Response:
-    return stream_response(services(request), event_filter, start_of(request))
+def stream_response(
+    svc: Services, event_filter: EventFilter, start: Start, grant: Grant = OPEN
+) -> Response:
+    return _Response(svc, _Stream(svc, event_filter, start, grant))

@@ -56,20 +56,20 @@ def _wants_json(request: Request) -> bool:
 async def events(request: Request) -> Response:
     """`GET /v1/events`: SSE by default; a JSON page with `since`/`limit` or `Accept: JSON`."""
     svc = services(request)
-    grant = svc.auth.grant(request)
+    grant = await svc.auth.grant(request)
     if _wants_json(request):
         check_known(request, _PAGE_PARAMETERS)
-        return await rest.events_page(request, svc, request_filter(request, grant))
+        return await rest.events_page(request, svc, request_filter(request, grant), grant)
     check_known(request, _STREAM_PARAMETERS)
     event_filter = request_filter(request, grant)
-    start = start_of(request)
+    start = await start_of(request, svc)
     if request.method == "HEAD":
         return Response(headers=NO_BUFFERING, media_type="text/event-stream")
-    return stream_response(svc, event_filter, start)
+    return stream_response(svc, event_filter, start, grant)
 
 
 async def event(request: Request) -> Response:
     svc = services(request)
-    grant = svc.auth.grant(request)
+    grant = await svc.auth.grant(request)
     check_known(request, ())
     return await rest.event_by_id(request, svc, grant)

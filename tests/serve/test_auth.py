@@ -8,9 +8,11 @@ import aiohttp
 import pytest
 
 from eventstream import codec
-from eventstream.config.serve import TokenSettings, token_hash
+from eventstream.config.serve import ServeSettings, TokenSettings, token_hash
+from eventstream.journal.keys import Keys
+from eventstream.serve.auth import Auth
 from tests.serve.conftest import Journal, ServerFactory
-from tests.serve.servers import ThreadServer
+from tests.serve.servers import RedisServer, ThreadServer
 from tests.serve.sse_client import SSEStream, ids
 from tests.serve.test_sse import _wait_subscribed
 from tests.serve.variants import spread
@@ -97,7 +99,8 @@ async def test_scoped_token_never_sees_other_accounts(
 async def test_scoped_token_on_rest(
     secured: ThreadServer, journal: Journal, sample_events: list[dict[str, Any]]
 ) -> None:
-    """Over REST, team-a's pages hold only its account; other accounts' entries are 403."""
+    """Over REST, team-a's pages hold only its account; other accounts' entries are 404, as
+    if missing; an explicit `account=` outside the scope is 403."""
     events = spread(sample_events[:45], 45)
     first = journal.append(events)
     mine = [i for i, e in zip(first, events, strict=True) if _account(e) == "111111111111"]
@@ -109,7 +112,15 @@ async def test_scoped_token_on_rest(
             i for i, e in zip(first, events, strict=False) if _account(e) != "111111111111"
         )
         async with session.get(f"{secured.url}/v1/events/{other}") as response:
-            assert response.status == 403
+            assert response.status == 404  # as if missing: no existence oracle
+            hidden = await response.json()
+        async with session.get(f"{secured.url}/v1/events/9999999999999-0") as response:
+            assert response.status == 404
+            missing = await response.json()
+        assert hidden["code"] == missing["code"]
+        assert hidden["message"].replace(other, "ID") == missing["message"].replace(
+            "9999999999999-0", "ID"
+        )
         async with session.get(f"{secured.url}/v1/events/{mine[0]}") as response:
             assert response.status == 200
         async with session.get(f"{secured.url}/v1/events?account=222222222222") as response:
@@ -161,3 +172,68 @@ async def test_cookie_from_token_works_for_eventsource(
         assert stream.status == 200
         frames = await stream.collect(10, lambda f: len(ids(f)) >= len(mine))
     assert ids(frames) == mine
+
+
+def _session_cookie(response: aiohttp.ClientResponse) -> tuple[dict[str, str], str]:
+    """The `Cookie` header that sends back the session a response set, and its attributes."""
+    header = response.headers["Set-Cookie"]
+    return {"Cookie": header.split(";")[0]}, header
+
+
+async def _status(session: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> int:
+    async with session.get(url, headers=headers) as response:
+        return response.status
+
+
+async def test_session_cookie_is_an_opaque_revocable_id(
+    serve: ServerFactory, redis_srv: RedisServer, keys: Keys
+) -> None:
+    """The cookie is not the token; DELETE revokes it everywhere at once; the cookie alone
+    cannot open a new session; removing the token from the configuration ends its sessions."""
+    server = serve(tokens=TOKENS)
+    url = f"{server.url}/v1/assets"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{server.url}/v1/session", headers=_bearer(TEAM_A)) as response:
+            assert response.status == 204
+            cookie, attributes = _session_cookie(response)
+        assert TEAM_A not in attributes
+        assert token_hash(TEAM_A) not in attributes
+        assert "Secure" not in attributes  # the test server listens on loopback
+        assert await _status(session, url, cookie) == 200
+        stored = redis_srv.client().keys(f"{keys.tag}:session:*")
+        assert len(stored) == 1
+        async with session.post(f"{server.url}/v1/session", headers=cookie) as response:
+            assert response.status == 401  # re-issuing needs the bearer token
+        async with session.delete(f"{server.url}/v1/session", headers=cookie) as response:
+            assert response.status == 204
+        assert await _status(session, url, cookie) == 401
+        assert redis_srv.client().keys(f"{keys.tag}:session:*") == []
+    # The same Redis, a configuration without team-a: its open sessions end.
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{server.url}/v1/session", headers=_bearer(TEAM_A)) as response:
+            cookie, _ = _session_cookie(response)
+        without = serve(tokens=[t for t in TOKENS if t.name != "team-a"])
+        assert await _status(session, f"{without.url}/v1/assets", cookie) == 401
+        assert await _status(session, url, cookie) == 200
+
+
+def test_session_cookie_is_secure_unless_on_loopback() -> None:
+    assert Auth(ServeSettings(host="0.0.0.0", tokens=TOKENS)).secure
+    assert not Auth(ServeSettings(host="127.0.0.1", tokens=TOKENS)).secure
+    assert Auth(ServeSettings(host="127.0.0.1", cookie_secure=True, tokens=TOKENS)).secure
+    assert not Auth(ServeSettings(host="0.0.0.0", cookie_secure=False, tokens=TOKENS)).secure
+
+
+async def test_metrics_can_require_a_token_allowed_to_read_them(serve: ServerFactory) -> None:
+    scraper = "scraper-token-0123456789"
+    tokens = [
+        *TOKENS,
+        TokenSettings(name="prom", sha256=token_hash(scraper), accounts=["*"], metrics=True),
+    ]
+    open_server = serve(tokens=tokens)
+    gated = serve(tokens=tokens, metrics_require_token=True)
+    async with aiohttp.ClientSession() as session:
+        assert await _status(session, f"{open_server.url}/metrics", {}) == 200
+        assert await _status(session, f"{gated.url}/metrics", {}) == 401
+        assert await _status(session, f"{gated.url}/metrics", _bearer(OPS)) == 403
+        assert await _status(session, f"{gated.url}/metrics", _bearer(scraper)) == 200

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import threading
 import time
 from typing import Any
 
 import aiohttp
+import pytest
 
 from eventstream import codec
 from eventstream.journal import streamid
@@ -177,6 +180,32 @@ async def test_expired_id_gets_reset_event_first(
     assert kept[0].event != "reset"
 
 
+async def test_oldest_positions_on_an_untrimmed_journal_replay_without_reset(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """`Last-Event-ID: 0-0`, an old `from=` time and `since=0-0` on a journal that never lost an
+    entry replay it from the start: no reset claiming it was trimmed."""
+    server = serve()
+    written = journal.append(sample_events[:6], [f"1700000000000-{n}" for n in range(1, 7)])
+    url = f"{server.url}/v1/events"
+    for headers, query in (
+        ({"Last-Event-ID": "0-0"}, ""),
+        ({}, "?from=2001-01-01T00:00:00Z"),
+        ({}, "?from=0"),
+    ):
+        async with SSEStream(url + query, headers) as stream:
+            frames = await stream.collect(10, _has(6), events_only=False)
+        assert [frame.event for frame in frames].count("reset") == 0, (headers, query)
+        assert ids(frames) == written
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{url}?since=0-0") as response,
+    ):
+        page = await response.json()
+    assert "reset" not in page
+    assert [item["id"] for item in page["items"]] == written
+
+
 async def test_id_ahead_of_journal_gets_reset(
     serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
 ) -> None:
@@ -244,3 +273,29 @@ async def test_live_stream_sends_its_position_so_a_quick_reconnect_has_no_gap(
     async with SSEStream(f"{server.url}/v1/events", {"Last-Event-ID": position}) as stream:
         frames = await stream.collect(10, _has(len(expected)))
     assert ids(frames) == expected
+
+
+async def test_streams_closed_straight_after_opening_leave_nothing_behind(
+    serve: ServerFactory,
+    journal: Journal,
+    sample_events: list[dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """200 `from=earliest` streams, each closed by the client as soon as it opens, mid-replay:
+    no warning or error is logged (no task destroyed while pending, no generator closed while
+    running, no writes to lost connections), and every stream is released."""
+    server = serve()
+    journal.append(sample_events * 5)
+    caplog.set_level(logging.WARNING)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            response = await session.get(f"{server.url}/v1/events?from=earliest")
+            response.close()
+    for _ in range(200):
+        if not server.services.broker.streams:
+            break
+        await asyncio.sleep(0.02)
+    assert not server.services.broker.streams
+    gc.collect()
+    await asyncio.sleep(0.3)
+    assert [record.getMessage()[:200] for record in caplog.records] == []

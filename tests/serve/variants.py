@@ -10,8 +10,16 @@ REGIONS = ("us-east-1", "eu-west-1")
 
 
 def variant(event: dict[str, Any], account: str, region: str) -> dict[str, Any]:
-    """`event` moved to another account and region, with its names and ids kept consistent."""
+    """`event` moved to another account and region, with its names and ids kept consistent (as
+    recorded by that account's own trail: the raw record's `recipientAccountId` and the
+    caller's account move too)."""
     out = copy.deepcopy(event)
+    data = out["data"]
+    if isinstance(data.get("raw"), dict) and "recipientAccountId" in data["raw"]:
+        data["raw"]["recipientAccountId"] = account
+    principal = data["attribution"]["principal"]
+    if principal.get("account"):
+        principal["account"] = account
     asset = out["data"]["asset"]
     old = f"aws/{asset['account']}/{asset['region']}/"
     region_out = asset["region"] if asset["region"] == "global" else region
