@@ -210,6 +210,8 @@ def serve(name: str, redis_url: str, settings: dict[str, object]) -> Iterator[Se
     folder = tempfile.TemporaryDirectory(prefix="es-bench-serve-")
     port = free_port()
     if name == "eventstream":
+        # Every client of a bench connects from 127.0.0.1: no per-address connection limit.
+        settings = {"max_connections_per_client": 0, **settings}
         config = Path(folder.name) / "serve.toml"
         lines = ["[serve]", *(f"{key} = {_toml_value(v)}" for key, v in settings.items())]
         config.write_text("\n".join(lines) + "\n")

@@ -4,7 +4,8 @@ The file (without one: the defaults) and the environment (`REDIS_URL`,
 `EVENTSTREAM_<SECTION>__<FIELD>`) are loaded exactly as every command loads them. The effective
 settings are printed as JSON on stdout with secrets masked: passwords in URLs, and every field
 named like a secret (`*_secret`, `*_password`, `*_token`; see `eventstream.config.display`).
-Exit status 0 when the settings are valid; otherwise `error: <message>` on stderr and 2.
+The TLS certificate and key files, when set, are loaded as `serve` loads them. Exit status 0
+when the settings are valid; otherwise `error: <message>` on stderr and 2.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from eventstream import codec
 from eventstream.config import load_settings
 from eventstream.config.display import effective
 from eventstream.errors import ConfigError
+from eventstream.serve.tls import check_tls
 
 
 def register(subparsers: Any) -> None:
@@ -42,6 +44,7 @@ def register(subparsers: Any) -> None:
 def run_check(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.file)
+        check_tls(settings.serve)  # the certificate and key files as `serve` loads them
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

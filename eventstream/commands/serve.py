@@ -18,8 +18,6 @@ import asyncio
 import logging
 from typing import Any
 
-import uvicorn
-
 from eventstream.commands.common import (
     EXIT_INPUT,
     EXIT_OK,
@@ -43,7 +41,8 @@ from eventstream.serve import logs
 from eventstream.serve.app import AppConfig, PipelineFactory, create_app
 from eventstream.serve.metrics import Metrics
 from eventstream.serve.runtime import tune_gc
-from eventstream.serve.server import Server
+from eventstream.serve.server import Server, create_server
+from eventstream.serve.tls import check_tls
 from eventstream.shutdown import Shutdown
 
 log = logging.getLogger("eventstream.serve")
@@ -92,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         refusal = check_exposure(settings.serve)
         if refusal is not None:
             raise ConfigError(f"refusing to start: {refusal}")
+        check_tls(settings.serve)  # before Redis starts: a bad certificate fails at once
         shutdown.on_stop(lambda: watchdog(settings.pipeline.shutdown_timeout_s))
         return _serve(settings, shutdown)
     except ConfigError as error:
@@ -112,8 +112,10 @@ def _serve(settings: Settings, shutdown: Shutdown) -> int:
         factory = _pipeline_factory(settings, url) if settings.sources else None
         app = create_app(AppConfig(settings, url, keys, factory))
         serve = settings.serve
-        config = uvicorn.Config(
+        server = create_server(
             app,
+            serve,
+            app.begin_shutdown,
             host=serve.host,
             port=serve.port,
             lifespan="on",
@@ -121,12 +123,12 @@ def _serve(settings: Settings, shutdown: Shutdown) -> int:
             access_log=False,
             timeout_graceful_shutdown=int(serve.shutdown_grace_s) + 3,
         )
-        server = Server(config, app.begin_shutdown)
         shutdown.on_stop(server.stop)
         shown = f"[{serve.host}]" if ":" in serve.host else serve.host
-        log.info("serving", extra={"url": f"http://{shown}:{serve.port}"})
+        scheme = "https" if serve.tls_cert_file is not None else "http"
+        log.info("serving", extra={"url": f"{scheme}://{shown}:{serve.port}"})
         tune_gc()
-        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
             runner.run(_run(server, shutdown))
     log.info("stopped")
     return EXIT_OK

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
+from pathlib import Path
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from eventstream.config.sections import Section
 from eventstream.errors import FilterError
 from eventstream.filters import parse_filter_text
 
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
+_ORIGIN = re.compile(r"https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?")
+"""A browser origin: scheme, host (or bracketed IPv6 address) and optional port, no path."""
 
 
 class TokenSettings(Section):
@@ -115,6 +119,71 @@ class ServeSettings(Section):
         if len({token.sha256 for token in tokens}) != len(tokens):
             raise ValueError("two tokens have the same sha256")
         return tokens
+
+    max_head_bytes: int = Field(
+        65536,
+        ge=1024,
+        description="Largest request head (request line and headers), in bytes; a larger one "
+        "is answered 431 and its connection closed, before any of it reaches the app.",
+    )
+    head_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a client has to send a complete request head (and its body, if "
+        "it has one), counted from the connection (first request) or from the first byte of "
+        "each keep-alive request; then it is answered 408 and its connection closed.",
+    )
+    max_body_bytes: int = Field(
+        4096,
+        ge=0,
+        description="Largest request body, in bytes (the API's one body is the token sent to "
+        "`POST /v1/session`); a larger one is answered 413 and its connection closed.",
+    )
+    max_connections: int = Field(
+        10000,
+        ge=0,
+        description="Open connections in total (0: no limit); a request on one more is answered "
+        "503 with Retry-After (an SSE request: 200 with a retry hint and a `close` event).",
+    )
+    max_connections_per_client: int = Field(
+        256,
+        ge=0,
+        description="Open connections from one client address (0: no limit); a request on one "
+        "more is answered 429 with Retry-After (an SSE request: 200, a retry hint and a `close` "
+        "event). Behind a reverse proxy every connection comes from the proxy: set 0 there and "
+        "limit per client in the proxy.",
+    )
+    tls_cert_file: Path | None = Field(
+        None,
+        description="PEM certificate chain to serve HTTPS with (with `tls_key_file`); checked "
+        "at start-up. None: plain HTTP.",
+    )
+    tls_key_file: Path | None = Field(
+        None, description="PEM private key of `tls_cert_file` (not encrypted)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (`https://dashboard.example.com`) allowed to call the API and read "
+        "the stream from a browser, with credentials (cookie or Authorization); none by "
+        "default. `*` is refused: credentials need explicit origins.",
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _explicit_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"origin {origin!r}: expected scheme://host[:port] with no path "
+                    "(`*` is refused: the stream is read with credentials)"
+                )
+        return origins
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServeSettings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file go together: set both or neither")
+        return self
 
 
 def is_loopback(host: str) -> bool:

@@ -32,6 +32,7 @@ from eventstream.serve import inventory, views
 from eventstream.serve.auth import Auth, create_session, delete_session
 from eventstream.serve.broker import Broker
 from eventstream.serve.context import Services, State
+from eventstream.serve.cors import cors_middleware
 from eventstream.serve.errors import (
     ApiError,
     api_error_handler,
@@ -180,7 +181,10 @@ def create_app(config: AppConfig) -> App:
     }
     return App(
         routes=routes,
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),
+            *cors_middleware(config.settings.serve),
+        ],
         exception_handlers=handlers,  # type: ignore[arg-type]
         lifespan=_lifespan(config, metrics),
     )

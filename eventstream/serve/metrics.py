@@ -47,6 +47,18 @@ class Metrics:
             buckets=_LATENCY_BUCKETS_S,
             registry=r,
         )
+        self.connections = Gauge(
+            "eventstream_http_connections",
+            "Open HTTP connections admitted within the connection limits.",
+            registry=r,
+        )
+        self.refusals = Counter(
+            "eventstream_http_refusals",
+            "Requests answered (or connections closed) by the HTTP protocol before the app: "
+            "head_too_large, head_timeout, body_too_large, client_limit, total_limit, dropped.",
+            ["reason"],
+            registry=r,
+        )
 
     def exposition(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

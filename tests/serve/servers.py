@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import redis
-import uvicorn
 
 from eventstream.serve.app import AppConfig, create_app
 from eventstream.serve.context import Services
-from eventstream.serve.server import Server
+from eventstream.serve.server import create_server
 
 ROOT = Path(__file__).resolve().parents[2]
 _START_TIMEOUT_S = 15.0
@@ -113,18 +112,21 @@ class ThreadServer:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port: int = self.sock.getsockname()[1]
-        self.server = Server(
-            uvicorn.Config(
-                self.app, lifespan="on", log_level="warning", timeout_graceful_shutdown=5
-            ),
+        self.tls = config.settings.serve.tls_cert_file is not None
+        self.server = create_server(
+            self.app,
+            config.settings.serve,
             self.app.begin_shutdown,
+            lifespan="on",
+            log_level="warning",
+            timeout_graceful_shutdown=5,
         )
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def services(self) -> Services:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -47,9 +48,14 @@ class SSEStream:
     """`async with SSEStream(url) as s:` then `await s.collect(...)`."""
 
     def __init__(
-        self, url: str, headers: dict[str, str] | None = None, read_timeout_s: float = 20.0
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        read_timeout_s: float = 20.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.url = url
+        self.ssl_context = ssl_context
         self.headers = {"Accept": "text/event-stream", **(headers or {})}
         self.timeout = aiohttp.ClientTimeout(total=None, sock_read=read_timeout_s)
         self.session: aiohttp.ClientSession | None = None
@@ -58,7 +64,10 @@ class SSEStream:
         self.ended = False
 
     async def __aenter__(self) -> SSEStream:
-        self.session = aiohttp.ClientSession(timeout=self.timeout, auto_decompress=False)
+        connector = aiohttp.TCPConnector(ssl=self.ssl_context or True)
+        self.session = aiohttp.ClientSession(
+            timeout=self.timeout, auto_decompress=False, connector=connector
+        )
         self.response = await self.session.get(self.url, headers=self.headers)
         return self
 

@@ -53,7 +53,10 @@ async def test_a_burst_of_streams_all_receive_the_next_event(
     serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
 ) -> None:
     """300 streams opened at once (a third resuming by id) each get the event committed next."""
-    server = serve(redis={"max_connections": 4, "pool_timeout_s": 30.0})
+    server = serve(
+        redis={"max_connections": 4, "pool_timeout_s": 30.0},
+        max_connections_per_client=_LIVE + _RESUMED,  # every stream comes from 127.0.0.1
+    )
     (before,) = journal.append(sample_events[:1])
     resume = f"Last-Event-ID: {before}\r\n"
     streams = [_RawStream(server.port) for _ in range(_LIVE)]
