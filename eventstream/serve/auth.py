@@ -99,7 +99,7 @@ class Auth:
         self.secure = (
             settings.cookie_secure
             if settings.cookie_secure is not None
-            else not is_loopback(settings.host)
+            else bool(settings.tls_cert_file) or not is_loopback(settings.host)
         )
 
     @staticmethod

@@ -67,17 +67,23 @@ def _ref(model: str) -> dict[str, str]:
     return {"$ref": _REF.format(model=model)}
 
 
+_CONNECTION = ("408", "429", "431", "503")
+"""What the connection layer may answer to any request, before the app sees it."""
+
+
 def _errors(*statuses: str) -> dict[str, Any]:
     texts = {
         "400": "a bad parameter (named in `parameter`)",
         "401": "missing or invalid token or session",
         "403": "an explicit filter outside the token's scope (`account=`), or not allowed",
         "404": "not found, or outside the token's scope (answered alike)",
-        "413": "request body too large",
+        "408": "the request head (or body) did not arrive in time (`head_timeout_s`)",
+        "413": "request body too large (`max_body_bytes`)",
+        "431": "request head too large (`max_head_bytes`)",
         "429": "too many connections from this client (retry later)",
         "503": "the journal (Redis) is unavailable, or the server is at its connection limit",
     }
-    return {status: _body("Error", texts[status]) for status in statuses}
+    return {status: _body("Error", texts[status]) for status in sorted({*statuses, *_CONNECTION})}
 
 
 _DATA_ERRORS = ("400", "401", "403", "503")
@@ -300,8 +306,8 @@ def spec(auth: bool = True) -> dict[str, Any]:
             "responses": {"204": {"description": "done"}, **_errors("503")},
         },
     }
-    health = {"200": _body("Health", "alive")}
-    ready = {"200": _body("Health", "ready"), "503": _body("Health", "not ready, with why")}
+    health = {"200": _body("Health", "alive"), **_errors()}
+    ready = {**_errors(), "200": _body("Health", "ready"), "503": _body("Health", "not ready")}
     metrics = {
         "200": {
             "description": "Prometheus text",

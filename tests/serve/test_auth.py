@@ -222,6 +222,10 @@ def test_session_cookie_is_secure_unless_on_loopback() -> None:
     assert not Auth(ServeSettings(host="127.0.0.1", tokens=TOKENS)).secure
     assert Auth(ServeSettings(host="127.0.0.1", cookie_secure=True, tokens=TOKENS)).secure
     assert not Auth(ServeSettings(host="0.0.0.0", cookie_secure=False, tokens=TOKENS)).secure
+    over_tls = ServeSettings(
+        host="127.0.0.1", tls_cert_file="c.pem", tls_key_file="k.pem", tokens=TOKENS
+    )
+    assert Auth(over_tls).secure
 
 
 async def test_metrics_can_require_a_token_allowed_to_read_them(serve: ServerFactory) -> None:
