@@ -99,13 +99,14 @@ async def _ingest(
     shutdown.attach(asyncio.get_running_loop())
     redis = client(url, settings.redis)
     registry = CollectorRegistry(auto_describe=True)
+    metrics = PipelineMetrics(registry)
     pipeline = committing_pipeline(
         settings,
-        build_sources(settings),
+        build_sources(settings, redis=redis, keys=keys, metrics=metrics),
         redis=redis,
         keys=keys,
         redis_url=url,
-        metrics=PipelineMetrics(registry),
+        metrics=metrics,
         wait_for_redis=True,
     )
     shutdown.on_stop(pipeline.stop)

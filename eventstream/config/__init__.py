@@ -13,7 +13,9 @@ from eventstream.config.settings import Settings
 from eventstream.config.sources import (
     DemoSourceSettings,
     FilesSourceSettings,
+    LookupSourceSettings,
     SourceSettings,
+    SqsSourceSettings,
 )
 
 __all__ = [
@@ -21,11 +23,13 @@ __all__ = [
     "FilesSourceSettings",
     "InventorySettings",
     "JournalSettings",
+    "LookupSourceSettings",
     "PipelineSettings",
     "RedisSettings",
     "ServeSettings",
     "Settings",
     "SourceSettings",
+    "SqsSourceSettings",
     "TokenSettings",
     "load_settings",
     "with_options",

@@ -41,7 +41,7 @@ from eventstream.journal.quarantine import Quarantined, first_bytes
 from eventstream.normalize.classify import Outcome
 from eventstream.normalize.normalizer import Normalizer, Result
 from eventstream.pipeline.metrics import PipelineMetrics
-from eventstream.sources.base import Checkpoint, Item, RawRecord, Source
+from eventstream.sources.base import Checkpoint, Item, RawRecord, Source, Watched
 from eventstream.tally import Tally
 
 log = logging.getLogger(__name__)
@@ -172,12 +172,16 @@ class Pipeline:
         self._readers: list[asyncio.Task[None]] = []
 
     def health(self) -> dict[str, str]:
-        """`source:<name>` → "ok", "failed: …" or "waiting for Redis: …"; and `pipeline` →
-        "failed: …" once the pipeline itself has stopped on an error."""
+        """`source:<name>` → "ok", "failed: …", "failing: …" (a source retrying what fails)
+        or "waiting for Redis: …"; and `pipeline` → "failed: …" once the pipeline itself has
+        stopped on an error."""
         out = {"pipeline": f"failed: {self.error}"} if self.error else {}
         for source in self.sources:
+            problem = source.problem() if isinstance(source, Watched) else ""
             if source.name in self.failed:
                 out[f"source:{source.name}"] = f"failed: {self.failed[source.name]}"
+            elif problem:
+                out[f"source:{source.name}"] = f"failing: {problem}"
             elif self.down:
                 out[f"source:{source.name}"] = f"waiting for Redis: {self.down}"
             else:

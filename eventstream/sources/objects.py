@@ -1,0 +1,117 @@
+"""An S3 object's records, streamed: downloaded in the event loop, parsed in a worker thread.
+
+The body is read piece by piece into a small bounded pipe (`_Pipe`); a worker thread reads the
+pipe as a byte stream through `files.read_stream` (gunzip, `{"Records": [...]}` parsed record by
+record, `max_bytes` after decompression) and hands chunks of items back (`files.read_async`).
+Memory is bounded by the pipe and the chunks, never by the size of the object. A failure to
+download (the connection drops) raises `ObjectReadError` out of `object_items`, after the
+records read before it: the caller retries the whole object (duplicates are absorbed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import queue
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+from eventstream.sources.files import Item, ReadLimits, read_async, read_stream
+
+_PIPE_PIECES = 8
+_PIECE_BYTES = 1 << 20
+_POLL_S = 0.1
+_FEED_WAIT_S = 0.002
+
+
+class ObjectReadError(Exception):
+    """Downloading an object failed part way; `reason` says how."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Failed:
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class _Pipe(io.RawIOBase):
+    """Bytes put by the event loop (`put`), read by a worker thread (`readinto`)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[bytes | _Failed | None] = queue.Queue(maxsize=_PIPE_PIECES)
+        self._piece = memoryview(b"")
+        self._ended = False
+        self.stopped = threading.Event()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._piece and not self._ended:
+            try:
+                piece = self._queue.get(timeout=_POLL_S)
+            except queue.Empty:
+                if self.stopped.is_set():
+                    raise ObjectReadError("reading stopped") from None
+                continue
+            if piece is None:
+                self._ended = True
+            elif isinstance(piece, _Failed):
+                raise ObjectReadError(piece.reason)
+            else:
+                self._piece = memoryview(piece)
+        size = min(len(buffer), len(self._piece))
+        buffer[:size] = self._piece[:size]
+        self._piece = self._piece[size:]
+        return size
+
+    async def put(self, piece: bytes | _Failed | None) -> None:
+        """Event loop: queue `piece` (None: the end), waiting without blocking for room."""
+        while not self.stopped.is_set():
+            try:
+                self._queue.put_nowait(piece)
+                return
+            except queue.Full:
+                await asyncio.sleep(_FEED_WAIT_S)
+
+
+async def _feed(chunks: AsyncIterator[bytes], pipe: _Pipe) -> None:
+    try:
+        async for chunk in chunks:
+            await pipe.put(chunk)
+    except asyncio.CancelledError:
+        pipe.stopped.set()
+        raise
+    except Exception as error:  # the download failed: the reader raises it
+        await pipe.put(_Failed(f"{type(error).__name__}: {error}"))
+        return
+    await pipe.put(None)
+
+
+async def object_items(
+    chunks: AsyncIterator[bytes],
+    origin: str,
+    limits: ReadLimits,
+    *,
+    max_bytes: int,
+    chunk: int = 256,
+) -> AsyncGenerator[list[Item], None]:
+    """The items of one object whose body arrives as `chunks`; raises `ObjectReadError`."""
+    pipe = _Pipe()
+    feeder = asyncio.create_task(_feed(chunks, pipe), name=f"download:{origin}")
+    reader = read_async(read_stream(pipe, origin, limits, max_bytes=max_bytes), chunk)
+    try:
+        async with contextlib.aclosing(reader) as batches:
+            async for batch in batches:
+                yield batch
+    finally:
+        pipe.stopped.set()
+        if not feeder.done():
+            feeder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await feeder
