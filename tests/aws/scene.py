@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -129,7 +129,7 @@ def key_of(index: int, path: Path) -> str:
     return LAYOUTS[index % len(LAYOUTS)].format(account=ACCOUNT, name=path.name)
 
 
-def send(moto: Moto, queue_url: str, bodies: list[dict[str, Any] | str]) -> None:
+def send(moto: Moto, queue_url: str, bodies: Sequence[dict[str, Any] | str]) -> None:
     sqs = moto.client("sqs")
     for body in bodies:
         text = body if isinstance(body, str) else codec.dumps(body).decode()
