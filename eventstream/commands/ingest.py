@@ -2,7 +2,8 @@
 
 For running ingestion and serving as separate processes: several `ingest` workers and several
 `serve` replicas on one Redis (the replicas read the journal the workers write). Sources are
-the `[[sources]]` of `--config`, plus `--demo` and the trail files given as arguments. With
+the `[[sources]]` of `--config`, plus `--demo` and the trail files given as arguments;
+`--since` makes the `cloudtrail_lookup` sources backfill from a given time. With
 `--metrics-port`, `/healthz`, `/readyz` and `/metrics` answer on that port (off by default).
 It ends when every source has finished, or on SIGTERM/SIGINT after the batch in flight; a
 commit waits out a Redis outage (retried, never acknowledged before it succeeds).
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 import uvicorn
@@ -31,7 +33,7 @@ from eventstream.commands.common import (
     source_options,
     watchdog,
 )
-from eventstream.config import Settings
+from eventstream.config import LookupSourceSettings, Settings
 from eventstream.errors import ConfigError, EventStreamError
 from eventstream.journal.connect import client, redis_url
 from eventstream.journal.keys import Keys
@@ -60,8 +62,34 @@ def register(subparsers: Any) -> None:
     command.add_argument(
         "--metrics-host", default="127.0.0.1", help="address of the probes (default 127.0.0.1)"
     )
+    command.add_argument(
+        "--since",
+        metavar="TIME",
+        default=None,
+        help="backfill: cloudtrail_lookup sources start at this time (RFC 3339, e.g. "
+        "2026-11-01T00:00:00Z) instead of their checkpoint",
+    )
     command.add_argument("--log-level", default="info", help="debug, info, warning, error")
     command.set_defaults(run=run)
+
+
+def with_since(settings: Settings, since: str | None) -> Settings:
+    """`settings` with every `cloudtrail_lookup` source starting at `since` (`--since`)."""
+    if since is None:
+        return settings
+    try:
+        moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--since {since!r}: not an RFC 3339 time") from None
+    if moment.tzinfo is None:
+        raise ConfigError(f"--since {since!r}: give a time zone (Z for UTC)")
+    if not any(isinstance(s, LookupSourceSettings) for s in settings.sources):
+        raise ConfigError("--since applies to cloudtrail_lookup sources; none is configured")
+    sources = [
+        s.model_copy(update={"since": moment}) if isinstance(s, LookupSourceSettings) else s
+        for s in settings.sources
+    ]
+    return settings.model_copy(update={"sources": sources})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if not settings.sources:
             raise ConfigError("nothing to ingest: give trail files, --demo, or [[sources]]")
+        settings = with_since(settings, args.since)
         shutdown.on_stop(lambda: watchdog(settings.pipeline.shutdown_timeout_s))
         keys = Keys(prefix=settings.redis.key_prefix)
         if shutdown.requested:

@@ -60,7 +60,7 @@ async def client(
 ) -> AsyncIterator[Any]:
     """An aiobotocore client; `endpoint_url` None lets botocore's endpoint settings decide."""
     config = AioConfig(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
         read_timeout=read_timeout_s,
         connect_timeout=10,
     )
