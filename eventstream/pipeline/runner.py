@@ -271,9 +271,13 @@ class Pipeline:
             batch.started = time.monotonic()
         outcomes: Counter[str] = Counter()
         events_in = 0
+        latest = ""
         for item in chunk:
             if isinstance(item, RawRecord):
-                events_in += self._record(name, item, batch, outcomes)
+                given = self._record(name, item, batch, outcomes)
+                if given:
+                    events_in += given
+                    latest = batch.events[name][-1]["time"]
             elif isinstance(item, Checkpoint):
                 batch.checkpoints.append(item)
             else:
@@ -281,7 +285,7 @@ class Pipeline:
             if batch.size >= self.settings.batch_max_events:
                 batch = await self._flush(batch)
                 batch.started = time.monotonic()
-        self._count(name, outcomes, events_in, batch)
+        self._count(name, outcomes, events_in, latest)
         return batch
 
     def _record(self, name: str, item: RawRecord, batch: _Batch, outcomes: Counter[str]) -> int:
@@ -335,7 +339,7 @@ class Pipeline:
             )
         )
 
-    def _count(self, name: str, outcomes: Counter[str], events: int, batch: _Batch) -> None:
+    def _count(self, name: str, outcomes: Counter[str], events: int, latest: str) -> None:
         metrics = self.metrics
         if metrics is None:
             return
@@ -344,7 +348,6 @@ class Pipeline:
             metrics.outcomes.labels(name, outcome).inc(count)
         if events:
             metrics.events_in.labels(name).inc(events)
-            latest = batch.events[name][-1]["time"]
             metrics.source_lag.labels(name).set(_lag_s(latest))
 
     async def _commit_loop(self) -> None:
