@@ -152,20 +152,36 @@ def read_stream(
     memory does not grow with the object; anything else is read as a file is (`read_file`).
     More than `max_bytes` (0: no bound) after decompression ends the object with one
     `MalformedRecordError` saying so, after the records read before it. A failure of `stream`
-    itself that is not an `OSError` propagates (the caller retries the whole object)."""
+    itself that is not an `OSError` propagates (the caller retries the whole object). `stream`
+    is closed at the end."""
+    opened: list[io.IOBase] = [stream]
     try:
         raw = io.BufferedReader(stream, buffer_size=_PIECE)
+        opened.append(raw)
         gzipped = raw.peek(len(_GZIP_MAGIC))[: len(_GZIP_MAGIC)] == _GZIP_MAGIC
         inner: io.RawIOBase | io.BufferedIOBase = gzip.GzipFile(fileobj=raw) if gzipped else raw
+        opened.append(inner)
         bounded = io.BufferedReader(_Bounded(inner, max_bytes), buffer_size=_GZIP_BUFFER)
+        opened.append(bounded)
         head = bounded.peek(_STREAM_PEEK)
     except (OSError, EOFError, zlib.error) as error:
+        _close(opened)
         yield _unreadable_or_large(origin, error, 0)
         return
-    if _RECORDS_START.match(head):
-        yield from _stream_records(bounded, origin)
-    else:
-        yield from _read_stream(bounded, origin, limits)
+    try:
+        if _RECORDS_START.match(head):
+            yield from _stream_records(bounded, origin)
+        else:
+            yield from _read_stream(bounded, origin, limits)
+    finally:
+        _close(opened)
+
+
+def _close(opened: list[io.IOBase]) -> None:
+    """Close the wrappers of a stream, outermost first (the stream itself last)."""
+    for layer in reversed(opened):
+        with contextlib.suppress(OSError, EOFError, zlib.error, ValueError):
+            layer.close()
 
 
 class ObjectTooLargeError(OSError):
