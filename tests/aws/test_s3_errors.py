@@ -68,7 +68,9 @@ async def test_each_s3_failure_is_labelled_and_quarantined(
     async with _s3_errors() as s3_endpoint:
         monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", moto.endpoint)
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
-        settings = scene.sqs_settings(moto, queue, endpoint_url=None, max_receive_count=1)
+        settings = scene.sqs_settings(
+            moto, queue, endpoint_url=None, max_receive_count=1, concurrency=1
+        )
         pipeline, metrics, _source = scene.pipeline_for(settings, aredis, keys, redis_srv.url)
         await scene.run_until(
             pipeline,

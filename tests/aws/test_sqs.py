@@ -36,13 +36,17 @@ async def test_every_shape_gives_the_replay_journal_and_drains_the_queue(
 
     await scene.run_until(pipeline, drained)
 
-    # moto's test event is counted and deleted, never an error; every message deleted once
-    assert scene.sample(metrics, "eventstream_source_messages_total", event="ignored") == 1
-    assert received == announced + 1
+    # Every message received was deleted, none released; moto's test event is counted and
+    # deleted, never an error. SQS delivers at least once (moto too, to concurrent receivers
+    # under load), so a message may come twice: the journal absorbs it.
+    deleted = scene.sample(metrics, "eventstream_source_messages_total", event="deleted")
+    assert received >= announced + 1
+    assert deleted == received
     assert scene.sample(metrics, "eventstream_source_messages_total", event="released") == 0
-    assert scene.sample(metrics, "eventstream_source_objects_total", outcome="fetched") == 55
+    assert scene.sample(metrics, "eventstream_source_messages_total", event="ignored") >= 1
+    assert scene.sample(metrics, "eventstream_source_objects_total", outcome="fetched") >= 55
     assert pipeline.totals.quarantined == 0
-    assert pipeline.totals.tally.records == 2900
+    assert pipeline.totals.tally.records >= 2900
 
     expected = Keys(prefix=keys.prefix + "-replay")
     scene.replay(scene.corpus_files(corpus), redis_srv.url, expected)
@@ -87,7 +91,9 @@ async def test_bad_messages_are_each_accounted_for_and_the_pipeline_goes_on(
             envelope,
         ],
     )
-    settings = scene.sqs_settings(moto, queue, max_object_bytes=4096, max_receive_count=2)
+    settings = scene.sqs_settings(
+        moto, queue, max_object_bytes=4096, max_receive_count=2, concurrency=1
+    )
     pipeline, metrics, source = scene.pipeline_for(settings, aredis, keys, redis_srv.url)
 
     def messages(event: str) -> float:
@@ -99,7 +105,7 @@ async def test_bad_messages_are_each_accounted_for_and_the_pipeline_goes_on(
 
     assert messages("ignored") == 2  # the test event, the subscription confirmation
     assert messages("released") == 1  # the missing object, once, before it is quarantined
-    assert messages("received") == 10
+    assert messages("received") == 10  # one receiver: each message once, the missing one twice
     objects = "eventstream_source_objects_total"
     assert scene.sample(metrics, objects, outcome="skipped") == 1  # the digest file
     assert scene.sample(metrics, objects, outcome="too_large") == 1  # by its length
