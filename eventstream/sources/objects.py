@@ -1,11 +1,18 @@
-"""An S3 object's records, streamed: downloaded in the event loop, parsed in a worker thread.
+"""An S3 object's records, read in bounded memory through `files.read_stream` (gunzip,
+`{"Records": [...]}` parsed record by record, at most `max_bytes` after decompression).
 
-The body is read piece by piece into a small bounded pipe (`_Pipe`); a worker thread reads the
-pipe as a byte stream through `files.read_stream` (gunzip, `{"Records": [...]}` parsed record by
-record, `max_bytes` after decompression) and hands chunks of items back (`files.read_async`).
-Memory is bounded by the pipe and the chunks, never by the size of the object. A failure to
-download (the connection drops) raises `ObjectReadError` out of `object_items`, after the
-records read before it: the caller retries the whole object (duplicates are absorbed).
+Two ways, by the object's stored size:
+- up to `INLINE_BYTES` (a CloudTrail file is far smaller: it is gzipped, about 10:1): the body
+  is downloaded whole, then parsed in the event loop in slices of `chunk` records, handing the
+  loop back between slices. No thread: the parser (ijson's C backend) holds the GIL anyway,
+  and a thread hand-off costs more per record than the parse itself.
+- larger: streamed. The body is read piece by piece into a small bounded pipe (`_Pipe`) that a
+  worker thread reads as a byte stream, handing chunks of items back (`files.read_async`), so
+  memory is bounded by the pipe and the chunks, never by the size of the object.
+
+A failure to download (the connection drops) raises `ObjectReadError` out of `object_items`,
+after the records read before it: the caller retries the whole object (duplicates are
+absorbed).
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from typing import Any
 
 from eventstream.sources.files import Item, ReadLimits, read_async, read_stream
 
+INLINE_BYTES = 32 * 2**20
+"""Objects up to this size (as stored) are downloaded whole, then parsed in the loop."""
 _PIPE_PIECES = 8
 _PIECE_BYTES = 1 << 20
 _POLL_S = 0.1
@@ -93,15 +102,65 @@ async def _feed(chunks: AsyncIterator[bytes], pipe: _Pipe) -> None:
     await pipe.put(None)
 
 
+class _Memory(io.RawIOBase):
+    """Downloaded bytes as a raw stream."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._data.readinto(buffer)
+
+
 async def object_items(
     chunks: AsyncIterator[bytes],
     origin: str,
     limits: ReadLimits,
     *,
     max_bytes: int,
+    size: int = -1,
     chunk: int = 256,
 ) -> AsyncGenerator[list[Item], None]:
-    """The items of one object whose body arrives as `chunks`; raises `ObjectReadError`."""
+    """The items of one object of `size` bytes as stored (-1: unknown) whose body arrives as
+    `chunks`; raises `ObjectReadError`."""
+    if 0 <= size <= INLINE_BYTES:
+        async with contextlib.aclosing(_inline(chunks, origin, limits, max_bytes, chunk)) as got:
+            async for batch in got:
+                yield batch
+        return
+    async with contextlib.aclosing(_streamed(chunks, origin, limits, max_bytes, chunk)) as got:
+        async for batch in got:
+            yield batch
+
+
+async def _inline(
+    chunks: AsyncIterator[bytes], origin: str, limits: ReadLimits, max_bytes: int, chunk: int
+) -> AsyncGenerator[list[Item], None]:
+    pieces: list[bytes] = []
+    try:
+        async for piece in chunks:
+            pieces.append(piece)
+    except Exception as error:  # the download failed: the caller retries the object
+        raise ObjectReadError(f"{type(error).__name__}: {error}") from error
+    items = read_stream(_Memory(b"".join(pieces)), origin, limits, max_bytes=max_bytes)
+    del pieces
+    batch: list[Item] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= chunk:
+            yield batch
+            batch = []
+            await asyncio.sleep(0)  # the loop's other work between slices
+    if batch:
+        yield batch
+
+
+async def _streamed(
+    chunks: AsyncIterator[bytes], origin: str, limits: ReadLimits, max_bytes: int, chunk: int
+) -> AsyncGenerator[list[Item], None]:
     pipe = _Pipe()
     feeder = asyncio.create_task(_feed(chunks, pipe), name=f"download:{origin}")
     reader = read_async(read_stream(pipe, origin, limits, max_bytes=max_bytes), chunk)

@@ -306,7 +306,11 @@ class SqsSource:
                 return
             self._count_object("fetched")
             reader = object_items(
-                self._counted(body), str(ref), self.limits, max_bytes=self.settings.max_object_bytes
+                self._counted(body),
+                str(ref),
+                self.limits,
+                max_bytes=self.settings.max_object_bytes,
+                size=size if "ContentLength" in answer else -1,
             )
             async with contextlib.aclosing(reader) as chunks:
                 async for chunk in chunks:
