@@ -135,6 +135,21 @@ class LookupSource:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _region(self, region: str) -> None:
+        """Poll one region for ever; a failure outside the calls (a client that cannot be
+        made) is reported and retried, never the end of the region."""
+        delay = self.settings.retry_first_s
+        while True:
+            try:
+                await self._poll(region)
+            except Exception as error:
+                self._failing[region] = f"{type(error).__name__}: {error}"
+                if self.metrics is not None:
+                    self.metrics.errors.labels(self.name, "internal").inc()
+                log.exception("LookupEvents polling failed", extra={"region": region})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.retry_max_s)
+
+    async def _poll(self, region: str) -> None:
         async with aws.client(
             self._session,
             "cloudtrail",

@@ -162,7 +162,21 @@ class SqsSource:
             delay = settings.retry_first_s
             self._failing.pop(queue, None)
             for raw in answer.get("Messages", []):
-                await self._message(queue, raw)
+                try:
+                    await self._message(queue, raw)
+                except Exception:  # a bug must not stop the queue: the message comes back
+                    self._count_error("internal")
+                    log.exception(
+                        "message failed",
+                        extra={
+                            "source": self.name,
+                            "queue": queue,
+                            "message_id": raw.get("MessageId"),
+                        },
+                    )
+                    message = self._inflight.get(raw.get("ReceiptHandle", ""))
+                    if message is not None and not message.handed_on:
+                        await self.release(message, "internal error", int(settings.retry_max_s))
 
     async def _message(self, queue: str, raw: dict[str, Any]) -> None:
         attributes = raw.get("Attributes", {})

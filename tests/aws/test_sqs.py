@@ -47,6 +47,11 @@ async def test_every_shape_gives_the_replay_journal_and_drains_the_queue(
     assert scene.sample(metrics, "eventstream_source_objects_total", outcome="fetched") >= 55
     assert pipeline.totals.quarantined == 0
     assert pipeline.totals.tally.records >= 2900
+    carried = scene.sample(metrics, "eventstream_source_message_records_sum")
+    assert carried >= 2900  # records per message, summed
+    assert scene.sample(metrics, "eventstream_source_object_bytes_total") >= sum(
+        p.stat().st_size for p in scene.corpus_files(corpus)
+    )
 
     expected = Keys(prefix=keys.prefix + "-replay")
     scene.replay(scene.corpus_files(corpus), redis_srv.url, expected)
