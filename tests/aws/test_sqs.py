@@ -142,3 +142,29 @@ async def test_a_queue_that_fails_is_reported_and_retried(
 
 async def _quarantine(redis: Redis, keys: Keys) -> list[tuple[str, Quarantined]]:
     return await RedisQuarantine(redis, keys, 100).entries(100)
+
+
+async def test_a_message_received_too_often_is_quarantined_on_sight(
+    moto: Moto, redis_srv: RedisServer, aredis: Redis, keys: Keys
+) -> None:
+    """A message that some consumer kept receiving without deleting (a process that died on
+    it): quarantined with the count, and deleted, without being read again."""
+    queue = scene.new_queue(moto, "poison")
+    scene.send(moto, queue, [scene.s3_event("no-bucket", "AWSLogs/x.json.gz", 1)])
+    sqs = moto.client("sqs")
+    for _ in range(3):  # three receives by consumers that never came back
+        got = sqs.receive_message(QueueUrl=queue, VisibilityTimeout=0, WaitTimeSeconds=1)
+        assert len(got["Messages"]) == 1
+    settings = scene.sqs_settings(moto, queue, max_receive_count=3, concurrency=1)
+    pipeline, metrics, _source = scene.pipeline_for(settings, aredis, keys, redis_srv.url)
+    await scene.run_until(
+        pipeline,
+        lambda: scene.sample(metrics, "eventstream_source_messages_total", event="deleted") >= 1,
+    )
+    ((_, entry),) = await _quarantine(aredis, keys)
+    assert entry.reason == (
+        "message received 4 times without being committed (max_receive_count 3)"
+    )
+    assert b"no-bucket" in entry.record
+    assert scene.sample(metrics, "eventstream_source_objects_total", outcome="fetched") == 0
+    assert scene.queue_depth(moto, queue) == 0
