@@ -168,3 +168,39 @@ async def test_a_message_received_too_often_is_quarantined_on_sight(
     assert b"no-bucket" in entry.record
     assert scene.sample(metrics, "eventstream_source_objects_total", outcome="fetched") == 0
     assert scene.queue_depth(moto, queue) == 0
+
+
+async def test_sns_topic_to_queue_as_moto_delivers_it(
+    moto: Moto, corpus: Path, redis_srv: RedisServer, aredis: Redis, keys: Keys
+) -> None:
+    """CloudTrail's notification published on a real (moto) SNS topic subscribed by the
+    queue: SNS wraps it, the source unwraps it and reads the files it names."""
+    bucket = scene.new_bucket(moto)
+    queue = scene.new_queue(moto, "topic")
+    files = scene.corpus_files(corpus)[:3]
+    names = []
+    for index, path in enumerate(files):
+        names.append(scene.key_of(index, path))
+        moto.client("s3").put_object(Bucket=bucket, Key=names[-1], Body=path.read_bytes())
+    sns = moto.client("sns")
+    topic = sns.create_topic(Name=f"trail-{keys.prefix}")["TopicArn"]
+    arn = moto.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(
+        TopicArn=topic, Message=codec.dumps({"s3Bucket": bucket, "s3ObjectKey": names}).decode()
+    )
+    pipeline, metrics, _source = scene.pipeline_for(
+        scene.sqs_settings(moto, queue, concurrency=1), aredis, keys, redis_srv.url
+    )
+    await scene.run_until(
+        pipeline,
+        lambda: scene.sample(metrics, "eventstream_source_messages_total", event="deleted") >= 1,
+    )
+    expected = Keys(prefix=keys.prefix + "-replay")
+    scene.replay(files, redis_srv.url, expected)
+    got, want = await scene.journal(aredis, keys), await scene.journal(aredis, expected)
+    assert want
+    assert got == want
+    assert scene.sample(metrics, "eventstream_source_objects_total", outcome="fetched") == 3
