@@ -177,7 +177,7 @@ async def test_sns_topic_to_queue_as_moto_delivers_it(
     queue: SNS wraps it, the source unwraps it and reads the files it names."""
     bucket = scene.new_bucket(moto)
     queue = scene.new_queue(moto, "topic")
-    files = scene.corpus_files(corpus)[:3]
+    files = sorted(scene.corpus_files(corpus), key=lambda p: -p.stat().st_size)[:3]
     names = []
     for index, path in enumerate(files):
         names.append(scene.key_of(index, path))
