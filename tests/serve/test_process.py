@@ -125,7 +125,10 @@ async def test_ingest_metrics_and_readiness(
             for _ in range(100):
                 async with session.get(f"{server.url}/metrics") as response:
                     text = await response.text()
-                if 'eventstream_records_in_total{source="files"} 61.0' in text:
+                committed_line = 'eventstream_events_committed_total{source="files"}'
+                if 'eventstream_records_in_total{source="files"} 61.0' in text and (
+                    committed_line in text  # records are counted when read, events once committed
+                ):
                     break
                 await asyncio.sleep(0.05)
             async with session.get(f"{server.url}/readyz") as response:
