@@ -44,7 +44,9 @@ class SqsSourceSettings(Section):
     queue_url: str = Field("", description="The queue to read (or several in `queue_urls`).")
     queue_urls: list[str] = Field(default_factory=list, description="More queues to read.")
     region: str | None = Field(
-        None, description="AWS region of the queues and buckets (None: the default chain's)."
+        None,
+        description="AWS region of the queues and buckets (None: the first queue URL's, "
+        "else the default chain's).",
     )
     endpoint_url: str | None = Field(
         None,

@@ -27,6 +27,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
@@ -109,7 +110,7 @@ class SqsSource:
         return aws.client(
             self._session,
             service,
-            region=self.settings.region,
+            region=self.settings.region or region_of(self.settings.queues()[0]),
             endpoint_url=self.settings.endpoint_url,
             read_timeout_s=self.settings.wait_time_s + 30,
         )
@@ -503,6 +504,16 @@ class SqsSource:
         )
         self._count_error(kind)
         log.warning(what, extra={"source": self.name, "kind": kind, "error": _why(error), **where})
+
+
+def region_of(queue_url: str) -> str | None:
+    """The region in an SQS queue URL (`https://sqs.<region>.amazonaws.com/...`), if any;
+    None leaves it to the default chain."""
+    host = urlsplit(queue_url).hostname or ""
+    parts = host.split(".")
+    if len(parts) >= 4 and parts[0] == "sqs" and parts[2] == "amazonaws":
+        return parts[1]
+    return None
 
 
 def _why(error: BaseException) -> str:

@@ -7,6 +7,7 @@ import pytest
 from eventstream import codec
 from eventstream.errors import MalformedRecordError
 from eventstream.sources.notifications import ObjectRef, parse_message, trail_key
+from eventstream.sources.sqs import region_of
 from tests.aws.scene import cloudtrail_notification, object_created, s3_event, sns
 
 KEY = "trail logs:prod/AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/01/a+b c.json.gz"
@@ -111,3 +112,8 @@ def test_what_cannot_be_a_message_says_why(body: str, reason: str) -> None:
 def test_trail_keys(key: str, skipped: str) -> None:
     reason = trail_key(key)
     assert (reason == "") if not skipped else (skipped in reason)
+
+
+def test_the_region_of_a_queue_url() -> None:
+    assert region_of("https://sqs.eu-west-1.amazonaws.com/111111111111/trail") == "eu-west-1"
+    assert region_of("http://127.0.0.1:4566/000000000000/trail") is None
