@@ -40,6 +40,7 @@ from eventstream.journal.keys import Keys
 from eventstream.pipeline.metrics import PipelineMetrics
 from eventstream.serve import logs
 from eventstream.serve.probes import probe_app
+from eventstream.serve.runtime import tune_gc
 from eventstream.serve.server import Server
 from eventstream.shutdown import Shutdown
 
@@ -112,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         with redis_url(settings.redis, keys.tag) as url:
             if shutdown.requested:
                 return EXIT_OK
+            tune_gc()  # as `serve`: fewer, cheaper collections (the AWS sources hold big models)
             asyncio.run(_ingest(settings, keys, url, args, shutdown))
     except ConfigError as error:
         return fail(error, EXIT_INPUT)
