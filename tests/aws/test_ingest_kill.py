@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from redis.asyncio import Redis
@@ -106,3 +107,41 @@ async def test_sigkill_mid_batch_then_restart_gives_every_event_once(
     assert ready["checks"]["source:sqs"] == "ok"
     assert 'eventstream_source_messages_total{event="deleted",source="sqs"}' in metrics
     assert 'eventstream_source_objects_total{outcome="fetched",source="sqs"}' in metrics
+
+
+async def test_readyz_names_the_failing_source_and_why(
+    moto: Moto, redis_srv: RedisServer, keys: Keys, tmp_path: Path
+) -> None:
+    """An ingest process whose queue does not exist keeps running, not ready, and says why."""
+    missing = f"{moto.endpoint}/123456789012/no-such-queue"
+    config = _config(tmp_path / "ingest.toml", moto, missing, redis_srv.url, keys)
+    port = free_port()
+    log = tmp_path / "ingest.log"
+    process = _ingest(config, log, "--metrics-port", str(port))
+    try:
+        body: dict[str, Any] = {}
+        status = 0
+        deadline = time.monotonic() + 60
+        async with aiohttp.ClientSession() as session:
+            while "failing" not in body.get("checks", {}).get("source:sqs", ""):
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, body
+                await asyncio.sleep(0.2)
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
+                        status, body = response.status, await response.json()
+                except aiohttp.ClientConnectionError:
+                    continue
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert status == 503
+    assert body["status"] == "not ready"
+    reason = body["checks"]["source:sqs"]
+    assert reason.startswith(f"failing: {missing}: receive: ")
+    assert "NonExistentQueue" in reason or "QueueDoesNotExist" in reason
+    assert body["checks"]["redis"] == "ok"
+    assert '"kind": "no_queue"' in log.read_text() or "no_queue" in log.read_text()
