@@ -11,6 +11,7 @@ all at its edge and print `error: <message>`:
     ├── RedisUnavailableError   Redis cannot be reached or stopped answering
     ├── CommitError             an asset event that could not be committed to the journal
     ├── FilterError             a filter condition that cannot be used (names the parameter)
+    ├── ObjectReadError         downloading an S3 object failed part way (the source retries)
     ├── EmbeddedRedisError      the embedded redis-server cannot be found or started
     │                           (being moved here from `eventstream.journal.embedded`)
     └── ApiError                an HTTP error answer (`eventstream.serve.errors`, server only)
@@ -93,3 +94,13 @@ class FilterError(EventStreamError):
         self.parameter = parameter
         self.reason = reason
         super().__init__(f"parameter={parameter}: {reason}")
+
+
+class ObjectReadError(EventStreamError):
+    """Downloading an S3 object failed part way (the connection dropped): the source makes its
+    message visible again, and the whole object is read again later. `origin` names it."""
+
+    def __init__(self, origin: str, reason: str) -> None:
+        self.origin = origin
+        self.reason = reason
+        super().__init__(f"{origin}: download failed: {reason}")

@@ -25,6 +25,7 @@ import threading
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
+from eventstream.errors import ObjectReadError
 from eventstream.sources.files import Item, ReadLimits, read_async, read_stream
 
 INLINE_BYTES = 32 * 2**20
@@ -35,14 +36,6 @@ _POLL_S = 0.1
 _FEED_WAIT_S = 0.002
 
 
-class ObjectReadError(Exception):
-    """Downloading an object failed part way; `reason` says how."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 class _Failed:
     def __init__(self, reason: str) -> None:
         self.reason = reason
@@ -51,7 +44,8 @@ class _Failed:
 class _Pipe(io.RawIOBase):
     """Bytes put by the event loop (`put`), read by a worker thread (`readinto`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
         self._queue: queue.Queue[bytes | _Failed | None] = queue.Queue(maxsize=_PIPE_PIECES)
         self._piece = memoryview(b"")
         self._ended = False
@@ -66,12 +60,12 @@ class _Pipe(io.RawIOBase):
                 piece = self._queue.get(timeout=_POLL_S)
             except queue.Empty:
                 if self.stopped.is_set():
-                    raise ObjectReadError("reading stopped") from None
+                    raise ObjectReadError(self.origin, "reading stopped") from None
                 continue
             if piece is None:
                 self._ended = True
             elif isinstance(piece, _Failed):
-                raise ObjectReadError(piece.reason)
+                raise ObjectReadError(self.origin, piece.reason)
             else:
                 self._piece = memoryview(piece)
         size = min(len(buffer), len(self._piece))
@@ -144,7 +138,7 @@ async def _inline(
         async for piece in chunks:
             pieces.append(piece)
     except Exception as error:  # the download failed: the caller retries the object
-        raise ObjectReadError(f"{type(error).__name__}: {error}") from error
+        raise ObjectReadError(origin, f"{type(error).__name__}: {error}") from error
     items = read_stream(_Memory(b"".join(pieces)), origin, limits, max_bytes=max_bytes)
     del pieces
     batch: list[Item] = []
@@ -161,7 +155,7 @@ async def _inline(
 async def _streamed(
     chunks: AsyncIterator[bytes], origin: str, limits: ReadLimits, max_bytes: int, chunk: int
 ) -> AsyncGenerator[list[Item], None]:
-    pipe = _Pipe()
+    pipe = _Pipe(origin)
     feeder = asyncio.create_task(_feed(chunks, pipe), name=f"download:{origin}")
     reader = read_async(read_stream(pipe, origin, limits, max_bytes=max_bytes), chunk)
     try:

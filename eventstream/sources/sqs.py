@@ -32,13 +32,13 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 
 from eventstream.config import SqsSourceSettings
-from eventstream.errors import MalformedRecordError
+from eventstream.errors import MalformedRecordError, ObjectReadError
 from eventstream.pipeline.metrics import PipelineMetrics
 from eventstream.sources import aws
 from eventstream.sources.base import Checkpoint, Item, RawRecord
 from eventstream.sources.files import ReadLimits
 from eventstream.sources.notifications import Announced, ObjectRef, parse_message, trail_key
-from eventstream.sources.objects import ObjectReadError, object_items
+from eventstream.sources.objects import object_items
 
 log = logging.getLogger(__name__)
 

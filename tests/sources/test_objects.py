@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from eventstream.errors import ObjectReadError
 from eventstream.sources.files import Item, RawRecord, ReadLimits, read_file
-from eventstream.sources.objects import ObjectReadError, object_items
+from eventstream.sources.objects import object_items
 
 
 async def _pieces(data: bytes, fail_after: int = -1) -> AsyncIterator[bytes]:
