@@ -11,6 +11,7 @@ all at its edge and print `error: <message>`:
     ├── RedisUnavailableError   Redis cannot be reached or stopped answering
     ├── CommitError             an asset event that could not be committed to the journal
     ├── FilterError             a filter condition that cannot be used (names the parameter)
+    ├── ObjectReadError         downloading an S3 object failed part way (the source retries)
     ├── EmbeddedRedisError      the embedded redis-server cannot be found or started
     │                           (being moved here from `eventstream.journal.embedded`)
     ├── ApiError                an HTTP error answer (`eventstream.serve.errors`, server only)
@@ -178,3 +179,13 @@ class StreamResetError(ClientError):
             f"stream reset at url={url}: reason={reason} requested={requested or '-'} "
             f"resume_after={resume_after}"
         )
+
+
+class ObjectReadError(EventStreamError):
+    """Downloading an S3 object failed part way (the connection dropped): the source makes its
+    message visible again, and the whole object is read again later. `origin` names it."""
+
+    def __init__(self, origin: str, reason: str) -> None:
+        self.origin = origin
+        self.reason = reason
+        super().__init__(f"{origin}: download failed: {reason}")

@@ -10,8 +10,10 @@ import pytest
 from eventstream.config import (
     InventorySettings,
     JournalSettings,
+    LookupSourceSettings,
     RedisSettings,
     Settings,
+    SqsSourceSettings,
     load_settings,
     with_options,
 )
@@ -280,11 +282,35 @@ def test_unknown_field_names_field_and_file(tmp_path: Path, text: str, field: st
 
 def test_unknown_source_type(tmp_path: Path) -> None:
     """A `[[sources]]` table of an unknown type names the table, the type and the file."""
-    path = _write(tmp_path, '[[sources]]\ntype = "sqs"\nqueue = "q"\n')
+    path = _write(tmp_path, '[[sources]]\ntype = "kinesis"\nstream = "q"\n')
     message = _refusal(path)
     assert message.startswith(f"invalid settings: sources.0 (config={path}): ")
-    assert "'sqs'" in message
-    assert "'files', 'demo'" in message
+    assert "'kinesis'" in message
+    assert "'files', 'demo', 'sqs', 'cloudtrail_lookup'" in message
+
+
+def test_aws_source_tables(tmp_path: Path) -> None:
+    """The SQS and LookupEvents tables: defaults, the queues, and what is refused."""
+    path = _write(
+        tmp_path,
+        '[[sources]]\ntype = "sqs"\nqueue_url = "https://sqs.us-east-1.amazonaws.com/1/q"\n'
+        'queue_urls = ["https://sqs.us-east-1.amazonaws.com/1/r"]\n'
+        '[[sources]]\ntype = "cloudtrail_lookup"\nregions = ["us-east-1", "eu-west-1"]\n',
+    )
+    settings = load_settings(str(path))
+    sqs, lookup = settings.sources
+    assert isinstance(sqs, SqsSourceSettings)
+    assert sqs.queues()[1].endswith("/r")
+    assert (sqs.wait_time_s, sqs.max_object_bytes) == (20, 256 * 2**20)
+    assert isinstance(lookup, LookupSourceSettings)
+    assert lookup.requests_per_s == 2.0
+    assert settings.source_names() == ["sqs", "cloudtrail_lookup"]
+    no_queue = _write(tmp_path, '[[sources]]\ntype = "sqs"\n')
+    assert "give queue_url or queue_urls" in _refusal(no_queue)
+    too_fast = _write(
+        tmp_path, '[[sources]]\ntype = "cloudtrail_lookup"\nregions = ["x"]\nrequests_per_s = 5\n'
+    )
+    assert "sources.0.requests_per_s" in _refusal(too_fast)
 
 
 def test_bad_value_in_a_source_table(tmp_path: Path) -> None:

@@ -18,7 +18,9 @@ from eventstream.commands.rejects import PrintedRejects
 from eventstream.config import (
     DemoSourceSettings,
     FilesSourceSettings,
+    LookupSourceSettings,
     Settings,
+    SqsSourceSettings,
     load_settings,
     with_options,
 )
@@ -34,6 +36,8 @@ from eventstream.pipeline.metrics import PipelineMetrics
 from eventstream.sources.base import Source
 from eventstream.sources.demo import DemoSource
 from eventstream.sources.local import FilesSource, limits_of
+from eventstream.sources.lookup import CheckpointStore, LookupSource
+from eventstream.sources.sqs import SqsSource
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +97,15 @@ def source_options(
     return found
 
 
-def build_sources(settings: Settings) -> list[Source]:
-    """One source per `[[sources]]` table."""
+def build_sources(
+    settings: Settings,
+    *,
+    redis: Redis | None = None,
+    keys: Keys | None = None,
+    metrics: PipelineMetrics | None = None,
+) -> list[Source]:
+    """One source per `[[sources]]` table (`cloudtrail_lookup` keeps its checkpoints in
+    `redis` under `keys`)."""
     sources: list[Source] = []
     for name, table in zip(settings.source_names(), settings.sources, strict=True):
         if isinstance(table, FilesSourceSettings):
@@ -111,6 +122,21 @@ def build_sources(settings: Settings) -> list[Source]:
             sources.append(
                 DemoSource(
                     sample, name=name, pace_s=table.pace_s, step_s=table.step_s, rounds=table.rounds
+                )
+            )
+        elif isinstance(table, SqsSourceSettings):
+            sources.append(
+                SqsSource(table, name=name, limits=limits_of(settings.pipeline), metrics=metrics)
+            )
+        elif isinstance(table, LookupSourceSettings):
+            if redis is None:
+                raise ConfigError(f"sources: {name} needs Redis for its checkpoints")
+            sources.append(
+                LookupSource(
+                    table,
+                    CheckpointStore(redis, keys or Keys(), name),
+                    name=name,
+                    metrics=metrics,
                 )
             )
         else:  # pragma: no cover - the settings' union is exhaustive

@@ -2,7 +2,8 @@
 
 For running ingestion and serving as separate processes: several `ingest` workers and several
 `serve` replicas on one Redis (the replicas read the journal the workers write). Sources are
-the `[[sources]]` of `--config`, plus `--demo` and the trail files given as arguments. With
+the `[[sources]]` of `--config`, plus `--demo` and the trail files given as arguments;
+`--since` makes the `cloudtrail_lookup` sources backfill from a given time. With
 `--metrics-port`, `/healthz`, `/readyz` and `/metrics` answer on that port (off by default).
 It ends when every source has finished, or on SIGTERM/SIGINT after the batch in flight; a
 commit waits out a Redis outage (retried, never acknowledged before it succeeds).
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 import uvicorn
@@ -31,13 +33,14 @@ from eventstream.commands.common import (
     source_options,
     watchdog,
 )
-from eventstream.config import Settings
+from eventstream.config import LookupSourceSettings, Settings
 from eventstream.errors import ConfigError, EventStreamError
 from eventstream.journal.connect import client, redis_url
 from eventstream.journal.keys import Keys
 from eventstream.pipeline.metrics import PipelineMetrics
 from eventstream.serve import logs
 from eventstream.serve.probes import probe_app
+from eventstream.serve.runtime import tune_gc
 from eventstream.serve.server import Server
 from eventstream.shutdown import Shutdown
 
@@ -60,8 +63,34 @@ def register(subparsers: Any) -> None:
     command.add_argument(
         "--metrics-host", default="127.0.0.1", help="address of the probes (default 127.0.0.1)"
     )
+    command.add_argument(
+        "--since",
+        metavar="TIME",
+        default=None,
+        help="backfill: cloudtrail_lookup sources start at this time (RFC 3339, e.g. "
+        "2026-11-01T00:00:00Z) instead of their checkpoint",
+    )
     command.add_argument("--log-level", default="info", help="debug, info, warning, error")
     command.set_defaults(run=run)
+
+
+def with_since(settings: Settings, since: str | None) -> Settings:
+    """`settings` with every `cloudtrail_lookup` source starting at `since` (`--since`)."""
+    if since is None:
+        return settings
+    try:
+        moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--since {since!r}: not an RFC 3339 time") from None
+    if moment.tzinfo is None:
+        raise ConfigError(f"--since {since!r}: give a time zone (Z for UTC)")
+    if not any(isinstance(s, LookupSourceSettings) for s in settings.sources):
+        raise ConfigError("--since applies to cloudtrail_lookup sources; none is configured")
+    sources = [
+        s.model_copy(update={"since": moment}) if isinstance(s, LookupSourceSettings) else s
+        for s in settings.sources
+    ]
+    return settings.model_copy(update={"sources": sources})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if not settings.sources:
             raise ConfigError("nothing to ingest: give trail files, --demo, or [[sources]]")
+        settings = with_since(settings, args.since)
         shutdown.on_stop(lambda: watchdog(settings.pipeline.shutdown_timeout_s))
         keys = Keys(prefix=settings.redis.key_prefix)
         if shutdown.requested:
@@ -83,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         with redis_url(settings.redis, keys.tag) as url:
             if shutdown.requested:
                 return EXIT_OK
+            tune_gc()  # as `serve`: fewer, cheaper collections (the AWS sources hold big models)
             asyncio.run(_ingest(settings, keys, url, args, shutdown))
     except ConfigError as error:
         return fail(error, EXIT_INPUT)
@@ -99,13 +130,14 @@ async def _ingest(
     shutdown.attach(asyncio.get_running_loop())
     redis = client(url, settings.redis)
     registry = CollectorRegistry(auto_describe=True)
+    metrics = PipelineMetrics(registry)
     pipeline = committing_pipeline(
         settings,
-        build_sources(settings),
+        build_sources(settings, redis=redis, keys=keys, metrics=metrics),
         redis=redis,
         keys=keys,
         redis_url=url,
-        metrics=PipelineMetrics(registry),
+        metrics=metrics,
         wait_for_redis=True,
     )
     shutdown.on_stop(pipeline.stop)

@@ -141,7 +141,7 @@ async def _run(server: Server, shutdown: Shutdown) -> None:
 
 def _pipeline_factory(settings: Settings, url: str) -> PipelineFactory:
     def build(redis: Any, keys: Keys, metrics: Metrics) -> Pipeline:
-        sources = build_sources(settings)
+        sources = build_sources(settings, redis=redis, keys=keys, metrics=metrics.pipeline)
         return committing_pipeline(
             settings,
             sources,

@@ -14,7 +14,9 @@ from eventstream.config.settings import Settings
 from eventstream.config.sources import (
     DemoSourceSettings,
     FilesSourceSettings,
+    LookupSourceSettings,
     SourceSettings,
+    SqsSourceSettings,
 )
 
 __all__ = [
@@ -23,11 +25,13 @@ __all__ = [
     "FilesSourceSettings",
     "InventorySettings",
     "JournalSettings",
+    "LookupSourceSettings",
     "PipelineSettings",
     "RedisSettings",
     "ServeSettings",
     "Settings",
     "SourceSettings",
+    "SqsSourceSettings",
     "TokenSettings",
     "load_settings",
     "with_options",

@@ -81,3 +81,8 @@ class Keys:
     def asset_index(self) -> str:
         """Sorted set of every asset name, for listing and pagination."""
         return f"{self.tag}:assets"
+
+    def lookup_checkpoint(self, source: str, region: str) -> str:
+        """String: the end (epoch seconds) of the last LookupEvents window of one source and
+        region whose records are all committed (`sources.lookup`)."""
+        return f"{self.tag}:lookup:{source}:{region}"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class PipelineMetrics:
     """What the pipeline counts, per source: every record lands in exactly one outcome."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        r = registry
+        r = self.registry = registry
         self.records_in = Counter(
             "eventstream_records_in", "Raw records read from sources.", ["source"], registry=r
         )
@@ -52,4 +52,45 @@ class PipelineMetrics:
         )
         self.batches = Counter(
             "eventstream_pipeline_batches", "Batches committed by the pipeline.", registry=r
+        )
+        # The AWS sources (SQS, LookupEvents): what they received, fetched and settled.
+        self.messages = Counter(
+            "eventstream_source_messages",
+            "SQS messages by what became of them (received, deleted, released, quarantined, "
+            "ignored: test events, subscription confirmations).",
+            ["source", "event"],
+            registry=r,
+        )
+        self.message_records = Histogram(
+            "eventstream_source_message_records",
+            "Raw records carried by one SQS message (inline or in its objects).",
+            ["source"],
+            buckets=(0, 1, 10, 100, 1_000, 10_000, 100_000),
+            registry=r,
+        )
+        self.objects = Counter(
+            "eventstream_source_objects",
+            "S3 objects announced, by outcome (fetched, skipped: digest, insight or not a "
+            "trail file, too_large).",
+            ["source", "outcome"],
+            registry=r,
+        )
+        self.object_bytes = Counter(
+            "eventstream_source_object_bytes",
+            "Bytes of S3 objects downloaded (as stored, before decompression).",
+            ["source"],
+            registry=r,
+        )
+        self.errors = Counter(
+            "eventstream_source_errors",
+            "Failed calls of a source, by kind (throttled, expired_credentials, access_denied, "
+            "not_found, malformed_message, unreachable, ...); the source retries with backoff.",
+            ["source", "kind"],
+            registry=r,
+        )
+        self.requests = Counter(
+            "eventstream_source_requests",
+            "Calls a polling source made (LookupEvents pages), per region.",
+            ["source", "region"],
+            registry=r,
         )

@@ -41,7 +41,7 @@ from eventstream.journal.quarantine import Quarantined, first_bytes
 from eventstream.normalize.classify import Outcome
 from eventstream.normalize.normalizer import Normalizer, Result
 from eventstream.pipeline.metrics import PipelineMetrics
-from eventstream.sources.base import Checkpoint, Item, RawRecord, Source
+from eventstream.sources.base import Checkpoint, Item, RawRecord, Source, Watched
 from eventstream.tally import Tally
 
 log = logging.getLogger(__name__)
@@ -172,12 +172,16 @@ class Pipeline:
         self._readers: list[asyncio.Task[None]] = []
 
     def health(self) -> dict[str, str]:
-        """`source:<name>` → "ok", "failed: …" or "waiting for Redis: …"; and `pipeline` →
-        "failed: …" once the pipeline itself has stopped on an error."""
+        """`source:<name>` → "ok", "failed: …", "failing: …" (a source retrying what fails)
+        or "waiting for Redis: …"; and `pipeline` → "failed: …" once the pipeline itself has
+        stopped on an error."""
         out = {"pipeline": f"failed: {self.error}"} if self.error else {}
         for source in self.sources:
+            problem = source.problem() if isinstance(source, Watched) else ""
             if source.name in self.failed:
                 out[f"source:{source.name}"] = f"failed: {self.failed[source.name]}"
+            elif problem:
+                out[f"source:{source.name}"] = f"failing: {problem}"
             elif self.down:
                 out[f"source:{source.name}"] = f"waiting for Redis: {self.down}"
             else:
@@ -267,9 +271,13 @@ class Pipeline:
             batch.started = time.monotonic()
         outcomes: Counter[str] = Counter()
         events_in = 0
+        latest = ""
         for item in chunk:
             if isinstance(item, RawRecord):
-                events_in += self._record(name, item, batch, outcomes)
+                given = self._record(name, item, batch, outcomes)
+                if given:
+                    events_in += given
+                    latest = batch.events[name][-1]["time"]
             elif isinstance(item, Checkpoint):
                 batch.checkpoints.append(item)
             else:
@@ -277,7 +285,7 @@ class Pipeline:
             if batch.size >= self.settings.batch_max_events:
                 batch = await self._flush(batch)
                 batch.started = time.monotonic()
-        self._count(name, outcomes, events_in, batch)
+        self._count(name, outcomes, events_in, latest)
         return batch
 
     def _record(self, name: str, item: RawRecord, batch: _Batch, outcomes: Counter[str]) -> int:
@@ -331,7 +339,7 @@ class Pipeline:
             )
         )
 
-    def _count(self, name: str, outcomes: Counter[str], events: int, batch: _Batch) -> None:
+    def _count(self, name: str, outcomes: Counter[str], events: int, latest: str) -> None:
         metrics = self.metrics
         if metrics is None:
             return
@@ -340,7 +348,6 @@ class Pipeline:
             metrics.outcomes.labels(name, outcome).inc(count)
         if events:
             metrics.events_in.labels(name).inc(events)
-            latest = batch.events[name][-1]["time"]
             metrics.source_lag.labels(name).set(_lag_s(latest))
 
     async def _commit_loop(self) -> None:

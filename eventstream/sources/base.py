@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from eventstream.errors import MalformedRecordError
 
@@ -62,3 +62,12 @@ class Source(Protocol):
     name: str
 
     def items(self) -> AsyncGenerator[Sequence[Item], None]: ...
+
+
+@runtime_checkable
+class Watched(Protocol):
+    """A source that can be unwell while it runs (an AWS source retrying a failing call)."""
+
+    def problem(self) -> str:
+        """'' while it reads; else what fails and why (shown by `/readyz`)."""
+        ...

@@ -28,9 +28,11 @@ reading, decompressing and parsing never block the loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import io
 import queue
+import re
 import sys
 import threading
 import time
@@ -40,6 +42,8 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, Protocol
+
+import ijson
 
 from eventstream import codec
 from eventstream.errors import MalformedRecordError, UnreadableInputError
@@ -52,10 +56,12 @@ __all__ = [
     "ReadLimits",
     "UnreadableInputError",
     "expand",
+    "read_async",
     "read_file",
     "read_lines",
     "read_paths",
     "read_paths_async",
+    "read_stream",
 ]
 
 STDIN = "-"
@@ -113,7 +119,7 @@ def expand(paths: Iterable[str]) -> Iterator[str]:
 
 def read_paths(
     paths: Iterable[str], stdin: BinaryIO | None = None, limits: ReadLimits = ReadLimits()
-) -> Iterator[Item]:
+) -> Generator[Item, None, None]:
     """Every record of every path, in order; bad input is yielded as errors, never raised."""
     for path in expand(paths):
         if path == STDIN:
@@ -131,6 +137,102 @@ def read_file(path: str, limits: ReadLimits = ReadLimits()) -> Iterator[Item]:
         return
     with stream:
         yield from _read_stream(stream, path, limits)
+
+
+_RECORDS_START = re.compile(rb'\s*\{\s*"Records"\s*:\s*\[')
+_STREAM_PEEK = 64
+
+
+def read_stream(
+    stream: io.RawIOBase, origin: str, limits: ReadLimits = ReadLimits(), *, max_bytes: int = 0
+) -> Generator[Item, None, None]:
+    """The records of one byte stream (an S3 object: plain or gzip), in bounded memory.
+
+    A CloudTrail export (`{"Records": [...]}`) is parsed record by record as it streams in, so
+    memory does not grow with the object; anything else is read as a file is (`read_file`).
+    More than `max_bytes` (0: no bound) after decompression ends the object with one
+    `MalformedRecordError` saying so, after the records read before it. A failure of `stream`
+    itself that is not an `OSError` propagates (the caller retries the whole object). `stream`
+    is closed at the end."""
+    opened: list[io.IOBase] = [stream]
+    try:
+        raw = io.BufferedReader(stream, buffer_size=_PIECE)
+        opened.append(raw)
+        gzipped = raw.peek(len(_GZIP_MAGIC))[: len(_GZIP_MAGIC)] == _GZIP_MAGIC
+        inner: io.RawIOBase | io.BufferedIOBase = gzip.GzipFile(fileobj=raw) if gzipped else raw
+        opened.append(inner)
+        bounded = io.BufferedReader(_Bounded(inner, max_bytes), buffer_size=_GZIP_BUFFER)
+        opened.append(bounded)
+        head = bounded.peek(_STREAM_PEEK)
+    except (OSError, EOFError, zlib.error) as error:
+        _close(opened)
+        yield _unreadable_or_large(origin, error, 0)
+        return
+    try:
+        if _RECORDS_START.match(head):
+            yield from _stream_records(bounded, origin)
+        else:
+            yield from _read_stream(bounded, origin, limits)
+    finally:
+        _close(opened)
+
+
+def _close(opened: list[io.IOBase]) -> None:
+    """Close the wrappers of a stream, outermost first (the stream itself last)."""
+    for layer in reversed(opened):
+        with contextlib.suppress(OSError, EOFError, zlib.error, ValueError):
+            layer.close()
+
+
+class ObjectTooLargeError(OSError):
+    """A stream gave more bytes than its bound (internal to `read_stream`)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"larger than {limit} bytes after decompression")
+        self.limit = limit
+
+
+class _Bounded(io.RawIOBase):
+    """`inner`, failing with `ObjectTooLargeError` once more than `limit` bytes were read."""
+
+    def __init__(self, inner: io.RawIOBase | io.BufferedIOBase, limit: int) -> None:
+        self.inner = inner
+        self.limit = limit
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.inner.read(len(buffer))
+        size = len(data) if data else 0
+        self.count += size
+        if self.limit and self.count > self.limit:
+            raise ObjectTooLargeError(self.limit)
+        buffer[:size] = data or b""
+        return size
+
+
+def _unreadable_or_large(origin: str, error: Exception, read: int) -> MalformedRecordError:
+    if isinstance(error, ObjectTooLargeError):
+        return MalformedRecordError(
+            f"{_describe(error)}; {read} records before the limit were read", origin=origin
+        )
+    return UnreadableInputError(origin, _describe(error))
+
+
+def _stream_records(stream: io.BufferedReader[Any], origin: str) -> Iterator[Item]:
+    """Each record of a `{"Records": [...]}` document, parsed one at a time (ijson, in C)."""
+    index = 0
+    try:
+        for record in ijson.items(stream, "Records.item", use_float=True):
+            yield RawRecord(origin, None, index, record)
+            index += 1
+    except (OSError, EOFError, zlib.error) as error:
+        yield _unreadable_or_large(origin, error, index)
+    except ijson.JSONError as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        yield MalformedRecordError(f"not JSON after record {index}: {reason}", origin=origin)
 
 
 def _open(path: str) -> io.BufferedReader[Any]:
@@ -162,6 +264,8 @@ def _pieces(stream: _Readable) -> Iterator[bytes]:
 
 def _describe(error: Exception) -> str:
     """A one-line reason for a read failure."""
+    if isinstance(error, ObjectTooLargeError):
+        return f"object larger than {error.limit} bytes after decompression (max_object_bytes)"
     if isinstance(error, EOFError):
         return f"truncated gzip data: {error}"
     if isinstance(error, zlib.error):
@@ -381,8 +485,17 @@ async def read_paths_async(
 
     At most `_QUEUED_BATCHES` lists wait for the consumer. Stopping early (`aclose`, `break`,
     cancellation) stops the worker at its next item."""
+    async with contextlib.aclosing(read_async(read_paths(paths, stdin, limits), chunk)) as batches:
+        async for batch in batches:
+            yield batch
+
+
+async def read_async(
+    items: Generator[Item, None, None], chunk: int = 256
+) -> AsyncGenerator[list[Item], None]:
+    """Any reader's `items` (`read_paths`, `read_stream`), run in a worker thread and handed on
+    as lists of up to `chunk` items, as `read_paths_async` does."""
     handoff = _Handoff(asyncio.get_running_loop())
-    items = read_paths(paths, stdin, limits)
     worker = threading.Thread(
         target=handoff.fill, args=(items, chunk), name="eventstream-read", daemon=True
     )

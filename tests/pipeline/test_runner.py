@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
 from eventstream import codec
@@ -18,6 +19,7 @@ from eventstream.journal.keys import Keys
 from eventstream.journal.quarantine import RedisQuarantine
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.pipeline import Pipeline
+from eventstream.pipeline.metrics import PipelineMetrics
 from eventstream.sources.base import Checkpoint, Item, RawRecord
 from tests.conftest import corpus_dir, read_jsonl
 from tests.sources.listsource import ListSource, Recorded
@@ -204,3 +206,23 @@ async def test_a_failed_commit_is_reported_by_health(keys: Keys, normalizer: Nor
     with pytest.raises(CommitError):
         await pipeline.run()
     assert pipeline.health()["pipeline"].startswith("failed: CommitError")
+
+
+async def test_a_chunk_larger_than_a_batch_is_counted_with_metrics_on(
+    aredis: Redis, keys: Keys, normalizer: Normalizer
+) -> None:
+    """A chunk whose events fill several batches (an S3 object's records) is counted whole,
+    and the lag is that of its newest event (a flush in the middle of a chunk once failed)."""
+    records = _changing(normalizer, 40)
+    metrics = PipelineMetrics(CollectorRegistry())
+    source = ListSource("sqs", _items(records), chunk=40)
+    settings = PipelineSettings(batch_max_events=5)
+    pipeline = _pipeline([source], normalizer, aredis, keys, settings=settings, metrics=metrics)
+    totals = await pipeline.run()
+    assert totals.journaled == len(_expected(normalizer, records))
+    registry = metrics.registry
+    assert registry.get_sample_value("eventstream_records_in_total", {"source": "sqs"}) == 40
+    lag = registry.get_sample_value("eventstream_source_lag_seconds", {"source": "sqs"})
+    assert lag is not None
+    assert lag > 86_400  # the corpus is years old
+    assert pipeline.failed == {}

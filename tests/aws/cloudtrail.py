@@ -1,0 +1,121 @@
+"""A small CloudTrail `LookupEvents` server (moto has none): the real JSON 1.1 protocol over
+HTTP on 127.0.0.1 (aiohttp), with `NextToken` pagination, the API's limit of 2 requests per
+second (a faster caller gets `ThrottlingException`, as from AWS), and throttling on demand."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from eventstream import codec
+
+TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
+_WINDOW_S = 0.7  # 2 requests per second: a third within this of the one two before is over it
+# (3 per second or more is caught; 0.3 s of slack for arrival jitter on a loaded machine)
+
+
+@dataclass
+class Request:
+    at: float
+    start: float
+    end: float
+    token: str | None
+    read_only: str | None
+
+
+@dataclass
+class FakeCloudTrail:
+    """Events (CloudTrail records with their epoch times) and what callers asked."""
+
+    page_size: int = 20
+    events: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+    throttle_next: int = 0
+    throttled: int = 0
+    too_fast: int = 0
+    endpoint: str = ""
+
+    def add(self, moment: float, record: dict[str, Any]) -> None:
+        self.events.append((moment, record))
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.headers.get("X-Amz-Target") != TARGET:
+            return _error(400, "UnknownOperationException", "unknown operation")
+        body = codec.loads(await request.read())
+        now = time.monotonic()
+        two_before = self.requests[-2].at if len(self.requests) >= 2 else None
+        attributes = body.get("LookupAttributes") or [{}]
+        self.requests.append(
+            Request(
+                now,
+                float(body["StartTime"]),
+                float(body["EndTime"]),
+                body.get("NextToken"),
+                attributes[0].get("AttributeValue"),
+            )
+        )
+        if two_before is not None and now - two_before < _WINDOW_S:
+            self.too_fast += 1
+            self.throttled += 1
+            return _error(400, "ThrottlingException", "Rate exceeded")
+        if self.throttle_next > 0:
+            self.throttle_next -= 1
+            self.throttled += 1
+            return _error(400, "ThrottlingException", "Rate exceeded")
+        start, end = float(body["StartTime"]), float(body["EndTime"])
+        found = sorted(
+            ((moment, record) for moment, record in self.events if start <= moment <= end),
+            key=lambda pair: -pair[0],  # newest first, as CloudTrail answers
+        )
+        offset = int(body.get("NextToken") or 0)
+        size = min(int(body.get("MaxResults", 50)), self.page_size)
+        page = found[offset : offset + size]
+        answer: dict[str, Any] = {
+            "Events": [
+                {
+                    "EventId": record["eventID"],
+                    "EventName": record["eventName"],
+                    "ReadOnly": "false",
+                    "EventTime": moment,
+                    "EventSource": record["eventSource"],
+                    "CloudTrailEvent": codec.dumps(record).decode(),
+                }
+                for moment, record in page
+            ]
+        }
+        if offset + size < len(found):
+            answer["NextToken"] = str(offset + size)
+        return web.Response(body=codec.dumps(answer), content_type="application/x-amz-json-1.1")
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.Response(
+        status=status,
+        body=codec.dumps({"__type": code, "message": message}),
+        content_type="application/x-amz-json-1.1",
+        headers={"x-amzn-RequestId": "00000000-0000-0000-0000-000000000000"},
+    )
+
+
+@asynccontextmanager
+async def cloudtrail_server(fake: FakeCloudTrail) -> AsyncIterator[FakeCloudTrail]:
+    app = web.Application()
+    app.router.add_post("/", fake.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    site = web.SockSite(runner, listening)
+    await site.start()
+    fake.endpoint = f"http://127.0.0.1:{port}"
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
