@@ -4,6 +4,24 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from eventstream.commands import config, ingest, normalize, quarantine, replay, serve, token
+from eventstream.commands import (
+    config,
+    ingest,
+    normalize,
+    quarantine,
+    replay,
+    serve,
+    token,
+    webhooks,
+)
 
-COMMANDS: tuple[ModuleType, ...] = (config, ingest, normalize, quarantine, replay, serve, token)
+COMMANDS: tuple[ModuleType, ...] = (
+    config,
+    ingest,
+    normalize,
+    quarantine,
+    replay,
+    serve,
+    token,
+    webhooks,
+)

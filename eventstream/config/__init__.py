@@ -15,6 +15,7 @@ from eventstream.config.sources import (
     FilesSourceSettings,
     SourceSettings,
 )
+from eventstream.config.webhooks import WebhookSettings
 
 __all__ = [
     "DemoSourceSettings",
@@ -27,6 +28,7 @@ __all__ = [
     "Settings",
     "SourceSettings",
     "TokenSettings",
+    "WebhookSettings",
     "load_settings",
     "with_options",
 ]

@@ -1,0 +1,433 @@
+"""One destination's delivery loop: a consumer group on the journal, batches, retries, acks.
+
+Per destination (`Keys.webhook_group`), each forwarder process is one consumer of the group,
+so several processes share the work and an entry goes to one of them. The loop:
+
+1. reclaims (`XAUTOCLAIM`) entries another consumer left pending longer than `claim_idle_s`
+   (it crashed), oldest first; else reads new entries (`XREADGROUP >`), filling a batch up to
+   `batch_max_events` for at most `batch_max_wait_s`;
+2. acknowledges at once what the destination's filter refuses; an entry that cannot be read
+   goes to the dead-letter list with the reason;
+3. sends the batch (cut by `batch_max_bytes`) and retries what is not delivered on the
+   schedule (`retry.py`), the same events with the same `webhook-id`, one batch at a time, so
+   per destination and process the order of delivery follows the journal. While it waits, it
+   keeps its pending entries fresh (`XCLAIM` to itself) so no live delivery is reclaimed;
+4. acknowledges an entry only once the destination took it (2xx; per item for Elastic);
+   what runs out of attempts or is refused for good goes to the dead-letter list, written in
+   the same transaction as its acknowledgement. A 410 disables the destination (state in
+   Redis, `eventstream webhooks enable`); its entries stay pending.
+
+A down or slow destination holds only its own loop: one batch in memory, whatever its backlog
+(the backlog stays in the journal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
+from eventstream import codec
+from eventstream.config.webhooks import WebhookSettings
+from eventstream.filters import meta_of, parse_filter_text
+from eventstream.forward.deadletters import DeadLetters
+from eventstream.forward.formats import Item, format_of, item_of, overhead
+from eventstream.forward.metrics import ForwardMetrics
+from eventstream.forward.retry import Schedule
+from eventstream.forward.sender import Sender, SendFailure
+from eventstream.forward.signing import message_id
+from eventstream.forward.state import DestinationState
+from eventstream.forward.verdicts import Verdict, judge
+from eventstream.journal.keys import EVENT_FIELD, Keys
+
+log = logging.getLogger(__name__)
+
+Rows = list[tuple[bytes, dict[bytes, bytes] | None]]
+IDLE_BLOCK_MS = 1000
+DISABLED_POLL_S = 5.0
+REDIS_RETRY_S = 1.0
+TRIMMED = "trimmed from the journal before it was delivered"
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """An event and its bytes in the destination's format."""
+
+    item: Item
+    data: bytes
+
+
+class Forwarder:
+    def __init__(
+        self,
+        settings: WebhookSettings,
+        *,
+        redis: Redis,
+        keys: Keys,
+        consumer: str,
+        sender: Sender,
+        metrics: ForwardMetrics | None = None,
+        schedule: Schedule | None = None,
+    ) -> None:
+        self.settings = settings
+        self.name = settings.name
+        self.redis = redis
+        self.journal = keys.journal
+        self.group = keys.webhook_group(settings.name)
+        self.consumer = consumer
+        self.sender = sender
+        self.metrics = metrics
+        self.schedule = schedule or Schedule.of(settings)
+        self.format = format_of(settings)
+        self.filter = parse_filter_text(settings.filter)
+        self.dead = DeadLetters(redis, keys, settings.name)
+        self.state = DestinationState(redis, keys, settings.name)
+        self._stop = asyncio.Event()
+        self._claim_cursor = "0-0"
+        self._next_sweep = 0.0
+        self._overhead = overhead(settings)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def prepare(self) -> None:
+        """Create the destination's consumer group (at the journal's end, or its start with
+        `start = "all"`) unless it exists."""
+        start = "0" if self.settings.start == "all" else "$"
+        try:
+            await self.redis.xgroup_create(self.journal, self.group, id=start, mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    def stop(self) -> None:
+        """Finish the request in flight, then end `run()` (pending entries stay pending)."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    async def run(self) -> None:
+        try:
+            await self._prepare_until_ready()
+            while not self.stopping:
+                try:
+                    await self.step()
+                except (RedisError, OSError) as error:
+                    log.warning(
+                        "webhook forwarder: Redis error",
+                        extra={"destination": self.name, "error": str(error)},
+                    )
+                    await self._wait(REDIS_RETRY_S)
+        finally:
+            await self.sender.close()
+
+    async def _prepare_until_ready(self) -> None:
+        while not self.stopping:
+            try:
+                await self.prepare()
+                return
+            except (RedisError, OSError) as error:
+                log.warning("webhook forwarder: Redis error", extra={"error": str(error)})
+                await self._wait(REDIS_RETRY_S)
+
+    async def step(self) -> None:
+        """One turn of the loop: a batch reclaimed or read, and delivered."""
+        reason = await self.state.disabled()
+        if self.metrics is not None:
+            self.metrics.disabled.labels(self.name).set(1 if reason else 0)
+        if reason:
+            await self._wait(DISABLED_POLL_S)
+            return
+        rows = await self._claim()
+        if not rows:
+            rows = await self._read()
+        if rows:
+            await self.handle(rows)
+
+    async def _wait(self, seconds: float) -> bool:
+        """Sleep unless stopped; True if stopped meanwhile."""
+        try:
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    # -- reading --------------------------------------------------------------------------
+
+    async def _claim(self) -> Rows:
+        """Entries of crashed consumers (idle past `claim_idle_s`), a page at a time."""
+        if time.monotonic() < self._next_sweep:
+            return []
+        reply: Any = await self.redis.xautoclaim(
+            self.journal,
+            self.group,
+            self.consumer,
+            min_idle_time=int(self.settings.claim_idle_s * 1000),
+            start_id=self._claim_cursor,
+            count=self.settings.max_events,
+        )
+        cursor = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
+        self._claim_cursor = cursor
+        if cursor == "0-0":
+            self._next_sweep = time.monotonic() + self.settings.claim_idle_s / 2
+        deleted = [raw.decode() for raw in (reply[2] if len(reply) > 2 else [])]
+        rows: Rows = [(raw_id, fields) for raw_id, fields in reply[1] if fields is not None]
+        deleted += [raw_id.decode() for raw_id, fields in reply[1] if fields is None]
+        if deleted:
+            await self._bury_trimmed(deleted)
+        if rows:
+            log.info(
+                "webhook entries reclaimed",
+                extra={"destination": self.name, "entries": len(rows), "first": rows[0][0]},
+            )
+        return sorted(rows, key=lambda row: _order(row[0]))
+
+    async def _read(self) -> Rows:
+        """New entries: at most a batch, waiting up to `batch_max_wait_s` for it to fill."""
+        wanted = self.settings.max_events
+        rows: Rows = []
+        deadline = 0.0
+        while len(rows) < wanted and not self.stopping:
+            if rows:
+                left_ms = int((deadline - time.monotonic()) * 1000)
+                if left_ms <= 0:
+                    break
+                block = left_ms
+            else:
+                block = IDLE_BLOCK_MS
+            reply: Any = await self.redis.xreadgroup(
+                self.group,
+                self.consumer,
+                {self.journal: ">"},
+                count=wanted - len(rows),
+                block=block,
+            )
+            if not reply:
+                break
+            if not rows:
+                deadline = time.monotonic() + self.settings.batch_max_wait_s
+            rows.extend(reply[0][1])
+            if self.settings.batch_max_wait_s <= 0:
+                break
+        return rows
+
+    # -- one batch ------------------------------------------------------------------------
+
+    async def handle(self, rows: Rows) -> None:
+        """Filter, encode, send and settle one batch of journal rows, in their order."""
+        skipped: list[str] = []
+        unreadable: list[tuple[str, bytes, str]] = []
+        pieces: list[Piece] = []
+        for raw_id, fields in rows:
+            entry_id = raw_id.decode()
+            event = (fields or {}).get(EVENT_FIELD)
+            try:
+                if event is None:
+                    raise ValueError("no event field")
+                parsed = codec.loads(event)
+                if not isinstance(parsed, dict):
+                    raise ValueError("event is not a JSON object")
+            except ValueError as error:
+                unreadable.append((entry_id, event or b"", f"unreadable journal entry: {error}"))
+                continue
+            if not self.filter.matches(meta_of(parsed)):
+                skipped.append(entry_id)
+                continue
+            item = item_of(entry_id, event, parsed)
+            pieces.append(Piece(item, self.format.piece(item)))
+        if skipped or unreadable:
+            await self._settle_now(skipped, unreadable)
+        for chunk in self._chunks(pieces):
+            if not await self.deliver(chunk):
+                return
+
+    def _chunks(self, pieces: list[Piece]) -> list[list[Piece]]:
+        """Consecutive runs within the event and byte limits (a lone oversized event alone)."""
+        chunks: list[list[Piece]] = []
+        current: list[Piece] = []
+        size = 2
+        for piece in pieces:
+            cost = len(piece.data) + self._overhead
+            if current and (
+                len(current) >= self.settings.max_events
+                or size + cost > self.settings.batch_max_bytes
+            ):
+                chunks.append(current)
+                current, size = [], 2
+            current.append(piece)
+            size += cost
+        if current:
+            chunks.append(current)
+        return chunks
+
+    async def deliver(self, chunk: list[Piece]) -> bool:
+        """Send one chunk until every event is delivered or dead; False if stopped or disabled
+        first (what is left stays pending)."""
+        pending = chunk
+        attempt = 0
+        retry_after: float | None = None
+        error = ""
+        if self.metrics is not None:
+            self.metrics.backlog.labels(self.name).set(len(chunk))
+        while pending:
+            if attempt >= len(self.schedule):
+                await self._settle(pending, Verdict.all_dead(len(pending), error), attempt)
+                break
+            delay = self.schedule.delay(attempt, retry_after)
+            if delay > 0 and not await self._pause(delay, pending):
+                return False
+            attempt += 1
+            verdict = await self._attempt(pending)
+            if verdict.split:
+                self._count("split")
+                half = len(pending) // 2
+                return await self.deliver(pending[:half]) and await self.deliver(pending[half:])
+            await self._settle(pending, verdict, attempt)
+            if verdict.disable:
+                await self._disable(verdict.error)
+                return False
+            pending = [pending[index] for index in verdict.retry]
+            error, retry_after = verdict.error, verdict.retry_after_s
+            if pending:
+                log.warning(
+                    "webhook delivery failed",
+                    extra={
+                        "destination": self.name,
+                        "attempt": attempt,
+                        "events": len(pending),
+                        "error": error,
+                    },
+                )
+                if self.stopping:
+                    return False
+        if self.metrics is not None:
+            self.metrics.backlog.labels(self.name).set(0)
+        return True
+
+    async def _attempt(self, pending: Sequence[Piece]) -> Verdict:
+        ids = [piece.item.entry_id for piece in pending]
+        body = self.format.body([piece.data for piece in pending])
+        answer = await self.sender.post(message_id(self.name, ids), body)
+        if isinstance(answer, SendFailure):
+            self._count("failed")
+            return Verdict.all_retry(len(pending), answer.error)
+        verdict = judge(self.settings.format, answer, len(pending), time.time())
+        outcome = (
+            "disabled"
+            if verdict.disable
+            else "split"
+            if verdict.split
+            else "ok"
+            if len(verdict.delivered) == len(pending)
+            else "dead"
+            if len(verdict.dead) == len(pending)
+            else "retry"
+            if len(verdict.retry) == len(pending)
+            else "partial"
+        )
+        self._count(outcome)
+        return verdict
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.requests.labels(self.name, outcome).inc()
+
+    async def _pause(self, delay_s: float, pending: Sequence[Piece]) -> bool:
+        """Wait before a retry, keeping the pending entries claimed; False if stopped."""
+        refresh = max(0.05, self.settings.claim_idle_s / 3)
+        end = time.monotonic() + delay_s
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return True
+            if await self._wait(min(left, refresh)):
+                return False
+            if end - time.monotonic() > 0:
+                await self._keep(pending)
+
+    async def _keep(self, pending: Sequence[Piece]) -> None:
+        """Reset the idle time of this consumer's pending entries (`XCLAIM` to itself)."""
+        ids: list[Any] = [piece.item.entry_id for piece in pending]
+        await self.redis.xclaim(self.journal, self.group, self.consumer, 0, ids, justid=True)
+
+    # -- settling -------------------------------------------------------------------------
+
+    async def _settle(self, pending: Sequence[Piece], verdict: Verdict, attempts: int) -> None:
+        """Acknowledge what was delivered, dead-letter (then acknowledge) what is dead, and
+        record the outcome, in one transaction."""
+        done = [pending[index].item.entry_id for index in verdict.delivered]
+        dead = [(pending[index].item, reason) for index, reason in verdict.dead]
+        if not done and not dead:
+            if verdict.error:
+                await self.state.error(verdict.error)
+            return
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for item, reason in dead:
+                self.dead.add_to(pipe, item.entry_id, item.event, reason, attempts)
+            pipe.xack(self.journal, self.group, *done, *(item.entry_id for item, _ in dead))
+            if done:
+                self.state.success_to(pipe, len(done))
+            if dead:
+                self.state.dead_to(pipe, len(dead))
+            await pipe.execute()
+        if verdict.error:
+            await self.state.error(verdict.error)
+        if self.metrics is not None:
+            if done:
+                self.metrics.delivered.labels(self.name).inc(len(done))
+                self.metrics.last_success.labels(self.name).set(time.time())
+            if dead:
+                self.metrics.dead.labels(self.name).inc(len(dead))
+        if dead:
+            log.error(
+                "webhook events dead-lettered",
+                extra={"destination": self.name, "events": len(dead), "error": dead[0][1]},
+            )
+
+    async def _settle_now(
+        self, skipped: list[str], unreadable: list[tuple[str, bytes, str]]
+    ) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for entry_id, event, reason in unreadable:
+                self.dead.add_to(pipe, entry_id, event, reason, 0)
+            pipe.xack(self.journal, self.group, *skipped, *(row[0] for row in unreadable))
+            if unreadable:
+                self.state.dead_to(pipe, len(unreadable))
+            await pipe.execute()
+        if self.metrics is not None:
+            self.metrics.filtered.labels(self.name).inc(len(skipped))
+            self.metrics.dead.labels(self.name).inc(len(unreadable))
+
+    async def _bury_trimmed(self, entry_ids: list[str]) -> None:
+        """Pending entries the journal no longer holds (trimmed while pending): recorded as
+        dead letters without their event, so the loss is visible."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for entry_id in entry_ids:
+                self.dead.add_to(pipe, entry_id, b"", TRIMMED, 0)
+            self.state.dead_to(pipe, len(entry_ids))
+            await pipe.execute()
+        log.error(
+            "webhook entries lost to journal trimming",
+            extra={"destination": self.name, "entries": len(entry_ids)},
+        )
+
+    async def _disable(self, error: str) -> None:
+        await self.state.disable(f"410 Gone: {error}")
+        if self.metrics is not None:
+            self.metrics.disabled.labels(self.name).set(1)
+        log.error(
+            "webhook destination disabled (410 Gone); `eventstream webhooks enable` resumes it",
+            extra={"destination": self.name, "error": error},
+        )
+
+
+def _order(raw_id: bytes) -> tuple[int, int]:
+    ms, _, seq = raw_id.partition(b"-")
+    return int(ms), int(seq or 0)
