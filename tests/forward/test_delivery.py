@@ -19,8 +19,8 @@ from eventstream.forward.state import DestinationState
 from eventstream.journal.keys import Keys
 from tests.forward.conftest import (
     SECRET,
-    Receiver,
     Received,
+    Receiver,
     commit,
     delivered_ids,
     destination,
@@ -83,9 +83,11 @@ async def test_a_down_destination_never_delays_another(
     )
     running = await start(aredis, keys, down, destination(receiver.url, name="up"))
     expected: list[str] = []
+    expected: list[str] = []
     for start_at in range(0, 200, 50):
         expected = await commit(aredis, keys, sample_events[: start_at + 50])
-        await until(lambda: len(delivered_ids(receiver)) == len(expected), timeout_s=3)
+        count = len(expected)
+        await until(lambda: len(delivered_ids(receiver)) == count, timeout_s=3)  # noqa: B023
     await running.stop()
     assert delivered_ids(receiver) == expected
     state = await DestinationState(aredis, keys, "down").read()
@@ -114,7 +116,7 @@ async def test_retry_budget_exhausted_then_replay(
         expected = await commit(aredis, keys, sample_events[:60])
         dead = DeadLetters(aredis, keys, "siem")
         await until(lambda: len(receiver.requests) >= 6)
-        await until_async(lambda: dead.count(), len(expected))
+        await until_async(dead.count, len(expected))
         await running.stop()
         letters = await dead.page()
         assert [letter.entry_id for letter in letters] == [
