@@ -17,6 +17,7 @@ LIBRARY = (
     "normalize",
     "enrich",
     "journal",
+    "forward",
     "models",
     "config",
     "filters.py",
