@@ -10,6 +10,7 @@ import os
 import secrets
 import socket
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from aiohttp.abc import AbstractResolver
 from redis.asyncio import Redis
@@ -38,6 +39,15 @@ def sender_of(
 ) -> Sender:
     keys, token = resolve_secrets(settings, environ)
     return Sender(settings, keys, token, format_of(settings).content_type, resolver)
+
+
+def check_secrets(
+    destinations: Sequence[WebhookSettings], environ: Mapping[str, str] | None = None
+) -> None:
+    """Raise `ConfigError` now if an enabled destination's secret or token is missing."""
+    for settings in destinations:
+        if settings.enabled:
+            resolve_secrets(settings, environ)
 
 
 class Forwarding:
@@ -76,6 +86,21 @@ class Forwarding:
         for forwarder in self.forwarders:
             await forwarder.prepare()
 
+    async def drained(self) -> bool:
+        """Whether every destination has read and settled every journal entry (a destination
+        disabled by a 410 counts as settled: it waits for `webhooks enable`)."""
+        if not self.forwarders:
+            return True
+        first = self.forwarders[0]
+        groups: list[dict[str, Any]] = await first.redis.xinfo_groups(first.journal)
+        found = {_text(group["name"]): group for group in groups}
+        for forwarder in self.forwarders:
+            group = found.get(forwarder.group)
+            if group is None or group.get("pending") or group.get("lag") != 0:
+                if not await forwarder.state.disabled():
+                    return False
+        return True
+
     def stop(self) -> None:
         for forwarder in self.forwarders:
             forwarder.stop()
@@ -91,6 +116,10 @@ class Forwarding:
         async with asyncio.TaskGroup() as group:
             for forwarder in self.forwarders:
                 group.create_task(_guarded(forwarder), name=f"webhook-{forwarder.name}")
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 async def _guarded(forwarder: Forwarder) -> None:

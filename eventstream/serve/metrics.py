@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from eventstream.forward.metrics import ForwardMetrics
 from eventstream.pipeline.metrics import PipelineMetrics
 
 _LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -25,6 +26,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.pipeline = PipelineMetrics(self.registry)
+        self.forward = ForwardMetrics(self.registry)
         self._serving(self.registry)
 
     def _serving(self, r: CollectorRegistry) -> None:

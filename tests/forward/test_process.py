@@ -29,6 +29,7 @@ from tests.serve.servers import RedisServer
 
 
 def _config(tmp_path: Path, redis: RedisServer, keys: Keys, url: str, **extra: str) -> Path:
+    extra.setdefault("start", '"all"')
     more = "".join(f"{name} = {value}\n" for name, value in extra.items())
     path = tmp_path / "eventstream.toml"
     path.write_text(
@@ -36,7 +37,7 @@ def _config(tmp_path: Path, redis: RedisServer, keys: Keys, url: str, **extra: s
         f'[[webhooks]]\nname = "siem"\nurl = "{url}"\nformat = "jsonl"\n'
         f'allow_private = true\nsecrets = ["{SECRET}"]\nbatch_max_events = 50\n'
         f"batch_max_wait_s = 0.02\nretry_schedule_s = [0, 0.2, 0.2, 0.2]\nretry_jitter = 0\n"
-        f'start = "all"\n{more}'
+        f"{more}"
     )
     return path
 
