@@ -96,9 +96,9 @@ class Forwarding:
         found = {_text(group["name"]): group for group in groups}
         for forwarder in self.forwarders:
             group = found.get(forwarder.group)
-            if group is None or group.get("pending") or group.get("lag") != 0:
-                if not await forwarder.state.disabled():
-                    return False
+            behind = group is None or group.get("pending") or group.get("lag") != 0
+            if behind and not await forwarder.state.disabled():
+                return False
         return True
 
     def stop(self) -> None:
