@@ -78,7 +78,7 @@ class SplunkHec:
             return _hec(400, "Invalid data format", 6)
         if not objects:
             return _hec(400, "No data", 5)
-        accepted = []
+        accepted: list[dict[str, Any]] = []
         for position, item in enumerate(objects):
             problem = self._problem(item)
             if problem is not None:

@@ -83,7 +83,6 @@ async def test_a_down_destination_never_delays_another(
     )
     running = await start(aredis, keys, down, destination(receiver.url, name="up"))
     expected: list[str] = []
-    expected: list[str] = []
     for start_at in range(0, 200, 50):
         expected = await commit(aredis, keys, sample_events[: start_at + 50])
         count = len(expected)
@@ -119,9 +118,8 @@ async def test_retry_budget_exhausted_then_replay(
         await until_async(dead.count, len(expected))
         await running.stop()
         letters = await dead.page()
-        assert [letter.entry_id for letter in letters] == [
-            row[0].decode() for row in await aredis.xrange(keys.journal)
-        ]
+        rows: Any = await aredis.xrange(keys.journal)
+        assert [letter.entry_id for letter in letters] == [row[0].decode() for row in rows]
         assert {letter.attempts for letter in letters} == {3}
         assert all("HTTP 503: maintenance" in letter.error for letter in letters)
         pending: Any = await aredis.xpending(keys.journal, keys.webhook_group("siem"))
