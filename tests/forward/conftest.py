@@ -175,6 +175,17 @@ async def until(check: Callable[[], bool], timeout_s: float = 15.0) -> None:
         await asyncio.sleep(0.02)
 
 
+async def until_count(
+    read: Callable[[], Awaitable[int]], expected: int, timeout_s: float = 15
+) -> None:
+    """Wait for the async `read()` to return `expected`."""
+    deadline = time.monotonic() + timeout_s
+    while (found := await read()) != expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"expected {expected}, still {found}")
+        await asyncio.sleep(0.02)
+
+
 def lines(body: bytes) -> list[dict[str, Any]]:
     return [codec.loads(line) for line in body.splitlines() if line]
 

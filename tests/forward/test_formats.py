@@ -13,7 +13,15 @@ from standardwebhooks.webhooks import Webhook
 from eventstream import codec
 from eventstream.forward.deadletters import DeadLetters
 from eventstream.journal.keys import Keys
-from tests.forward.conftest import SECRET, Receiver, commit, destination, start, until
+from tests.forward.conftest import (
+    SECRET,
+    Receiver,
+    commit,
+    destination,
+    start,
+    until,
+    until_count,
+)
 from tests.forward.receivers import HEC_PATH, ElasticBulk, SplunkHec
 
 
@@ -79,10 +87,7 @@ async def test_splunk_hec_bad_token_is_permanent(
         expected = await commit(aredis, keys, sample_events[:30])
         dead = DeadLetters(aredis, keys, "siem")
         await until(lambda: len(receiver.requests) >= 1)
-        for _ in range(200):
-            if await dead.count() == len(expected):
-                break
-            await until(lambda: True)
+        await until_count(dead.count, len(expected))
         await running.stop()
     finally:
         await receiver.stop()

@@ -16,7 +16,7 @@ from eventstream.forward.deadletters import DeadLetters
 from eventstream.forward.guard import GuardResolver, PrivateAddressError
 from eventstream.forward.state import DestinationState
 from eventstream.journal.keys import Keys
-from tests.forward.conftest import Receiver, commit, destination, start, until
+from tests.forward.conftest import Receiver, commit, destination, start, until, until_count
 
 REFUSED = ["127.0.0.1", "10.0.0.1", "169.254.169.254", "192.168.1.1", "100.64.0.1", "0.0.0.0"]
 
@@ -90,10 +90,7 @@ async def test_localhost_destination_is_refused_end_to_end(
     expected = await commit(aredis, keys, sample_events[:10])
     dead = DeadLetters(aredis, keys, "refused")
     await until(lambda: len(receiver.requests) >= 1)
-    for _ in range(500):
-        if await dead.count() == len(expected):
-            break
-        await until(lambda: True)
+    await until_count(dead.count, len(expected))
     await running.stop()
     assert len(receiver.requests) == 1  # only the allowed destination's batch
     letters = await dead.page()
