@@ -21,6 +21,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -83,6 +84,16 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings_of(args.config, redis__url=args.redis_url, redis__key_prefix=args.prefix)
 
 
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed (as `serve` runs), else asyncio's own loop."""
+    try:
+        import uvloop  # noqa: PLC0415 - optional, absent on Windows
+    except ImportError:  # pragma: no cover
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
 def _destination(settings: Settings, name: str) -> WebhookSettings:
     for destination in settings.webhooks:
         if destination.name == name:
@@ -97,7 +108,9 @@ def _guarded(args: argparse.Namespace, body: Any) -> int:
     logs.configure(args.log_level)
     try:
         settings = _settings(args)
-        code: int = asyncio.run(body(settings, Keys(prefix=settings.redis.key_prefix), shutdown))
+        keys = Keys(prefix=settings.redis.key_prefix)
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            code: int = runner.run(body(settings, keys, shutdown))
     except ConfigError as error:
         return fail(error, EXIT_INPUT)
     except EventStreamError as error:

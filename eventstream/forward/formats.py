@@ -45,6 +45,27 @@ def epoch_s(time: str, entry_id: str) -> float:
         return int(entry_id.partition("-")[0]) / 1000
 
 
+class EpochCache:
+    """`epoch_s` for the event times of one stream: events come in bursts of the same second,
+    so the second (`YYYY-MM-DDTHH:MM:SS`) is converted once and the milliseconds added."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, time: str, entry_id: str) -> float:
+        if len(time) != 24 or time[19] != "." or time[23] != "Z" or not time[20:23].isdigit():
+            return epoch_s(time, entry_id)
+        second = time[:19]
+        base = self.seconds.get(second)
+        if base is None:
+            base = epoch_s(second + "Z", entry_id)
+            if len(self.seconds) >= self.size:
+                self.seconds.clear()
+            self.seconds[second] = base
+        return round(base + int(time[20:23]) / 1000, 3)
+
+
 class Format(Protocol):
     content_type: str
 
@@ -98,10 +119,11 @@ class SplunkHec(Lines):
         }
         if settings.index:
             self.fields["index"] = settings.index
+        self.epoch_s = EpochCache()
 
     def piece(self, item: Item) -> bytes:
         wrapped = {
-            "time": epoch_s(item.time, item.entry_id),
+            "time": self.epoch_s(item.time, item.entry_id),
             **self.fields,
             "event": codec.raw(item.event),
         }

@@ -63,6 +63,17 @@ class Piece:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Journal rows ready to send: refused by the filter, unreadable, and encoded chunks;
+    `full` when the read returned a whole batch (so more is probably waiting)."""
+
+    skipped: list[str]
+    unreadable: list[tuple[str, bytes, str]]
+    chunks: list[list[Piece]]
+    full: bool
+
+
 class Forwarder:
     def __init__(
         self,
@@ -92,6 +103,7 @@ class Forwarder:
         self._claim_cursor = "0-0"
         self._next_sweep = 0.0
         self._overhead = overhead(settings)
+        self._ahead: asyncio.Task[Batch | None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -126,7 +138,38 @@ class Forwarder:
                     )
                     await self._wait(REDIS_RETRY_S)
         finally:
-            await self.sender.close()
+            await self._finish()
+
+    async def _finish(self) -> None:
+        """Stop reading ahead, hand back what this consumer still holds, close connections."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.cancel()
+            await asyncio.gather(ahead, return_exceptions=True)
+        try:
+            await self.release()
+        except (RedisError, OSError) as error:
+            log.warning("webhook entries not released", extra={"error": str(error)})
+        await self.sender.close()
+
+    async def release(self) -> int:
+        """Mark every entry this consumer holds as idle past `claim_idle_s` (`XCLAIM ...
+        IDLE`), so the next forwarder reclaims them first, at once, in journal order."""
+        reply: Any = await self.redis.xpending_range(
+            self.journal, self.group, "-", "+", 100_000, consumername=self.consumer
+        )
+        ids = [row["message_id"] for row in reply]
+        if ids:
+            await self.redis.xclaim(
+                self.journal,
+                self.group,
+                self.consumer,
+                0,
+                ids,
+                idle=int(self.settings.claim_idle_s * 1000) + 1000,
+                justid=True,
+            )
+        return len(ids)
 
     async def _prepare_until_ready(self) -> None:
         while not self.stopping:
@@ -145,11 +188,19 @@ class Forwarder:
         if reason:
             await self._wait(DISABLED_POLL_S)
             return
+        ahead, self._ahead = self._ahead, None
+        batch = await (ahead if ahead is not None else self._fetch())
+        if batch is None:
+            return
+        if batch.full:  # more is waiting: read and encode the next batch during this one
+            self._ahead = asyncio.create_task(self._fetch())
+        await self.send(batch)
+
+    async def _fetch(self) -> Batch | None:
         rows = await self._claim()
         if not rows:
             rows = await self._read()
-        if rows:
-            await self.handle(rows)
+        return self.encode(rows) if rows else None
 
     async def _wait(self, seconds: float) -> bool:
         """Sleep unless stopped; True if stopped meanwhile."""
@@ -222,6 +273,18 @@ class Forwarder:
 
     async def handle(self, rows: Rows) -> None:
         """Filter, encode, send and settle one batch of journal rows, in their order."""
+        await self.send(self.encode(rows))
+
+    async def send(self, batch: Batch) -> None:
+        if batch.skipped or batch.unreadable:
+            await self._settle_now(batch.skipped, batch.unreadable)
+        for chunk in batch.chunks:
+            if not await self.deliver(chunk):
+                return
+
+    def encode(self, rows: Rows) -> Batch:
+        """Parse, filter and encode journal rows (no I/O)."""
+        everything = self.filter.matches_everything()
         skipped: list[str] = []
         unreadable: list[tuple[str, bytes, str]] = []
         pieces: list[Piece] = []
@@ -237,16 +300,13 @@ class Forwarder:
             except ValueError as error:
                 unreadable.append((entry_id, event or b"", f"unreadable journal entry: {error}"))
                 continue
-            if not self.filter.matches(meta_of(parsed)):
+            if not everything and not self.filter.matches(meta_of(parsed)):
                 skipped.append(entry_id)
                 continue
             item = item_of(entry_id, event, parsed)
             pieces.append(Piece(item, self.format.piece(item)))
-        if skipped or unreadable:
-            await self._settle_now(skipped, unreadable)
-        for chunk in self._chunks(pieces):
-            if not await self.deliver(chunk):
-                return
+        full = len(rows) >= self.settings.max_events
+        return Batch(skipped, unreadable, self._chunks(pieces), full)
 
     def _chunks(self, pieces: list[Piece]) -> list[list[Piece]]:
         """Consecutive runs within the event and byte limits (a lone oversized event alone)."""

@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from eventstream import codec
 from eventstream.forward.deadletters import DeadLetters
+from eventstream.forward.formats import EpochCache, epoch_s
 from eventstream.journal.keys import Keys
 from tests.forward.conftest import (
     SECRET,
@@ -209,3 +210,15 @@ async def test_gzip_bodies_are_signed_before_compression(
     for request in receiver.requests:
         assert request.headers["Content-Encoding"] == "gzip"
         Webhook(SECRET).verify(request.body, request.headers, json_parse=False)
+
+
+def test_epoch_cache_agrees_with_the_parser(sample_events: list[dict[str, Any]]) -> None:
+    """HEC `time` from the per-second cache equals the full RFC 3339 parse, for every event."""
+    cache = EpochCache(size=8)
+    for event in sample_events:
+        assert (
+            cache(event["time"], "1-0")
+            == epoch_s(event["time"], "1-0")
+            == round(_epoch(event["time"]), 3)
+        )
+    assert cache("not a time", "1700000000123-0") == 1700000000.123
