@@ -253,3 +253,36 @@ def test_schedule_default_and_retry_after() -> None:
     assert 4.0 <= schedule.delay(1) <= 6.0
     assert schedule.delay(3, retry_after_s=30) == 30
     assert schedule.delay(3, retry_after_s=10_000) == 600
+
+
+async def test_a_stopped_forwarder_hands_its_entries_to_the_next(
+    aredis: Redis, keys: Keys, sample_events: list[dict[str, Any]]
+) -> None:
+    """Stopped while waiting to retry, a forwarder returns at once and marks what it holds
+    as idle, so the next one delivers it first without waiting for `claim_idle_s`."""
+    healthy = False
+
+    def policy(request: Received, number: int) -> web.Response:
+        return web.Response(status=200 if healthy else 500)
+
+    receiver = await Receiver(policy).start()
+    settings = destination(receiver.url, claim_idle_s=30, retry_schedule_s=[0, 60, 60])
+    try:
+        first = await start(aredis, keys, settings, consumer="first")
+        expected = await commit(aredis, keys, sample_events[:20])
+        await until(lambda: len(receiver.requests) >= 1)
+        began = asyncio.get_running_loop().time()
+        await first.stop()
+        assert asyncio.get_running_loop().time() - began < 5
+        rows: Any = await aredis.xpending_range(
+            keys.journal, keys.webhook_group("siem"), "-", "+", 100
+        )
+        assert len(rows) == len(expected)
+        assert min(row["time_since_delivered"] for row in rows) >= 30_000
+        healthy = True
+        second = await start(aredis, keys, settings, consumer="second")
+        await until(lambda: len(delivered_ids(receiver, lambda n: n >= 1)) >= 20, timeout_s=5)
+        await second.stop()
+    finally:
+        await receiver.stop()
+    assert delivered_ids(receiver, lambda n: n >= 1) == expected
