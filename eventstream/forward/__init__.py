@@ -3,8 +3,9 @@
 One consumer group on the journal per destination (`forwarder.py`), requests in the
 destination's wire format (`formats.py`) signed the Standard Webhooks way (`signing.py`), sent
 through a connector that refuses private addresses at connect time (`guard.py`, `sender.py`),
-judged per format (`verdicts.py`), retried on a schedule (`retry.py`), and, when the attempts
-run out, kept in the destination's dead-letter list (`deadletters.py`) for `replay`.
+judged per format (`verdicts.py`), retried on a schedule (`retry.py`), acknowledged once
+delivered (`settle.py`) and, when the attempts run out, kept in the destination's dead-letter
+list (`deadletters.py`) for `replay` (`replay.py`); `state.py` and `metrics.py` tell how it goes.
 """
 
 from eventstream.forward.forwarder import Forwarder

@@ -41,6 +41,7 @@ from eventstream.forward.formats import Item, format_of, item_of, overhead
 from eventstream.forward.metrics import ForwardMetrics
 from eventstream.forward.retry import Schedule
 from eventstream.forward.sender import Sender, SendFailure
+from eventstream.forward.settle import Settler
 from eventstream.forward.signing import message_id
 from eventstream.forward.state import DestinationState
 from eventstream.forward.verdicts import Verdict, judge
@@ -52,7 +53,6 @@ Rows = list[tuple[bytes, dict[bytes, bytes] | None]]
 IDLE_BLOCK_MS = 1000
 DISABLED_POLL_S = 5.0
 REDIS_RETRY_S = 1.0
-TRIMMED = "trimmed from the journal before it was delivered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +99,7 @@ class Forwarder:
         self.filter = parse_filter_text(settings.filter)
         self.dead = DeadLetters(redis, keys, settings.name)
         self.state = DestinationState(redis, keys, settings.name)
+        self.settler = Settler(redis, keys, settings.name, metrics)
         self._stop = asyncio.Event()
         self._claim_cursor = "0-0"
         self._next_sweep = 0.0
@@ -232,7 +233,7 @@ class Forwarder:
         rows: Rows = [(raw_id, fields) for raw_id, fields in reply[1] if fields is not None]
         deleted += [raw_id.decode() for raw_id, fields in reply[1] if fields is None]
         if deleted:
-            await self._bury_trimmed(deleted)
+            await self.settler.bury_trimmed(deleted)
         if rows:
             log.info(
                 "webhook entries reclaimed",
@@ -277,7 +278,7 @@ class Forwarder:
 
     async def send(self, batch: Batch) -> None:
         if batch.skipped or batch.unreadable:
-            await self._settle_now(batch.skipped, batch.unreadable)
+            await self.settler.settle_now(batch.skipped, batch.unreadable)
         for chunk in batch.chunks:
             if not await self.deliver(chunk):
                 return
@@ -338,7 +339,9 @@ class Forwarder:
             self.metrics.backlog.labels(self.name).set(len(chunk))
         while pending:
             if attempt >= len(self.schedule):
-                await self._settle(pending, Verdict.all_dead(len(pending), error), attempt)
+                await self.settler.settle(
+                    _items(pending), Verdict.all_dead(len(pending), error), attempt
+                )
                 break
             delay = self.schedule.delay(attempt, retry_after)
             if delay > 0 and not await self._pause(delay, pending):
@@ -349,9 +352,9 @@ class Forwarder:
                 self._count("split")
                 half = len(pending) // 2
                 return await self.deliver(pending[:half]) and await self.deliver(pending[half:])
-            await self._settle(pending, verdict, attempt)
+            await self.settler.settle(_items(pending), verdict, attempt)
             if verdict.disable:
-                await self._disable(verdict.error)
+                await self.settler.disable(verdict.error)
                 return False
             pending = [pending[index] for index in verdict.retry]
             error, retry_after = verdict.error, verdict.retry_after_s
@@ -417,75 +420,9 @@ class Forwarder:
         ids: list[Any] = [piece.item.entry_id for piece in pending]
         await self.redis.xclaim(self.journal, self.group, self.consumer, 0, ids, justid=True)
 
-    # -- settling -------------------------------------------------------------------------
 
-    async def _settle(self, pending: Sequence[Piece], verdict: Verdict, attempts: int) -> None:
-        """Acknowledge what was delivered, dead-letter (then acknowledge) what is dead, and
-        record the outcome, in one transaction."""
-        done = [pending[index].item.entry_id for index in verdict.delivered]
-        dead = [(pending[index].item, reason) for index, reason in verdict.dead]
-        if not done and not dead:
-            if verdict.error:
-                await self.state.error(verdict.error)
-            return
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for item, reason in dead:
-                self.dead.add_to(pipe, item.entry_id, item.event, reason, attempts)
-            pipe.xack(self.journal, self.group, *done, *(item.entry_id for item, _ in dead))
-            if done:
-                self.state.success_to(pipe, len(done))
-            if dead:
-                self.state.dead_to(pipe, len(dead))
-            await pipe.execute()
-        if verdict.error:
-            await self.state.error(verdict.error)
-        if self.metrics is not None:
-            if done:
-                self.metrics.delivered.labels(self.name).inc(len(done))
-                self.metrics.last_success.labels(self.name).set(time.time())
-            if dead:
-                self.metrics.dead.labels(self.name).inc(len(dead))
-        if dead:
-            log.error(
-                "webhook events dead-lettered",
-                extra={"destination": self.name, "events": len(dead), "error": dead[0][1]},
-            )
-
-    async def _settle_now(
-        self, skipped: list[str], unreadable: list[tuple[str, bytes, str]]
-    ) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for entry_id, event, reason in unreadable:
-                self.dead.add_to(pipe, entry_id, event, reason, 0)
-            pipe.xack(self.journal, self.group, *skipped, *(row[0] for row in unreadable))
-            if unreadable:
-                self.state.dead_to(pipe, len(unreadable))
-            await pipe.execute()
-        if self.metrics is not None:
-            self.metrics.filtered.labels(self.name).inc(len(skipped))
-            self.metrics.dead.labels(self.name).inc(len(unreadable))
-
-    async def _bury_trimmed(self, entry_ids: list[str]) -> None:
-        """Pending entries the journal no longer holds (trimmed while pending): recorded as
-        dead letters without their event, so the loss is visible."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for entry_id in entry_ids:
-                self.dead.add_to(pipe, entry_id, b"", TRIMMED, 0)
-            self.state.dead_to(pipe, len(entry_ids))
-            await pipe.execute()
-        log.error(
-            "webhook entries lost to journal trimming",
-            extra={"destination": self.name, "entries": len(entry_ids)},
-        )
-
-    async def _disable(self, error: str) -> None:
-        await self.state.disable(f"410 Gone: {error}")
-        if self.metrics is not None:
-            self.metrics.disabled.labels(self.name).set(1)
-        log.error(
-            "webhook destination disabled (410 Gone); `eventstream webhooks enable` resumes it",
-            extra={"destination": self.name, "error": error},
-        )
+def _items(pieces: Sequence[Piece]) -> list[Item]:
+    return [piece.item for piece in pieces]
 
 
 def _order(raw_id: bytes) -> tuple[int, int]:
