@@ -190,6 +190,11 @@ class WebhookSettings(Section):
             raise ValueError("set token or token_env, not both")
         if self.format == "splunk-hec" and not (self.token or self.token_env):
             raise ValueError("splunk-hec needs token or token_env")
+        if self.claim_idle_s <= self.timeout_s:
+            raise ValueError(
+                "claim_idle_s must exceed timeout_s (else a slow request's entries would be "
+                "reclaimed by another forwarder while in flight)"
+            )
         refusal = literal_refusal(self)
         if refusal:
             raise ValueError(refusal)

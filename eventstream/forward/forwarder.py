@@ -143,12 +143,8 @@ class Forwarder:
 
     async def _finish(self) -> None:
         """Stop reading ahead, hand back what this consumer still holds, close connections."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None:
-            ahead.cancel()
-            await asyncio.gather(ahead, return_exceptions=True)
         try:
-            await self.release()
+            await self._hand_back()
         except (RedisError, OSError) as error:
             log.warning("webhook entries not released", extra={"error": str(error)})
         await self.sender.close()
@@ -195,7 +191,16 @@ class Forwarder:
             return
         if batch.full:  # more is waiting: read and encode the next batch during this one
             self._ahead = asyncio.create_task(self._fetch())
-        await self.send(batch)
+        if not await self.send(batch) and not self.stopping:
+            await self._hand_back()  # disabled: what is held goes first once enabled again
+
+    async def _hand_back(self) -> None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.cancel()
+            await asyncio.gather(ahead, return_exceptions=True)
+        await self.release()
+        self._claim_cursor, self._next_sweep = "0-0", 0.0
 
     async def _fetch(self) -> Batch | None:
         rows = await self._claim()
@@ -272,16 +277,18 @@ class Forwarder:
 
     # -- one batch ------------------------------------------------------------------------
 
-    async def handle(self, rows: Rows) -> None:
+    async def handle(self, rows: Rows) -> bool:
         """Filter, encode, send and settle one batch of journal rows, in their order."""
-        await self.send(self.encode(rows))
+        return await self.send(self.encode(rows))
 
-    async def send(self, batch: Batch) -> None:
+    async def send(self, batch: Batch) -> bool:
+        """Settle one batch; False if stopped or disabled before the end."""
         if batch.skipped or batch.unreadable:
             await self.settler.settle_now(batch.skipped, batch.unreadable)
         for chunk in batch.chunks:
             if not await self.deliver(chunk):
-                return
+                return False
+        return True
 
     def encode(self, rows: Rows) -> Batch:
         """Parse, filter and encode journal rows (no I/O)."""

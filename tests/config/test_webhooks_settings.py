@@ -70,6 +70,7 @@ def test_destinations_load(tmp_path: Path) -> None:
         ('name = "a"\nurl = "https://x"\nheaders = { "Content-Type" = "x" }', "set by the"),
         ('name = "a"\nurl = "https://x"\nbogus = 1', "webhooks.0.bogus (config=FILE)"),
         ('name = "a"\nurl = "http://169.254.169.254/"', "not a public address"),
+        ('name = "a"\nurl = "https://x"\ntimeout_s = 60', "claim_idle_s must exceed timeout_s"),
     ],
 )
 def test_bad_destination_errors(tmp_path: Path, table: str, expected: str) -> None:

@@ -156,7 +156,7 @@ async def test_pending_entries_of_a_crashed_consumer_are_reclaimed(
 ) -> None:
     """Entries a consumer read and never acknowledged (it died) are delivered by another,
     oldest first, before new entries."""
-    settings = destination(receiver.url, claim_idle_s=0.3)
+    settings = destination(receiver.url, claim_idle_s=1.5, timeout_s=1)
     running = await start(aredis, keys, settings, consumer="live")
     await running.stop()  # the group exists; nobody reads now
     first = await commit(aredis, keys, sample_events[:30])
@@ -164,7 +164,7 @@ async def test_pending_entries_of_a_crashed_consumer_are_reclaimed(
     taken: Any = await aredis.xreadgroup(group, "crashed", {keys.journal: ">"}, count=30)
     assert len(taken[0][1]) == 30  # read by a consumer that will never acknowledge
     later = await commit(aredis, keys, sample_events[:50])
-    await asyncio.sleep(0.4)  # the crashed consumer's entries are idle past claim_idle_s
+    await asyncio.sleep(1.6)  # the crashed consumer's entries are idle past claim_idle_s
     running = await start(aredis, keys, settings, consumer="restarted")
     await until(lambda: len(delivered_ids(receiver)) >= 50)
     await running.stop()
@@ -216,7 +216,8 @@ async def test_410_disables_the_destination_until_enabled(
     aredis: Redis, keys: Keys, sample_events: list[dict[str, Any]]
 ) -> None:
     """A 410 Gone disables the destination: nothing is acknowledged or dead-lettered; once
-    enabled again, the entries are delivered."""
+    enabled again, the entries it held are delivered at once (handed back, not waiting for
+    `claim_idle_s`)."""
     gone = True
 
     def policy(request: Received, number: int) -> web.Response:
@@ -224,7 +225,7 @@ async def test_410_disables_the_destination_until_enabled(
 
     receiver = await Receiver(policy).start()
     try:
-        running = await start(aredis, keys, destination(receiver.url, claim_idle_s=0.2))
+        running = await start(aredis, keys, destination(receiver.url))
         expected = await commit(aredis, keys, sample_events[:20])
         state = DestinationState(aredis, keys, "siem")
         await until(lambda: len(receiver.requests) >= 1)

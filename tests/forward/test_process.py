@@ -74,7 +74,7 @@ async def test_sigkill_mid_batch_then_restart_loses_nothing(
 
     receiver = await Receiver(policy).start()
     expected = await commit(aredis, keys, sample_events[:200])
-    config = _config(tmp_path, redis_srv, keys, receiver.url, claim_idle_s="1")
+    config = _config(tmp_path, redis_srv, keys, receiver.url, claim_idle_s="3", timeout_s="2")
     try:
         first = await _eventstream("webhooks", "run", "--config", str(config))
         await until(lambda: len(receiver.requests) >= 1, timeout_s=30)
