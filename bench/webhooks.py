@@ -9,8 +9,9 @@ The receiver is a separate process (forked): an aiohttp server on 127.0.0.1 answ
 `POST /services/collector/event` as HEC does (`{"text": "Success", "code": 0}`), counting
 the events of each body. The forwarder is the real `Forwarding` in this process, as
 `eventstream webhooks run` runs it (uvloop, signed with one secret, gzip off). Three sides, in
-alternating rounds, each on a consumer group of its own over the same entries (best round
-kept):
+rounds (the two forwarding sides in alternating order), each on a consumer group of its own
+over the same entries (best round of each kept; this process's CPU per event printed too,
+the figure that does not depend on what else the machine runs):
 - reference: read the entries alone: `XREADGROUP COUNT 500` and `XACK`, the loop of a
   forwarder without formatting or HTTP;
 - alone: one `splunk-hec` destination, `batch_max_events = 500`, timed from start until
@@ -75,7 +76,7 @@ def free_port() -> int:
         return port
 
 
-def receive(port: int, counter: Any) -> None:
+def receive(port: int, counter: Any, cpu: Any) -> None:
     """The HEC receiver process: counts events (`{"time":` objects) per body."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
@@ -85,6 +86,7 @@ def receive(port: int, counter: Any) -> None:
             return web.Response(status=403, body=b'{"text":"Invalid token","code":4}')
         with counter.get_lock():
             counter.value += body.count(b'{"time":')
+            cpu.value = time.process_time()
         return web.Response(body=SUCCESS, content_type="application/json")
 
     app = web.Application(client_max_size=256 * 2**20)
@@ -176,20 +178,22 @@ async def measure(url: str, receiver_port: int, counter: Any, args: argparse.Nam
     try:
         for n in range(args.rounds):
             reference = await read_alone(redis, keys, f"reference-{n}", args.events)
+            up = destination(f"up-{n}", receiver_port)
+            down = destination(f"down-{n}", closed)
             before = counter.value
-            alone = await forward(
-                redis, keys, destination(f"alone-{n}", receiver_port), None, args.events
-            )
+            if n % 2:  # alternate which goes first, so that drift hits both alike
+                with_down = await forward(redis, keys, up, down, args.events)
+                alone = await forward(
+                    redis, keys, destination(f"alone-{n}", receiver_port), None, args.events
+                )
+            else:
+                alone = await forward(
+                    redis, keys, destination(f"alone-{n}", receiver_port), None, args.events
+                )
+                with_down = await forward(redis, keys, up, down, args.events)
             delivered = counter.value - before
-            with_down = await forward(
-                redis,
-                keys,
-                destination(f"up-{n}", receiver_port),
-                destination(f"down-{n}", closed),
-                args.events,
-            )
-            if delivered != args.events:
-                raise SystemExit(f"receiver counted {delivered} of {args.events} events")
+            if delivered != 2 * args.events:
+                raise SystemExit(f"receiver counted {delivered} of {2 * args.events} events")
             for name, rate in (
                 ("reference", reference),
                 ("alone", alone),
@@ -211,12 +215,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--events", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     args = parser.parse_args()
     port = free_port()
     counter: Any = multiprocessing.get_context("fork").Value("q", 0)
-    process = multiprocessing.get_context("fork").Process(target=receive, args=(port, counter))
+    receiver_cpu: Any = multiprocessing.get_context("fork").Value("d", 0.0)
+    process = multiprocessing.get_context("fork").Process(
+        target=receive, args=(port, counter, receiver_cpu)
+    )
     process.start()
     try:
         deadline = time.monotonic() + 15
@@ -236,6 +243,7 @@ def main() -> int:
             ) as runner,
         ):
             best = runner.run(measure(server.url, port, counter, args))
+            delivered_total = counter.value
     finally:
         if process.pid is not None:
             os.kill(process.pid, signal.SIGTERM)
@@ -259,6 +267,11 @@ def main() -> int:
         f"forwarded beside a down destination: {down:,.0f} events/s "
         f"(cost {cost:.1%}, target < {TARGET_DOWN_COST:.0%}), {down_cpu:.0f} us CPU per event"
     )
+    receiver_us = receiver_cpu.value / max(1, delivered_total) * 1e6
+    print(f"receiver process: {receiver_us:.0f} us CPU per event received (all rounds)")
+    print(
+        f"machine load average (1 min) at the end: {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs"
+    )
     print(f"target: >= {TARGET_EVENTS_PER_S:,} events/s per destination")
     print(
         codec.dumps(
@@ -275,7 +288,9 @@ def main() -> int:
                     "forwarder": round(cpu),
                     "with_down_destination": round(down_cpu),
                     "reference": round(ref_cpu),
+                    "receiver": round(receiver_us),
                 },
+                "load_average": round(os.getloadavg()[0], 2),
             }
         ).decode()
     )
