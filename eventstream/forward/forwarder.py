@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 Rows = list[tuple[bytes, dict[bytes, bytes] | None]]
 IDLE_BLOCK_MS = 1000
 DISABLED_POLL_S = 5.0
+STATE_POLL_S = 1.0
 REDIS_RETRY_S = 1.0
 
 
@@ -105,6 +106,8 @@ class Forwarder:
         self._next_sweep = 0.0
         self._overhead = overhead(settings)
         self._ahead: asyncio.Task[Batch | None] | None = None
+        self._settling: asyncio.Task[None] | None = None
+        self._state_due = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -179,12 +182,15 @@ class Forwarder:
 
     async def step(self) -> None:
         """One turn of the loop: a batch reclaimed or read, and delivered."""
-        reason = await self.state.disabled()
-        if self.metrics is not None:
-            self.metrics.disabled.labels(self.name).set(1 if reason else 0)
-        if reason:
-            await self._wait(DISABLED_POLL_S)
-            return
+        if time.monotonic() >= self._state_due:  # another process may have disabled it
+            reason = await self.state.disabled()
+            self._state_due = time.monotonic() + STATE_POLL_S
+            if self.metrics is not None:
+                self.metrics.disabled.labels(self.name).set(1 if reason else 0)
+            if reason:
+                self._state_due = 0.0
+                await self._wait(DISABLED_POLL_S)
+                return
         ahead, self._ahead = self._ahead, None
         batch = await (ahead if ahead is not None else self._fetch())
         if batch is None:
@@ -194,13 +200,22 @@ class Forwarder:
         if not await self.send(batch) and not self.stopping:
             await self._hand_back()  # disabled: what is held goes first once enabled again
 
+    async def _settled(self) -> None:
+        """Wait for the acknowledgement running in the background (its error is raised)."""
+        task, self._settling = self._settling, None
+        if task is not None:
+            await task
+
     async def _hand_back(self) -> None:
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
             ahead.cancel()
             await asyncio.gather(ahead, return_exceptions=True)
-        await self.release()
-        self._claim_cursor, self._next_sweep = "0-0", 0.0
+        try:
+            await self._settled()
+        finally:
+            await self.release()
+            self._claim_cursor, self._next_sweep = "0-0", 0.0
 
     async def _fetch(self) -> Batch | None:
         rows = await self._claim()
@@ -279,10 +294,13 @@ class Forwarder:
 
     async def handle(self, rows: Rows) -> bool:
         """Filter, encode, send and settle one batch of journal rows, in their order."""
-        return await self.send(self.encode(rows))
+        done = await self.send(self.encode(rows))
+        await self._settled()
+        return done
 
     async def send(self, batch: Batch) -> bool:
-        """Settle one batch; False if stopped or disabled before the end."""
+        """Deliver one batch; False if stopped or disabled before the end. The last
+        acknowledgement may still run (`_settled`) while the next batch goes out."""
         if batch.skipped or batch.unreadable:
             await self.settler.settle_now(batch.skipped, batch.unreadable)
         for chunk in batch.chunks:
@@ -346,6 +364,7 @@ class Forwarder:
             self.metrics.backlog.labels(self.name).set(len(chunk))
         while pending:
             if attempt >= len(self.schedule):
+                await self._settled()
                 await self.settler.settle(
                     _items(pending), Verdict.all_dead(len(pending), error), attempt
                 )
@@ -359,9 +378,16 @@ class Forwarder:
                 self._count("split")
                 half = len(pending) // 2
                 return await self.deliver(pending[:half]) and await self.deliver(pending[half:])
+            await self._settled()
+            if len(verdict.delivered) == len(pending):  # acknowledged while the next one goes
+                self._settling = asyncio.create_task(
+                    self.settler.settle(_items(pending), verdict, attempt)
+                )
+                break
             await self.settler.settle(_items(pending), verdict, attempt)
             if verdict.disable:
                 await self.settler.disable(verdict.error)
+                self._state_due = 0.0  # the next turn sees it
                 return False
             pending = [pending[index] for index in verdict.retry]
             error, retry_after = verdict.error, verdict.retry_after_s

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,7 +149,7 @@ def destination(url: str, **overrides: Any) -> WebhookSettings:
     return WebhookSettings.model_validate(table)
 
 
-@dataclass
+@dataclass(eq=False)
 class Running:
     forwarding: Forwarding
     task: asyncio.Task[None]
@@ -158,12 +159,26 @@ class Running:
         await asyncio.wait_for(self.task, 10)
 
 
+STARTED: weakref.WeakSet[Running] = weakref.WeakSet()
+"""Forwarders started by a test, stopped after it even when it failed half-way."""
+
+
+@pytest.fixture(autouse=True)
+async def _stop_forwarders() -> AsyncIterator[None]:
+    yield
+    for running in list(STARTED):
+        if not running.task.done():
+            await running.stop()
+
+
 async def start(
     redis: Redis, keys: Keys, *destinations: WebhookSettings, consumer: str | None = None
 ) -> Running:
     forwarding = Forwarding(destinations, redis=redis, keys=keys, consumer=consumer, environ={})
     await forwarding.prepare()
-    return Running(forwarding, asyncio.create_task(forwarding.run()))
+    running = Running(forwarding, asyncio.create_task(forwarding.run()))
+    STARTED.add(running)
+    return running
 
 
 async def until(check: Callable[[], bool], timeout_s: float = 15.0) -> None:
