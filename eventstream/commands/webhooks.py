@@ -24,6 +24,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import uvicorn
+from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
@@ -41,6 +43,7 @@ from eventstream.config import Settings, WebhookSettings
 from eventstream.errors import ConfigError, EventStreamError
 from eventstream.forward.deadletters import DeadLetters
 from eventstream.forward.formats import format_of, item_of
+from eventstream.forward.metrics import ForwardMetrics
 from eventstream.forward.replay import replay
 from eventstream.forward.sender import SendFailure
 from eventstream.forward.service import Forwarding, sender_of
@@ -49,6 +52,8 @@ from eventstream.forward.state import DestinationState
 from eventstream.journal.connect import open_redis
 from eventstream.journal.keys import Keys
 from eventstream.serve import logs
+from eventstream.serve.probes import probe_app
+from eventstream.serve.server import Server
 from eventstream.shutdown import Shutdown
 
 log = logging.getLogger("eventstream.webhooks")
@@ -76,6 +81,11 @@ def register(subparsers: Any) -> None:
             action.add_argument("destination", metavar="DEST", help="the destination's name")
         if name == "status":
             action.add_argument("--json", action="store_true", help="print JSON")
+        if name == "run":
+            action.add_argument(
+                "--metrics-port", type=int, default=None, help="serve /healthz /readyz /metrics"
+            )
+            action.add_argument("--metrics-host", default="127.0.0.1", help="address of probes")
         action.add_argument("--log-level", default="info", help="debug, info, warning, error")
         action.set_defaults(run=run)
 
@@ -124,19 +134,46 @@ def _guarded(args: argparse.Namespace, body: Any) -> int:
 
 
 def run_forwarders(args: argparse.Namespace) -> int:
-    return _guarded(args, _forward)
+    async def body(settings: Settings, keys: Keys, shutdown: Shutdown) -> int:
+        return await _forward(settings, keys, shutdown, args)
+
+    return _guarded(args, body)
 
 
-async def _forward(settings: Settings, keys: Keys, shutdown: Shutdown) -> int:
+async def _forward(
+    settings: Settings, keys: Keys, shutdown: Shutdown, args: argparse.Namespace
+) -> int:
     if not any(destination.enabled for destination in settings.webhooks):
         raise ConfigError("no enabled [[webhooks]] destination to forward to")
     shutdown.on_stop(lambda: watchdog(settings.pipeline.shutdown_timeout_s))
+    registry = CollectorRegistry(auto_describe=True)
     async with open_redis(settings.redis, keys.tag) as (redis, _):
-        forwarding = Forwarding(settings.webhooks, redis=redis, keys=keys)
+        forwarding = Forwarding(
+            settings.webhooks, redis=redis, keys=keys, metrics=ForwardMetrics(registry)
+        )
         shutdown.on_stop(forwarding.stop)
         shutdown.attach(asyncio.get_running_loop())
         await forwarding.prepare()
-        await forwarding.run()
+        server = None
+        if args.metrics_port is not None:
+            server = Server(
+                uvicorn.Config(
+                    probe_app(redis, None, registry),
+                    host=args.metrics_host,
+                    port=args.metrics_port,
+                    lifespan="off",
+                    log_config=None,
+                    access_log=False,
+                )
+            )
+        async with asyncio.TaskGroup() as group:
+            if server is not None:
+                group.create_task(server.serve(), name="probes")
+            try:
+                await forwarding.run()
+            finally:
+                if server is not None:
+                    server.should_exit = True
     log.info("stopped")
     return EXIT_OK
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 
@@ -25,7 +26,7 @@ from tests.forward.conftest import (
     lines,
     until,
 )
-from tests.serve.servers import RedisServer
+from tests.serve.servers import RedisServer, free_port
 
 
 def _config(tmp_path: Path, redis: RedisServer, keys: Keys, url: str, **extra: str) -> Path:
@@ -56,6 +57,23 @@ async def _eventstream(*args: str) -> asyncio.subprocess.Process:
     )
 
 
+async def _metrics(port: int, wanted: str, timeout_s: float = 15) -> str:
+    """The process's /metrics once it shows the line `wanted`."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    text = await response.text()
+                    if wanted in text:
+                        return text
+            except aiohttp.ClientError:
+                text = ""
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{wanted!r} not in /metrics:\n{text}")
+            await asyncio.sleep(0.1)
+
+
 async def test_sigkill_mid_batch_then_restart_loses_nothing(
     tmp_path: Path,
     redis_srv: RedisServer,
@@ -84,8 +102,15 @@ async def test_sigkill_mid_batch_then_restart_loses_nothing(
         pending: Any = await aredis.xpending(keys.journal, keys.webhook_group("siem"))
         # the batch in flight, never acknowledged, and the next one, read ahead meanwhile
         assert pending["pending"] in (50, 100)
-        second = await _eventstream("webhooks", "run", "--config", str(config))
+        port = free_port()
+        second = await _eventstream(
+            "webhooks", "run", "--config", str(config), "--metrics-port", str(port)
+        )
         await until(lambda: set(delivered_ids(receiver, lambda n: n > 0)) == set(expected), 30)
+        metrics = await _metrics(
+            port, 'eventstream_webhook_events_delivered_total{destination="siem"} 200.0'
+        )
+        assert 'eventstream_webhook_disabled{destination="siem"} 0.0' in metrics
         second.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(second.communicate(), 15)
         assert second.returncode == 0, stderr.decode()
