@@ -51,6 +51,7 @@ from eventstream.forward.signing import message_id
 from eventstream.forward.state import DestinationState
 from eventstream.journal.connect import open_redis
 from eventstream.journal.keys import Keys
+from eventstream.journal.urls import safe_url
 from eventstream.serve import logs
 from eventstream.serve.probes import probe_app
 from eventstream.serve.server import Server
@@ -345,7 +346,7 @@ def run_test(args: argparse.Namespace) -> int:
             answer = await sender.post(mid, payload)
         finally:
             await sender.close()
-        print(f"POST {destination.url} ({destination.format}, webhook-id {mid})")
+        print(f"POST {safe_url(destination.url)} ({destination.format}, webhook-id {mid})")
         if isinstance(answer, SendFailure):
             print(f"no answer: {answer.error}")
             return EXIT_FAILED
