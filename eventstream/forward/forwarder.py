@@ -27,17 +27,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from eventstream import codec
 from eventstream.config.webhooks import WebhookSettings
-from eventstream.filters import meta_of, parse_filter_text
+from eventstream.forward.batches import Batch, Encoder, Piece, Rows
 from eventstream.forward.deadletters import DeadLetters
-from eventstream.forward.formats import Item, format_of, item_of, overhead
+from eventstream.forward.formats import Item
 from eventstream.forward.metrics import ForwardMetrics
 from eventstream.forward.retry import Schedule
 from eventstream.forward.sender import Sender, SendFailure
@@ -45,34 +43,14 @@ from eventstream.forward.settle import Settler
 from eventstream.forward.signing import message_id
 from eventstream.forward.state import DestinationState
 from eventstream.forward.verdicts import Verdict, judge
-from eventstream.journal.keys import EVENT_FIELD, Keys
+from eventstream.journal.keys import Keys
 
 log = logging.getLogger(__name__)
 
-Rows = list[tuple[bytes, dict[bytes, bytes] | None]]
 IDLE_BLOCK_MS = 1000
 DISABLED_POLL_S = 5.0
 STATE_POLL_S = 1.0
 REDIS_RETRY_S = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Piece:
-    """An event and its bytes in the destination's format."""
-
-    item: Item
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """Journal rows ready to send: refused by the filter, unreadable, and encoded chunks;
-    `full` when the read returned a whole batch (so more is probably waiting)."""
-
-    skipped: list[str]
-    unreadable: list[tuple[str, bytes, str]]
-    chunks: list[list[Piece]]
-    full: bool
 
 
 class Forwarder:
@@ -96,15 +74,13 @@ class Forwarder:
         self.sender = sender
         self.metrics = metrics
         self.schedule = schedule or Schedule.of(settings)
-        self.format = format_of(settings)
-        self.filter = parse_filter_text(settings.filter)
+        self.encoder = Encoder(settings)
         self.dead = DeadLetters(redis, keys, settings.name)
         self.state = DestinationState(redis, keys, settings.name)
         self.settler = Settler(redis, keys, settings.name, metrics)
         self._stop = asyncio.Event()
         self._claim_cursor = "0-0"
         self._next_sweep = 0.0
-        self._overhead = overhead(settings)
         self._ahead: asyncio.Task[Batch | None] | None = None
         self._settling: asyncio.Task[None] | None = None
         self._state_due = 0.0
@@ -292,12 +268,6 @@ class Forwarder:
 
     # -- one batch ------------------------------------------------------------------------
 
-    async def handle(self, rows: Rows) -> bool:
-        """Filter, encode, send and settle one batch of journal rows, in their order."""
-        done = await self.send(self.encode(rows))
-        await self._settled()
-        return done
-
     async def send(self, batch: Batch) -> bool:
         """Deliver one batch; False if stopped or disabled before the end. The last
         acknowledgement may still run (`_settled`) while the next batch goes out."""
@@ -310,48 +280,7 @@ class Forwarder:
 
     def encode(self, rows: Rows) -> Batch:
         """Parse, filter and encode journal rows (no I/O)."""
-        everything = self.filter.matches_everything()
-        skipped: list[str] = []
-        unreadable: list[tuple[str, bytes, str]] = []
-        pieces: list[Piece] = []
-        for raw_id, fields in rows:
-            entry_id = raw_id.decode()
-            event = (fields or {}).get(EVENT_FIELD)
-            try:
-                if event is None:
-                    raise ValueError("no event field")
-                parsed = codec.loads(event)
-                if not isinstance(parsed, dict):
-                    raise ValueError("event is not a JSON object")
-            except ValueError as error:
-                unreadable.append((entry_id, event or b"", f"unreadable journal entry: {error}"))
-                continue
-            if not everything and not self.filter.matches(meta_of(parsed)):
-                skipped.append(entry_id)
-                continue
-            item = item_of(entry_id, event, parsed)
-            pieces.append(Piece(item, self.format.piece(item)))
-        full = len(rows) >= self.settings.max_events
-        return Batch(skipped, unreadable, self._chunks(pieces), full)
-
-    def _chunks(self, pieces: list[Piece]) -> list[list[Piece]]:
-        """Consecutive runs within the event and byte limits (a lone oversized event alone)."""
-        chunks: list[list[Piece]] = []
-        current: list[Piece] = []
-        size = 2
-        for piece in pieces:
-            cost = len(piece.data) + self._overhead
-            if current and (
-                len(current) >= self.settings.max_events
-                or size + cost > self.settings.batch_max_bytes
-            ):
-                chunks.append(current)
-                current, size = [], 2
-            current.append(piece)
-            size += cost
-        if current:
-            chunks.append(current)
-        return chunks
+        return self.encoder.encode(rows)
 
     async def deliver(self, chunk: list[Piece]) -> bool:
         """Send one chunk until every event is delivered or dead; False if stopped or disabled
@@ -409,7 +338,7 @@ class Forwarder:
 
     async def _attempt(self, pending: Sequence[Piece]) -> Verdict:
         ids = [piece.item.entry_id for piece in pending]
-        body = self.format.body([piece.data for piece in pending])
+        body = self.encoder.format.body([piece.data for piece in pending])
         answer = await self.sender.post(message_id(self.name, ids), body)
         if isinstance(answer, SendFailure):
             self._count("failed")
