@@ -335,12 +335,11 @@ def test_environment_cannot_set_a_list_section(section: str) -> None:
     assert "configuration file" in message
 
 
-def test_webhooks_table_is_refused(tmp_path: Path) -> None:
-    """A `[[webhooks]]` table is refused until webhooks exist, naming the file."""
+def test_webhooks_table_is_validated(tmp_path: Path) -> None:
+    """A `[[webhooks]]` table is validated like any section, naming the file."""
     path = _write(tmp_path, '[[webhooks]]\nurl = "https://hooks.example"\n')
     message = _refusal(path)
-    assert message.startswith(f"invalid settings: webhooks (config={path}): ")
-    assert "not available" in message
+    assert message.startswith(f"invalid settings: webhooks.0.name (config={path}): ")
 
 
 def test_bad_option_names_the_option(tmp_path: Path) -> None:

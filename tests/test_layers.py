@@ -19,6 +19,7 @@ LIBRARY = (
     "normalize",
     "enrich",
     "journal",
+    "forward",
     "models",
     "config",
     "filters.py",

@@ -13,6 +13,7 @@ from eventstream.commands import (
     serve,
     tail,
     token,
+    webhooks,
 )
 
 COMMANDS: tuple[ModuleType, ...] = (
@@ -24,4 +25,5 @@ COMMANDS: tuple[ModuleType, ...] = (
     serve,
     tail,
     token,
+    webhooks,
 )

@@ -6,7 +6,9 @@ the `[[sources]]` of `--config`, plus `--demo` and the trail files given as argu
 `--since` makes the `cloudtrail_lookup` sources backfill from a given time. With
 `--metrics-port`, `/healthz`, `/readyz` and `/metrics` answer on that port (off by default).
 It ends when every source has finished, or on SIGTERM/SIGINT after the batch in flight; a
-commit waits out a Redis outage (retried, never acknowledged before it succeeds).
+commit waits out a Redis outage (retried, never acknowledged before it succeeds). With
+`[[webhooks]]` destinations it also forwards the journal to them, and after its sources finish
+it keeps forwarding until every destination has caught up (or SIGTERM/SIGINT).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from eventstream.commands.common import (
 )
 from eventstream.config import LookupSourceSettings, Settings
 from eventstream.errors import ConfigError, EventStreamError
+from eventstream.forward.metrics import ForwardMetrics
+from eventstream.forward.service import Forwarding, check_secrets
 from eventstream.journal.connect import client, redis_url
 from eventstream.journal.keys import Keys
 from eventstream.pipeline.metrics import PipelineMetrics
@@ -106,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         if not settings.sources:
             raise ConfigError("nothing to ingest: give trail files, --demo, or [[sources]]")
         settings = with_since(settings, args.since)
+        check_secrets(settings.webhooks)
         shutdown.on_stop(lambda: watchdog(settings.pipeline.shutdown_timeout_s))
         keys = Keys(prefix=settings.redis.key_prefix)
         if shutdown.requested:
@@ -141,7 +146,13 @@ async def _ingest(
         wait_for_redis=True,
     )
     shutdown.on_stop(pipeline.stop)
+    forwarding = Forwarding(
+        settings.webhooks, redis=redis, keys=keys, metrics=ForwardMetrics(registry)
+    )
+    shutdown.on_stop(forwarding.stop)
     try:
+        if forwarding:
+            await forwarding.prepare()  # the groups exist before the first commit
         async with asyncio.TaskGroup() as group:
             server = None
             if args.metrics_port is not None:
@@ -156,9 +167,17 @@ async def _ingest(
                     )
                 )
                 group.create_task(server.serve(), name="probes")
+            forward = None
+            if forwarding:
+                forward = group.create_task(forwarding.run(), name="webhooks")
             try:
                 totals = await pipeline.run()
+                if forward is not None and not shutdown.requested:
+                    log.info("sources finished; forwarding until every destination caught up")
+                    while not forward.done() and not await forwarding.drained():
+                        await asyncio.wait([forward], timeout=0.2)
             finally:
+                forwarding.stop()
                 if server is not None:
                     server.should_exit = True
         log.info(

@@ -4,7 +4,8 @@ With no configuration it listens on http://127.0.0.1:8080; `--demo` also feeds i
 sample trail at a steady pace, then a live scenario of new CloudTrail records; `--ingest PATH`
 ingests trail files; `[[sources]]` in `--config` adds any source. Redis is `--redis-url`, else
 `REDIS_URL` (or `[redis] url`), else an embedded redis-server keeping its data in
-`.eventstream/redis` (`[redis] data_dir`), stopped on exit.
+`.eventstream/redis` (`[redis] data_dir`), stopped on exit. With `[[webhooks]]` destinations,
+the server also forwards the journal to them (as `eventstream webhooks run` does).
 
 SIGTERM or SIGINT: every stream gets its `close` event, the pipeline commits or abandons its
 batch in flight, and the process exits within `[pipeline] shutdown_timeout_s`; a second signal
@@ -34,6 +35,7 @@ from eventstream.commands.common import (
 from eventstream.config import Settings
 from eventstream.config.serve import check_exposure
 from eventstream.errors import ConfigError, EventStreamError
+from eventstream.forward.service import check_secrets
 from eventstream.journal.connect import redis_url
 from eventstream.journal.keys import Keys
 from eventstream.pipeline import Pipeline
@@ -92,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         if refusal is not None:
             raise ConfigError(f"refusing to start: {refusal}")
         check_tls(settings.serve)  # before Redis starts: a bad certificate fails at once
+        check_secrets(settings.webhooks)
         shutdown.on_stop(lambda: watchdog(settings.pipeline.shutdown_timeout_s))
         return _serve(settings, shutdown)
     except ConfigError as error:

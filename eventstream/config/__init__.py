@@ -18,6 +18,7 @@ from eventstream.config.sources import (
     SourceSettings,
     SqsSourceSettings,
 )
+from eventstream.config.webhooks import WebhookSettings
 
 __all__ = [
     "ClientSettings",
@@ -33,6 +34,7 @@ __all__ = [
     "SourceSettings",
     "SqsSourceSettings",
     "TokenSettings",
+    "WebhookSettings",
     "load_settings",
     "with_options",
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field, field_validator
 
 from eventstream.config.client import ClientSettings
@@ -16,6 +14,7 @@ from eventstream.config.sections import (
 )
 from eventstream.config.serve import ServeSettings
 from eventstream.config.sources import SourceSettings
+from eventstream.config.webhooks import WebhookSettings, unique_names
 
 
 class Settings(Section):
@@ -30,17 +29,15 @@ class Settings(Section):
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Where raw records come from (`[[sources]]`)."
     )
-    webhooks: list[dict[str, Any]] = Field(
+    webhooks: list[WebhookSettings] = Field(
         default_factory=list,
-        description="Reserved for webhook destinations (`[[webhooks]]`); none yet.",
+        description="Destinations the journal is forwarded to (`[[webhooks]]`).",
     )
 
     @field_validator("webhooks")
     @classmethod
-    def _no_webhooks_yet(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if value:
-            raise ValueError("webhook forwarding is not available in this version: remove them")
-        return value
+    def _unique_webhooks(cls, value: list[WebhookSettings]) -> list[WebhookSettings]:
+        return unique_names(value)
 
     def source_names(self) -> list[str]:
         """Each source's label: its `name`, else its type, numbered when types repeat."""

@@ -86,3 +86,19 @@ class Keys:
         """String: the end (epoch seconds) of the last LookupEvents window of one source and
         region whose records are all committed (`sources.lookup`)."""
         return f"{self.tag}:lookup:{source}:{region}"
+
+    @staticmethod
+    def webhook_group(destination: str) -> str:
+        """The consumer group of one webhook destination on the journal stream (a group is
+        part of the stream's key, so it lives in the deployment's slot)."""
+        return f"webhook:{destination}"
+
+    def webhook_dead(self, destination: str) -> str:
+        """Stream of one destination's dead letters: journal entries whose delivery ran out of
+        attempts or was refused for good, each with its journal id, event and last error."""
+        return f"{self.tag}:webhook:{destination}:dead"
+
+    def webhook_state(self, destination: str) -> str:
+        """Hash of one destination's delivery state: last success, last error, counters, and
+        `disabled` (why, after a 410 Gone)."""
+        return f"{self.tag}:webhook:{destination}:state"

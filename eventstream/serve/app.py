@@ -24,6 +24,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from eventstream.config import Settings
+from eventstream.forward.service import Forwarding
 from eventstream.journal.connect import client
 from eventstream.journal.keys import Keys
 from eventstream.journal.reader import JournalReader
@@ -70,6 +71,12 @@ async def _run_pipeline(pipeline: Pipeline) -> None:
         log.info("pipeline finished", extra={"journaled": totals.journaled})
 
 
+def _forward_grace_s(settings: Settings) -> float:
+    """How long the forwarders get to finish their requests in flight on shutdown."""
+    longest = max((d.timeout_s for d in settings.webhooks), default=0.0)
+    return min(longest, settings.pipeline.shutdown_timeout_s / 3)
+
+
 def _lifespan(
     config: AppConfig, metrics: Metrics
 ) -> Callable[[App], contextlib.AbstractAsyncContextManager[State]]:
@@ -98,10 +105,14 @@ def _lifespan(
         )
         if config.pipeline is not None:
             svc.pipeline = config.pipeline(redis, config.keys, metrics)
+        forwarding = Forwarding(
+            config.settings.webhooks, redis=redis, keys=config.keys, metrics=metrics.forward
+        )
 
         def begin_shutdown() -> None:
             svc.shutdown.set()
             broker.close()
+            forwarding.stop()
             if svc.pipeline is not None:
                 svc.pipeline.stop()
 
@@ -109,12 +120,16 @@ def _lifespan(
         with contextlib.suppress(RedisError, OSError):  # else the broker retries in its loop
             broker.cursor = await reader.last_key()
             broker.connected = True
+            await forwarding.prepare()  # the groups exist before the pipeline commits
         try:
             async with asyncio.TaskGroup() as group:
                 background = [
                     group.create_task(broker.run(), name="broker"),
                     group.create_task(broker.watch(), name="watch-streams"),
                 ]
+                forward = None
+                if forwarding:
+                    forward = group.create_task(forwarding.run(), name="webhooks")
                 ingest = None
                 if svc.pipeline is not None:
                     ingest = group.create_task(_run_pipeline(svc.pipeline), name="pipeline")
@@ -128,6 +143,9 @@ def _lifespan(
                             [ingest], timeout=config.settings.pipeline.shutdown_timeout_s / 2
                         )
                         ingest.cancel()
+                    if forward is not None:  # the requests in flight finish, bounded
+                        await asyncio.wait([forward], timeout=_forward_grace_s(config.settings))
+                        forward.cancel()
                     for task in background:
                         task.cancel()
         finally:

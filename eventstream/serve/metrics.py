@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from eventstream.forward.metrics import ForwardMetrics
 from eventstream.pipeline.metrics import PipelineMetrics
 from eventstream.serve.auth import metrics_gate
 
@@ -26,6 +27,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.pipeline = PipelineMetrics(self.registry)
+        self.forward = ForwardMetrics(self.registry)
         self._serving(self.registry)
 
     def _serving(self, r: CollectorRegistry) -> None:

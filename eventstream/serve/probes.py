@@ -1,5 +1,6 @@
-"""The HTTP probes of a process without the stream (`eventstream ingest --metrics-port`):
-`/healthz`, `/readyz` (Redis answers, no source failed) and `/metrics` (Prometheus)."""
+"""The HTTP probes of a process without the stream (`eventstream ingest --metrics-port`,
+`eventstream webhooks run --metrics-port`): `/healthz`, `/readyz` (Redis answers, no source
+failed) and `/metrics` (Prometheus)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from eventstream.pipeline import Pipeline
 _JSON = "application/json"
 
 
-def probe_app(redis: Redis, pipeline: Pipeline, registry: CollectorRegistry) -> Starlette:
-    """A small app over one pipeline; nothing in it is global."""
+def probe_app(redis: Redis, pipeline: Pipeline | None, registry: CollectorRegistry) -> Starlette:
+    """A small app over one pipeline (or none); nothing in it is global."""
 
     async def healthz(request: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type=_JSON)
@@ -31,7 +32,8 @@ def probe_app(redis: Redis, pipeline: Pipeline, registry: CollectorRegistry) -> 
             checks["redis"] = "ok"
         except (RedisError, OSError) as error:
             checks["redis"] = f"error: {type(error).__name__}"
-        checks.update(pipeline.health())
+        if pipeline is not None:
+            checks.update(pipeline.health())
         ready = all(value == "ok" for value in checks.values())
         body = codec.dumps({"status": "ready" if ready else "not ready", "checks": checks})
         return Response(body, 200 if ready else 503, media_type=_JSON)

@@ -1,0 +1,52 @@
+"""Prometheus metrics of the forwarder, per destination, in a registry the caller owns."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+
+class ForwardMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        r = registry
+        self.delivered = Counter(
+            "eventstream_webhook_events_delivered",
+            "Events a destination accepted (2xx; for Elastic, created or already there).",
+            ["destination"],
+            registry=r,
+        )
+        self.filtered = Counter(
+            "eventstream_webhook_events_filtered",
+            "Journal entries not sent because the destination's filter refused them.",
+            ["destination"],
+            registry=r,
+        )
+        self.dead = Counter(
+            "eventstream_webhook_events_dead_lettered",
+            "Events put in the destination's dead-letter list.",
+            ["destination"],
+            registry=r,
+        )
+        self.requests = Counter(
+            "eventstream_webhook_requests",
+            "Requests by outcome (ok, retry, dead, partial, split, disabled, failed).",
+            ["destination", "outcome"],
+            registry=r,
+        )
+        self.last_success = Gauge(
+            "eventstream_webhook_last_success_timestamp_seconds",
+            "When the destination last accepted a request.",
+            ["destination"],
+            registry=r,
+        )
+        self.disabled = Gauge(
+            "eventstream_webhook_disabled",
+            "1 while the destination is disabled (it answered 410 Gone).",
+            ["destination"],
+            registry=r,
+        )
+        self.backlog = Gauge(
+            "eventstream_webhook_in_flight_events",
+            "Events read for the destination and not yet delivered or dead-lettered.",
+            ["destination"],
+            registry=r,
+        )

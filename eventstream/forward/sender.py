@@ -1,0 +1,122 @@
+"""The HTTP client of one destination: its own connection pool behind the private address
+guard, its timeout, headers (extra headers, HEC token, Standard Webhooks signatures) and
+optional gzip. Answers are returned, never raised; a request that gets no answer becomes
+`SendFailure` with what went wrong."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+
+from eventstream.config.webhooks import WebhookSettings, literal_refusal
+from eventstream.forward import signing
+from eventstream.forward.guard import GuardResolver
+from eventstream.forward.verdicts import Answer
+
+MAX_ANSWER_BYTES = 4 * 2**20
+"""Longest answer body read (an Elastic `_bulk` answer for a large batch)."""
+USER_AGENT = "eventstream-webhooks"
+
+
+@dataclass(frozen=True, slots=True)
+class SendFailure:
+    """No answer: connection refused or reset, timeout, refused address."""
+
+    error: str
+
+
+class Sender:
+    """POSTs bodies to one destination; `close()` releases its connections."""
+
+    def __init__(
+        self,
+        settings: WebhookSettings,
+        keys: Sequence[bytes],
+        token: str,
+        content_type: str,
+        resolver: AbstractResolver | None = None,
+    ) -> None:
+        self.settings = settings
+        self.keys = list(keys)
+        self.refusal = literal_refusal(settings)
+        base = {"Content-Type": content_type, "User-Agent": USER_AGENT, **settings.headers}
+        if token:
+            base["Authorization"] = f"Splunk {token}"
+        if settings.gzip:
+            base["Content-Encoding"] = "gzip"
+        self.base_headers = base
+        self._resolver = resolver
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                resolver=GuardResolver(self.settings.allow_private, self._resolver),
+                limit=4,
+                ttl_dns_cache=None if self.settings.allow_private else 0,
+                use_dns_cache=self.settings.allow_private,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout_s),
+                auto_decompress=True,
+                trust_env=False,
+            )
+        return self._session
+
+    def headers_for(
+        self, message_id: str, body: bytes, timestamp: int | None = None
+    ) -> dict[str, str]:
+        return {**self.base_headers, **signing.headers(self.keys, message_id, body, timestamp)}
+
+    async def post(self, message_id: str, body: bytes) -> Answer | SendFailure:
+        """One signed request: the destination's answer, or why there was none."""
+        if self.refusal:
+            return SendFailure(self.refusal)
+        headers = self.headers_for(message_id, body)
+        data = gzip.compress(body, compresslevel=5) if self.settings.gzip else body
+        try:
+            async with self._open().post(
+                self.settings.url, data=data, headers=headers, allow_redirects=False
+            ) as response:
+                answer = await _read(response)
+                return Answer(response.status, dict(response.headers), answer)
+        except TimeoutError:
+            return SendFailure(f"no answer within timeout_s={self.settings.timeout_s}")
+        except (aiohttp.ClientError, OSError) as error:
+            return SendFailure(_describe(error))
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+async def _read(response: aiohttp.ClientResponse) -> bytes:
+    """The answer body, at most `MAX_ANSWER_BYTES` of it."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= MAX_ANSWER_BYTES:
+            break
+    return b"".join(parts)[:MAX_ANSWER_BYTES]
+
+
+def _describe(error: BaseException) -> str:
+    """The innermost useful text of a connection error (the guard's refusal included)."""
+    cause = getattr(error, "os_error", None) or error.__cause__
+    text = str(error) or type(error).__name__
+    if cause is not None and str(cause) and str(cause) not in text:
+        text = f"{text}: {cause}"
+    return f"connection failed: {text}"
+
+
+async def closing(senders: Sequence[Sender]) -> None:
+    await asyncio.gather(*(sender.close() for sender in senders), return_exceptions=True)

@@ -1,0 +1,224 @@
+"""Wire formats against receivers that check them as Splunk HEC and Elasticsearch document
+them, plus CloudEvents (read by the CloudEvents SDK) and JSON lines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cloudevents.core.bindings.http import HTTPMessage, from_http_event
+from redis.asyncio import Redis
+from standardwebhooks.webhooks import Webhook
+
+from eventstream import codec
+from eventstream.forward.deadletters import DeadLetters
+from eventstream.forward.formats import EpochCache, epoch_s
+from eventstream.journal.keys import Keys
+from tests.forward.conftest import (
+    SECRET,
+    Receiver,
+    commit,
+    destination,
+    start,
+    until,
+    until_count,
+)
+from tests.forward.receivers import HEC_PATH, ElasticBulk, SplunkHec
+
+
+def _epoch(time: str) -> float:
+    return datetime.fromisoformat(time.replace("Z", "+00:00")).timestamp()
+
+
+async def _journal(redis: Redis, keys: Keys) -> list[dict[str, Any]]:
+    rows: Any = await redis.xrange(keys.journal)
+    return [codec.loads(fields[b"event"]) for _, fields in rows]
+
+
+async def test_splunk_hec_wire_format(
+    aredis: Redis, keys: Keys, sample_events: list[dict[str, Any]]
+) -> None:
+    """HEC objects with time in epoch seconds, host, source, sourcetype, index and the event,
+    concatenated, with the token; a busy HEC (code 9) is retried with the same webhook-id."""
+    hec = SplunkHec(busy_first=2)
+    receiver = await Receiver(hec).start()
+    try:
+        settings = destination(
+            f"http://127.0.0.1:{receiver.port}{HEC_PATH}",
+            format="splunk-hec",
+            token="hec-token",
+            index="cloud",
+            host="collector-1",
+            batch_max_events=100,
+        )
+        running = await start(aredis, keys, settings)
+        expected = await commit(aredis, keys, sample_events[:250])
+        await until(lambda: len(hec.indexed) >= len(expected))
+        await running.stop()
+    finally:
+        await receiver.stop()
+    journal = await _journal(aredis, keys)
+    assert [item["event"] for item in hec.indexed] == journal
+    for item, event in zip(hec.indexed, journal, strict=True):
+        assert set(item) == {"time", "host", "source", "sourcetype", "index", "event"}
+        assert item["time"] == _epoch(event["time"])
+        assert (item["host"], item["index"]) == ("collector-1", "cloud")
+        assert (item["source"], item["sourcetype"]) == ("eventstream", "eventstream:asset")
+    assert hec.answers[:3] == [503, 503, 200]
+    ids = [request.headers["webhook-id"] for request in receiver.requests]
+    assert ids[0] == ids[1] == ids[2]
+    assert max(len(request.body) for request in receiver.requests) > 0
+    assert all(request.body.count(b'{"time":') <= 100 for request in receiver.requests)
+    for request in receiver.requests:
+        Webhook(SECRET).verify(request.body, request.headers, json_parse=False)
+
+
+async def test_splunk_hec_bad_token_is_permanent(
+    aredis: Redis, keys: Keys, sample_events: list[dict[str, Any]]
+) -> None:
+    """HEC code 4 (invalid token) is not retried: the events go to the dead-letter list at
+    once, with the HEC code and text as their error."""
+    hec = SplunkHec(token="the-right-one")
+    receiver = await Receiver(hec).start()
+    try:
+        settings = destination(
+            f"http://127.0.0.1:{receiver.port}{HEC_PATH}", format="splunk-hec", token="wrong"
+        )
+        running = await start(aredis, keys, settings)
+        expected = await commit(aredis, keys, sample_events[:30])
+        dead = DeadLetters(aredis, keys, "siem")
+        await until(lambda: len(receiver.requests) >= 1)
+        await until_count(dead.count, len(expected))
+        await running.stop()
+    finally:
+        await receiver.stop()
+    letters = await dead.page()
+    assert len(letters) == len(expected)
+    assert len(receiver.requests) == 1
+    assert {letter.attempts for letter in letters} == {1}
+    assert letters[0].error == "HTTP 403, HEC code 4: Invalid token"
+
+
+async def test_splunk_hec_invalid_event_number(
+    aredis: Redis, keys: Keys, sample_events: list[dict[str, Any]]
+) -> None:
+    """HEC code 6 with invalid-event-number N: the events before N were indexed, N is dead,
+    the rest are sent again: each valid event is indexed exactly once."""
+    await commit(aredis, keys, sample_events[:40])
+    journal = await _journal(aredis, keys)
+    poison = journal[7]["id"]
+    hec = SplunkHec(invalid_ids=frozenset({poison}))
+    receiver = await Receiver(hec).start()
+    try:
+        settings = destination(
+            f"http://127.0.0.1:{receiver.port}{HEC_PATH}",
+            format="splunk-hec",
+            token="hec-token",
+            start="all",
+        )
+        running = await start(aredis, keys, settings)
+        await until(lambda: len(hec.indexed) >= len(journal) - 1)
+        await running.stop()
+    finally:
+        await receiver.stop()
+    assert [item["event"]["id"] for item in hec.indexed] == [
+        event["id"] for event in journal if event["id"] != poison
+    ]
+    letters = await DeadLetters(aredis, keys, "siem").page()
+    assert [codec.loads(letter.event)["id"] for letter in letters] == [poison]
+    assert "HEC code 6: Invalid data format" in letters[0].error
+
+
+async def test_elastic_bulk_wire_format_and_partial_failures(
+    aredis: Redis, keys: Keys, sample_events: list[dict[str, Any]]
+) -> None:
+    """`create` actions with the event id as `_id`; per item: 429 retried, 400 dead with its
+    error, 409 (already there) delivered; a 413 splits the batch."""
+    await commit(aredis, keys, sample_events[:60])
+    journal = await _journal(aredis, keys)
+    ids = [event["id"] for event in journal]
+    elastic = ElasticBulk(
+        reject_once={ids[3], ids[40]}, unmappable=frozenset({ids[5]}), max_docs=16
+    )
+    elastic.docs[ids[10]] = journal[10]  # delivered before (a replay, another process)
+    receiver = await Receiver(elastic).start()
+    try:
+        settings = destination(
+            f"http://127.0.0.1:{receiver.port}/_bulk",
+            format="elastic-bulk",
+            index="assets",
+            batch_max_events=50,
+            start="all",
+        )
+        running = await start(aredis, keys, settings)
+        await until(lambda: len(elastic.docs) >= len(ids) - 1)
+        await running.stop()
+    finally:
+        await receiver.stop()
+    assert set(elastic.docs) == set(ids) - {ids[5]}
+    assert elastic.docs[ids[0]] == journal[0]
+    assert elastic.sizes[:3] == [50, 25, 12]  # 413 for 50 and 25, then halves until taken
+    letters = await DeadLetters(aredis, keys, "siem").page()
+    assert len(letters) == 1
+    assert codec.loads(letters[0].event)["id"] == ids[5]
+    assert "mapper_parsing_exception" in letters[0].error
+    pending: Any = await aredis.xpending(keys.journal, keys.webhook_group("siem"))
+    assert pending["pending"] == 0
+
+
+async def test_cloudevents_single_and_batch(
+    aredis: Redis, keys: Keys, sample_events: list[dict[str, Any]]
+) -> None:
+    """`cloudevents`: one structured CloudEvent per request, read by the CloudEvents SDK;
+    `cloudevents-batch`: a JSON array in `application/cloudevents-batch+json`."""
+    single = await Receiver().start()
+    batch = await Receiver().start()
+    try:
+        running = await start(
+            aredis,
+            keys,
+            destination(single.url, name="one", format="cloudevents"),
+            destination(batch.url, name="many", format="cloudevents-batch"),
+        )
+        expected = await commit(aredis, keys, sample_events[:12])
+        await until(lambda: len(single.requests) >= len(expected))
+        await until(lambda: sum(len(codec.loads(r.body)) for r in batch.requests) >= 12)
+        await running.stop()
+    finally:
+        await single.stop()
+        await batch.stop()
+    got = []
+    for request in single.requests:
+        assert request.headers["Content-Type"] == "application/cloudevents+json"
+        event = from_http_event(HTTPMessage(request.headers, request.body))
+        got.append(event.get_id())
+    assert got == expected
+    assert {r.headers["Content-Type"] for r in batch.requests} == {
+        "application/cloudevents-batch+json"
+    }
+    assert [event["id"] for r in batch.requests for event in codec.loads(r.body)] == expected
+
+
+async def test_gzip_bodies_are_signed_before_compression(
+    aredis: Redis, keys: Keys, receiver: Receiver, sample_events: list[dict[str, Any]]
+) -> None:
+    """With gzip, the receiver (which decompresses) verifies the signature of the JSON."""
+    running = await start(aredis, keys, destination(receiver.url, gzip=True))
+    expected = await commit(aredis, keys, sample_events[:20])
+    await until(lambda: sum(r.body.count(b"\n") for r in receiver.requests) >= len(expected))
+    await running.stop()
+    for request in receiver.requests:
+        assert request.headers["Content-Encoding"] == "gzip"
+        Webhook(SECRET).verify(request.body, request.headers, json_parse=False)
+
+
+def test_epoch_cache_agrees_with_the_parser(sample_events: list[dict[str, Any]]) -> None:
+    """HEC `time` from the per-second cache equals the full RFC 3339 parse, for every event."""
+    cache = EpochCache(size=8)
+    for event in sample_events:
+        assert (
+            cache(event["time"], "1-0")
+            == epoch_s(event["time"], "1-0")
+            == round(_epoch(event["time"]), 3)
+        )
+    assert cache("not a time", "1700000000123-0") == 1700000000.123
