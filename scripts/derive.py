@@ -1,0 +1,497 @@
+"""Generate the derived resolver's table from AWS's own resource metadata.
+
+    python scripts/derive.py           # write eventstream/data/derived.json
+    python scripts/derive.py --check   # exit 1 if the committed file differs from a fresh one
+
+Two sources, both pinned by the dev extra and recorded in the file:
+- the CloudFormation resource provider schemas shipped as data in `cfn-lint`
+  (`cfnlint/data/schemas/providers/us-east-1.json` → `resources/<hash>.json`): every resource
+  type's `typeName`, `primaryIdentifier` and properties;
+- botocore's service models (`botocore/data/<service>/<version>/service-2.json`): every
+  operation of every service, with its input and output shapes.
+
+For each service (event source `<signingName>.amazonaws.com`, and `<endpointPrefix>...` where it
+differs) the table lists the CloudFormation types of its service prefix and, for every mutating
+operation (leading verb not a read verb) that names one of them, the type, the action and where
+the asset's ids are found in the CloudTrail record. `eventstream.normalize.derived` reads it at
+run time; nothing at run time imports cfn-lint or botocore. The derivation rules are in the
+docstrings below and in ARCHITECTURE.md ("Derived resolver").
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from eventstream import codec
+from eventstream.models.event import Action
+from eventstream.normalize.classify import is_read_operation, leading_verb, verb_action
+
+TABLE = Path(__file__).resolve().parent.parent / "eventstream" / "data" / "derived.json"
+
+# Botocore services whose CloudFormation prefix no name of theirs spells (service id, endpoint
+# prefix, signing name, abbreviation): the few AWS named differently in the two worlds.
+PREFIX_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "es": ("OpenSearchService", "Elasticsearch"),
+    "opensearch": ("OpenSearchService",),
+    "events": ("Events",),
+    "logs": ("Logs",),
+    "stepfunctions": ("StepFunctions",),
+    "elb": ("ElasticLoadBalancing",),
+    "elbv2": ("ElasticLoadBalancingV2",),
+    "cognito-idp": ("Cognito",),
+    "cognito-identity": ("Cognito",),
+    "sesv2": ("SES",),
+    "waf-regional": ("WAFRegional",),
+    "bedrock-agent": ("Bedrock",),
+    "lexv2-models": ("Lex",),
+    "ecr-public": ("ECR",),
+    "sso-admin": ("SSO",),
+    "ds": ("DirectoryService",),
+    "application-autoscaling": ("ApplicationAutoScaling",),
+    "autoscaling": ("AutoScaling",),
+    "resourcegroupstaggingapi": (),
+    "iot-data": (),
+    "codestar-connections": ("CodeStarConnections",),
+    "codeconnections": ("CodeConnections",),
+    "network-firewall": ("NetworkFirewall",),
+    "route53-recovery-control-config": ("Route53RecoveryControl",),
+    "route53-recovery-readiness": ("Route53RecoveryReadiness",),
+    "mediapackagev2": ("MediaPackageV2",),
+    "emr-containers": ("EMRContainers",),
+    "emr-serverless": ("EMRServerless",),
+    "kinesisanalyticsv2": ("KinesisAnalyticsV2",),
+    "kafka": ("MSK",),
+    "elasticache": ("ElastiCache",),
+    "sdb": ("SDB",),
+    "dlm": ("DLM",),
+    "ssm-incidents": ("SSMIncidents",),
+    "ssm-contacts": ("SSMContacts",),
+    "timestream-write": ("Timestream",),
+    "redshift-serverless": ("RedshiftServerless",),
+    "vpc-lattice": ("VpcLattice",),
+    "appconfig": ("AppConfig",),
+    "mwaa": ("MWAA",),
+    "amp": ("APS",),
+    "grafana": ("Grafana",),
+}
+
+# A noun that ends with one of these names a setting of the resource its beginning names:
+# `PutBucketPolicy`, `SetRepositoryPolicy`, `SetQueueAttributes`, `PutAlarmConfiguration`.
+# Whatever the verb, the call updates that parent (deleting a parent's policy changes the parent).
+SETTING_SUFFIXES = (
+    "Policy",
+    "Policies",
+    "PolicyText",
+    "Attributes",
+    "Attribute",
+    "Configuration",
+    "Configurations",
+    "Config",
+    "Settings",
+    "Setting",
+    "Permission",
+    "Permissions",
+    "Actions",
+    "Options",
+    "Tags",
+    "State",
+    "Status",
+)
+# Input members holding a resource-based policy document (a JSON string or object): the call's
+# configuration is that document, parsed.
+POLICY_MEMBERS = ("policy", "policytext", "policydocument", "accesspolicies", "resourcepolicy")
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z0-9]*|[a-z0-9]+")
+
+
+def words(name: str) -> list[str]:
+    """`WebACLRule` → [`Web`, `ACL`, `Rule`]; `DBInstance` → [`DB`, `Instance`]."""
+    return _WORD.findall(name)
+
+
+def norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def singular(noun: str) -> str:
+    if noun.endswith("ies"):
+        return noun[:-3] + "y"
+    if noun.endswith(("sses", "shes", "ches", "xes")):
+        return noun[:-2]
+    if noun.endswith("s") and not noun.endswith("ss"):
+        return noun[:-1]
+    return noun
+
+
+@dataclass
+class CfnType:
+    name: str  # AWS::CloudWatch::Alarm
+    prefix: str  # CloudWatch
+    resource: str  # Alarm
+    identifiers: list[str]  # primaryIdentifier property names, in order
+    properties: list[str]
+    has_arn: bool
+
+    @property
+    def slug(self) -> str:
+        return "-".join(w.lower() for w in words(self.resource))
+
+
+@dataclass
+class Service:
+    name: str  # botocore's: cloudwatch
+    sources: list[str]
+    prefixes: list[str]
+    arn_services: list[str]
+    model: dict[str, Any]
+    operations: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def load_cfn(site: Path) -> dict[str, CfnType]:
+    schemas = site / "cfnlint" / "data" / "schemas"
+    index = codec.loads((schemas / "providers" / "us-east-1.json").read_bytes())
+    found: dict[str, CfnType] = {}
+    for type_name, digest in sorted(index.items()):
+        parts = type_name.split("::")
+        if len(parts) != 3 or parts[0] != "AWS":
+            continue
+        schema = codec.loads((schemas / "resources" / f"{digest}.json").read_bytes())
+        identifiers = [p.rsplit("/", 1)[-1] for p in schema.get("primaryIdentifier", [])]
+        properties = sorted(schema.get("properties", {}))
+        found[type_name] = CfnType(
+            type_name, parts[1], parts[2], identifiers, properties, "Arn" in properties
+        )
+    return found
+
+
+def cfn_schema_date(site: Path) -> str:
+    data = codec.loads((site / "cfnlint" / "data" / "schemas" / "version.json").read_bytes())
+    return str(data.get("schema_date", ""))
+
+
+def load_services(prefixes: set[str]) -> list[Service]:
+    import botocore.loaders  # noqa: PLC0415 (generator only: the dev extra has it)
+
+    loader = botocore.loaders.Loader()
+    by_norm = {norm(p): p for p in prefixes}
+    services: list[Service] = []
+    for name in sorted(loader.list_available_services("service-2")):
+        model = loader.load_service_model(name, "service-2")
+        meta = model["metadata"]
+        endpoint = meta.get("endpointPrefix", name)
+        signing = meta.get("signingName") or endpoint
+        sources = [f"{signing}.amazonaws.com"]
+        if endpoint != signing and "." not in endpoint:
+            sources.append(f"{endpoint}.amazonaws.com")
+        names = [
+            meta.get("serviceId", ""),
+            endpoint,
+            signing,
+            name,
+            meta.get("serviceAbbreviation", ""),
+            re.sub(r"^(Amazon|AWS)\s*", "", meta.get("serviceFullName", "")),
+        ]
+        if name in PREFIX_OVERRIDES:
+            chosen = list(PREFIX_OVERRIDES[name])
+        else:
+            chosen = []
+            for candidate in names:
+                prefix = by_norm.get(norm(candidate))
+                if prefix and prefix not in chosen:
+                    chosen.append(prefix)
+        arn_services = []
+        for candidate in (signing, endpoint, name, meta.get("serviceId", "")):
+            token = candidate.lower().replace(" ", "")
+            if token and "." not in token and token not in arn_services:
+                arn_services.append(token)
+        services.append(Service(name, sources, chosen, arn_services, model))
+    return services
+
+
+def _assign_by_nouns(services: list[Service], types: dict[str, CfnType]) -> None:
+    """A service no name maps gets the prefix most of its operation nouns name (at least 3)."""
+    by_prefix: dict[str, set[str]] = {}
+    for cfn in types.values():
+        by_prefix.setdefault(cfn.prefix, set()).add(cfn.resource.lower())
+    claimed = {p for s in services for p in s.prefixes}
+    for service in services:
+        if service.prefixes or service.name in PREFIX_OVERRIDES:
+            continue
+        nouns = {
+            singular(op[len(leading_verb(op)) :]).lower()
+            for op in service.model["operations"]
+            if not is_read_operation(op)
+        }
+        scores = sorted(
+            ((len(nouns & resources), prefix) for prefix, resources in by_prefix.items()),
+            key=lambda item: (-item[0], item[1]),
+        )
+        if scores and scores[0][0] >= 3 and scores[0][1] not in claimed:
+            if len(scores) == 1 or scores[1][0] < scores[0][0]:
+                service.prefixes = [scores[0][1]]
+
+
+# ---- shapes --------------------------------------------------------------------------------
+
+
+def _members(model: dict[str, Any], shape_name: str | None) -> dict[str, dict[str, Any]]:
+    if not shape_name:
+        return {}
+    shape = model["shapes"].get(shape_name, {})
+    return dict(shape.get("members", {})) if shape.get("type") == "structure" else {}
+
+
+def _kind_of(model: dict[str, Any], member: dict[str, Any]) -> str:
+    shape = model["shapes"].get(member.get("shape", ""), {})
+    kind = shape.get("type", "")
+    if kind == "list":
+        inner = model["shapes"].get(shape.get("member", {}).get("shape", ""), {})
+        return f"list:{inner.get('type', '')}"
+    return str(kind)
+
+
+def _key(member_name: str) -> str:
+    return member_name.lower()
+
+
+def id_candidates(cfn: CfnType) -> tuple[list[str], list[str], list[str]]:
+    """Member names (lower case) that can hold the type's id, name or ARN, best first."""
+    r = cfn.resource.lower()
+    first = cfn.identifiers[0].lower() if cfn.identifiers else ""
+    ids = [first] if first and not first.endswith("arn") else []
+    for name in (f"{r}id", f"{r}name", f"{r}identifier", "id", "name", "identifier"):
+        if name not in ids:
+            ids.append(name)
+    # `DeleteAlarms` with `AlarmNames`: lists of ids, one asset each
+    plurals = [f"{r}ids", f"{r}names", f"{r}identifiers", f"{singular(r)}names", "names", "ids"]
+    arns = [f"{r}arn", "arn", "resourcearn", f"{r}arns", "resourcearns"]
+    if first.endswith("arn") and first not in arns:
+        arns.insert(0, first)
+    return ids + plurals, arns, []
+
+
+def id_paths(model: dict[str, Any], op: dict[str, Any], cfn: CfnType) -> list[str]:
+    """Paths (lower-case keys) where the record of one call of `op` names the asset.
+
+    The request first for all but creates (the caller names the asset), then the response
+    (creates return the new id, sometimes in a structure one level down: `repository.
+    repositoryArn`, `summary.id`). Within each, the canonical id's member before ARNs.
+    """
+    ids, arns, _ = id_candidates(cfn)
+    wanted = ids + arns
+    request = {_key(n): n for n in _members(model, op.get("input", {}).get("shape"))}
+    output = _members(model, op.get("output", {}).get("shape"))
+    response = {_key(n): n for n in output}
+    found_request = [f"request.{k}" for k in wanted if k in request]
+    found_response = [f"response.{k}" for k in wanted if k in response]
+    nested: list[str] = []
+    resource = cfn.resource.lower()
+    for name, member in output.items():
+        key = _key(name)
+        if key not in (resource, "summary", singular(key)) and not key.startswith(resource):
+            continue
+        inner = {_key(n): n for n in _members(model, member.get("shape"))}
+        nested.extend(f"response.{key}.{k}" for k in wanted if k in inner)
+    creates = verb_action(op["name"]) is Action.CREATE
+    paths = (
+        found_response + nested + found_request
+        if creates
+        else found_request + found_response + nested
+    )
+    return list(dict.fromkeys(paths))
+
+
+def policy_path(model: dict[str, Any], op: dict[str, Any]) -> str | None:
+    for name in _members(model, op.get("input", {}).get("shape")):
+        if _key(name) in POLICY_MEMBERS:
+            return f"request.{_key(name)}"
+    return None
+
+
+def arn_paths(model: dict[str, Any], op: dict[str, Any]) -> list[str]:
+    request = _members(model, op.get("input", {}).get("shape"))
+    names = sorted(
+        (n for n in request if _key(n).endswith(("arn", "arns"))),
+        key=lambda n: (_key(n) not in ("resourcearn", "resource", "arn"), n),
+    )
+    return [f"request.{_key(n)}" for n in names]
+
+
+# ---- the derivation ------------------------------------------------------------------------
+
+_TAG_OPERATIONS = {"AddTagsToResource", "RemoveTagsFromResource", "AddTags", "RemoveTags"}
+
+
+def derive_operation(
+    service: Service, op_name: str, by_resource: dict[str, CfnType]
+) -> list[Any] | None:
+    """[type or "", action or "", id paths, policy path or ""], or None when nothing fits.
+
+    Type "" means: the asset is the ARN the request names (tag calls on any resource).
+    """
+    if is_read_operation(op_name):
+        return None
+    model = service.model
+    op = model["operations"][op_name]
+    verb = leading_verb(op_name)
+    noun = op_name[len(verb) :]
+    action = verb_action(op_name)
+    if verb in ("Tag", "Untag") or op_name in _TAG_OPERATIONS:
+        paths = arn_paths(model, op)
+        if paths and noun.lower() in ("", "resource", "resources", "s", "stoResource"):
+            return ["", Action.UPDATE.value, paths, ""]
+    forms = [noun, singular(noun)]
+    for prefix in service.prefixes:
+        for form in list(forms):
+            if form.lower().startswith(prefix.lower()) and len(form) > len(prefix):
+                forms.append(form[len(prefix) :])
+    policy = policy_path(model, op) or ""
+    found: tuple[CfnType, Action | None] | None = None
+    noun_words = words(noun)
+    # a setting of a parent: `SetRepositoryPolicy`, `EnableAlarmActions` → update of the parent
+    for cut in range(len(noun_words) - 1, 0, -1):
+        head, tail = "".join(noun_words[:cut]), "".join(noun_words[cut:])
+        if tail in SETTING_SUFFIXES or singular(tail) in SETTING_SUFFIXES:
+            for form in (head, singular(head)):
+                cfn = by_resource.get(form.lower())
+                if cfn is not None:
+                    found = (cfn, Action.UPDATE)
+                    break
+            if found:
+                break
+    if found is None:
+        for form in forms:  # the noun is the type: `CreateWebACL`, `DeleteAlarms`
+            cfn = by_resource.get(form.lower())
+            if cfn is not None:
+                found = (cfn, action)
+                break
+    if found is None:  # a sub-thing of a parent: `CreateDomainEndpoint` updates the domain
+        for cut in range(len(noun_words) - 1, 0, -1):
+            cfn = by_resource.get("".join(noun_words[:cut]).lower())
+            if cfn is not None:
+                found = (cfn, Action.UPDATE)
+                break
+    if found is None:  # a qualified noun: `PutMetricAlarm` is an alarm
+        for cut in range(1, len(noun_words)):
+            tail = "".join(noun_words[cut:])
+            cfn = by_resource.get(tail.lower()) or by_resource.get(singular(tail).lower())
+            if cfn is not None:
+                found = (cfn, action)
+                break
+    if found is not None:
+        paths = id_paths(model, op, found[0])
+        if paths and found[1] is not None:
+            return [found[0].name, found[1].value, paths, policy]
+    # the input names one of the service's resources: `SetAlarmState` (alarmName) updates it
+    if action is None:
+        return None
+    for cfn in sorted(by_resource.values(), key=lambda c: (-len(c.resource), c.resource)):
+        request = {_key(n) for n in _members(model, op.get("input", {}).get("shape"))}
+        r = cfn.resource.lower()
+        if request & {f"{r}id", f"{r}name", f"{r}arn", f"{r}ids", f"{r}names", f"{r}identifier"}:
+            paths = [p for p in id_paths(model, op, cfn) if p.startswith("request.")]
+            if paths:
+                return [cfn.name, Action.UPDATE.value, paths, policy]
+    return None
+
+
+def derive(site: Path) -> dict[str, Any]:
+    types = load_cfn(site)
+    services = load_services({t.prefix for t in types.values()})
+    _assign_by_nouns(services, types)
+    table_types: dict[str, Any] = {}
+    table_sources: dict[str, Any] = {}
+    for service in services:
+        by_resource: dict[str, CfnType] = {}
+        for cfn in types.values():
+            if cfn.prefix in service.prefixes:
+                by_resource.setdefault(cfn.resource.lower(), cfn)
+        if not by_resource:
+            continue
+        operations: dict[str, list[Any]] = {}
+        for op_name in sorted(service.model["operations"]):
+            entry = derive_operation(service, op_name, by_resource)
+            if entry is not None:
+                operations[op_name] = entry
+                if entry[0]:
+                    used = types[entry[0]]
+                    table_types[used.name] = _type_entry(used, service)
+        for source in service.sources:
+            if source in table_sources:
+                continue
+            table_sources[source] = {
+                "service": service.name,
+                "prefixes": service.prefixes,
+                "arn_services": service.arn_services,
+                "operations": operations,
+            }
+    # every type of every mapped prefix can be named by an ARN (tag calls, resources)
+    for service in services:
+        for cfn in types.values():
+            if cfn.prefix in service.prefixes and cfn.name not in table_types:
+                table_types[cfn.name] = _type_entry(cfn, service)
+    return {
+        "about": "Generated by scripts/derive.py; do not edit. See ARCHITECTURE.md.",
+        "sources": {
+            "cfn-lint": version("cfn-lint"),
+            "cfn-lint schema_date": cfn_schema_date(site),
+            "botocore": version("botocore"),
+        },
+        "cloudformation_types": sorted(types),
+        "types": dict(sorted(table_types.items())),
+        "sources_by_event_source": dict(sorted(table_sources.items())),
+    }
+
+
+def _type_entry(cfn: CfnType, service: Service) -> dict[str, Any]:
+    arn_words = sorted({cfn.resource.lower(), cfn.slug})
+    return {
+        "service": cfn.prefix.lower(),
+        "slug": cfn.slug,
+        "arn": service.arn_services or [cfn.prefix.lower()],
+        "arn_words": arn_words,
+        "multi": len(cfn.identifiers) > 1,
+    }
+
+
+def render(table: dict[str, Any]) -> bytes:
+    """One line per event source: small diffs when AWS adds a service."""
+    lines = ["{"]
+    head = {k: v for k, v in table.items() if k != "sources_by_event_source"}
+    for key, value in head.items():
+        lines.append(f"{codec.dumps(key).decode()}: {codec.dumps(value).decode()},")
+    lines.append('"sources_by_event_source": {')
+    entries = list(table["sources_by_event_source"].items())
+    for index, (source, entry) in enumerate(entries):
+        comma = "," if index < len(entries) - 1 else ""
+        lines.append(f"{codec.dumps(source).decode()}: {codec.dumps(entry).decode()}{comma}")
+    lines.append("}}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def site_packages() -> Path:
+    import cfnlint  # noqa: PLC0415 (generator only)
+
+    return Path(cfnlint.__file__).resolve().parent.parent
+
+
+def main(argv: Iterable[str]) -> int:
+    args = list(argv)
+    fresh = render(derive(site_packages()))
+    if args == ["--check"]:
+        if TABLE.read_bytes() != fresh:
+            print(f"{TABLE} is out of date: run python scripts/derive.py", file=sys.stderr)
+            return 1
+        return 0
+    TABLE.write_bytes(fresh)
+    print(f"wrote {TABLE} ({len(fresh):,} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
