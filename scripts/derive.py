@@ -137,6 +137,9 @@ class CfnType:
     properties: list[str]
     has_arn: bool
 
+    def identifiers_lower(self) -> list[str]:
+        return [name.lower() for name in self.identifiers]
+
     @property
     def slug(self) -> str:
         return "-".join(w.lower() for w in words(self.resource))
@@ -259,10 +262,20 @@ def _key(member_name: str) -> str:
     return member_name.lower()
 
 
+def own_identifier(cfn: CfnType) -> str | None:
+    """The primary-identifier property (lower case) naming the resource itself, not a parent:
+    `StageName` of an API Gateway stage (`RestApiId` names its API)."""
+    r = cfn.resource.lower()
+    own = (f"{r}id", f"{r}name", f"{r}identifier", "id", "name", "identifier", f"{r}arn", "arn")
+    pids = cfn.identifiers_lower()
+    found = next((p for p in pids if p in own), None)
+    return found if found is not None or len(pids) != 1 else pids[0]
+
+
 def id_candidates(cfn: CfnType) -> tuple[list[str], list[str], list[str]]:
     """Member names (lower case) that can hold the type's id, name or ARN, best first."""
     r = cfn.resource.lower()
-    first = cfn.identifiers[0].lower() if cfn.identifiers else ""
+    first = own_identifier(cfn) or ""
     ids = [first] if first and not first.endswith("arn") else []
     for name in (f"{r}id", f"{r}name", f"{r}identifier", "id", "name", "identifier"):
         if name not in ids:
@@ -275,35 +288,73 @@ def id_candidates(cfn: CfnType) -> tuple[list[str], list[str], list[str]]:
     return ids + plurals, arns, []
 
 
+def _nested(
+    model: dict[str, Any], shape: str | None, resource: str, wanted: list[str], depth: int
+) -> list[tuple[str, str]]:
+    """(key path, member) pairs one or two structures down whose names say they describe the
+    resource: `repository.repositoryArn`, `summary.id`, `policy.policySummary.id`."""
+    found: list[tuple[str, str]] = []
+    for name, member in _members(model, shape).items():
+        key = _key(name)
+        if not (key.startswith(resource) or key in ("summary", f"{resource}summary")):
+            continue
+        inner = _members(model, member.get("shape"))
+        found.extend((f"{key}.{_key(n)}", _key(n)) for n in inner if _key(n) in wanted)
+        if depth > 1:
+            found.extend(
+                (f"{key}.{path}", leaf)
+                for path, leaf in _nested(model, member.get("shape"), resource, wanted, depth - 1)
+            )
+    return found
+
+
 def id_paths(model: dict[str, Any], op: dict[str, Any], cfn: CfnType) -> list[str]:
     """Paths (lower-case keys) where the record of one call of `op` names the asset.
 
-    The request first for all but creates (the caller names the asset), then the response
-    (creates return the new id, sometimes in a structure one level down: `repository.
-    repositoryArn`, `summary.id`). Within each, the canonical id's member before ARNs.
+    Ordered by the member's rank first (the type's canonical id before other ids, names and
+    ARNs, so that every call names one asset the same way), then by place: the request first
+    for all but creates (the caller names the asset), the response first for creates (they
+    return the new id, sometimes a structure or two down: `repository.repositoryArn`,
+    `summary.id`).
     """
     ids, arns, _ = id_candidates(cfn)
     wanted = ids + arns
-    request = {_key(n): n for n in _members(model, op.get("input", {}).get("shape"))}
-    output = _members(model, op.get("output", {}).get("shape"))
-    response = {_key(n): n for n in output}
-    found_request = [f"request.{k}" for k in wanted if k in request]
-    found_response = [f"response.{k}" for k in wanted if k in response]
-    nested: list[str] = []
-    resource = cfn.resource.lower()
-    for name, member in output.items():
-        key = _key(name)
-        if key not in (resource, "summary", singular(key)) and not key.startswith(resource):
-            continue
-        inner = {_key(n): n for n in _members(model, member.get("shape"))}
-        nested.extend(f"response.{key}.{k}" for k in wanted if k in inner)
+    rank = {name: index for index, name in enumerate(wanted)}
+    request = [_key(n) for n in _members(model, op.get("input", {}).get("shape"))]
+    output_shape = op.get("output", {}).get("shape")
+    response = [_key(n) for n in _members(model, output_shape)]
     creates = verb_action(op["name"]) is Action.CREATE
-    paths = (
-        found_response + nested + found_request
-        if creates
-        else found_request + found_response + nested
-    )
-    return list(dict.fromkeys(paths))
+    placed: list[tuple[int, int, str]] = []
+    request_place, response_place = (1, 0) if creates else (0, 1)
+    placed.extend((rank[k], request_place, f"request.{k}") for k in request if k in rank)
+    placed.extend((rank[k], response_place, f"response.{k}") for k in response if k in rank)
+    for path, leaf in _nested(model, output_shape, cfn.resource.lower(), wanted, 2):
+        placed.append((rank[leaf], response_place + 1, f"response.{path}"))
+    return list(dict.fromkeys(path for _, _, path in sorted(placed)))
+
+
+def parent_identifiers(cfn: CfnType) -> list[str]:
+    """The primary-identifier properties (lower case) that name a parent (`RestApiId` of an API
+    Gateway stage), not the resource itself nor a qualifier (`Scope`)."""
+    own = own_identifier(cfn)
+    if own is None:
+        return []
+    generic = ("id", "name", "arn", "identifier")
+    resource = cfn.resource.lower()
+    return [
+        p
+        for p in cfn.identifiers_lower()
+        if p != own
+        and p.endswith(("id", "name", "arn"))
+        and p not in generic
+        and not p.startswith(resource)
+    ]
+
+
+def parent_paths(model: dict[str, Any], op: dict[str, Any], cfn: CfnType) -> list[str]:
+    """Request members naming the parent: the asset's id is then `<parent>/<id>`."""
+    request = {_key(n) for n in _members(model, op.get("input", {}).get("shape"))}
+    return [f"request.{p}" for p in parent_identifiers(cfn) if p in request]
 
 
 def policy_path(model: dict[str, Any], op: dict[str, Any]) -> str | None:
@@ -324,15 +375,45 @@ def arn_paths(model: dict[str, Any], op: dict[str, Any]) -> list[str]:
 
 # ---- the derivation ------------------------------------------------------------------------
 
+# Calls with a mutating verb that move data, not configuration: no asset changes.
+DATA_PLANE = frozenset(
+    {
+        "PutEvents",
+        "PutRawEvents",
+        "PutPartnerEvents",
+        "PutRecord",
+        "PutRecords",
+        "PutRecordBatch",
+        "PutMetricData",
+        "PutLogEvents",
+        "PutImage",
+        "InitiateLayerUpload",
+        "UploadLayerPart",
+        "CompleteLayerUpload",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "PutObject",
+        "DeleteObject",
+        "PutTelemetryRecords",
+        "PutTraceSegments",
+        "PutAttributes",
+        "DeleteAttributes",
+        "SendMessage",
+        "PublishMetrics",
+    }
+)
+
 _TAG_OPERATIONS = {"AddTagsToResource", "RemoveTagsFromResource", "AddTags", "RemoveTags"}
 
 
 def derive_operation(
     service: Service, op_name: str, by_resource: dict[str, CfnType]
 ) -> list[Any] | None:
-    """[type or "", action or "", id paths, policy path or ""], or None when nothing fits.
+    """[type, action, id paths, policy path or "", parent paths], or None when nothing fits.
 
-    Type "" means: the asset is the ARN the request names (tag calls on any resource).
+    Type "" means: the asset is the ARN the request names (tag calls on any resource); "-": the
+    call changes no asset (`DATA_PLANE`).
     """
     if is_read_operation(op_name):
         return None
@@ -341,10 +422,14 @@ def derive_operation(
     verb = leading_verb(op_name)
     noun = op_name[len(verb) :]
     action = verb_action(op_name)
-    if verb in ("Tag", "Untag") or op_name in _TAG_OPERATIONS:
+    if op_name in DATA_PLANE:
+        return ["-", "", [], "", []]
+    if (verb in ("Tag", "Untag") and noun in ("", "Resource", "Resources")) or (
+        op_name in _TAG_OPERATIONS
+    ):
         paths = arn_paths(model, op)
-        if paths and noun.lower() in ("", "resource", "resources", "s", "stoResource"):
-            return ["", Action.UPDATE.value, paths, ""]
+        if paths:
+            return ["", Action.UPDATE.value, paths, "", []]
     forms = [noun, singular(noun)]
     for prefix in service.prefixes:
         for form in list(forms):
@@ -386,7 +471,8 @@ def derive_operation(
     if found is not None:
         paths = id_paths(model, op, found[0])
         if paths and found[1] is not None:
-            return [found[0].name, found[1].value, paths, policy]
+            parents = parent_paths(model, op, found[0])
+            return [found[0].name, found[1].value, paths, policy, parents]
     # the input names one of the service's resources: `SetAlarmState` (alarmName) updates it
     if action is None:
         return None
@@ -396,7 +482,7 @@ def derive_operation(
         if request & {f"{r}id", f"{r}name", f"{r}arn", f"{r}ids", f"{r}names", f"{r}identifier"}:
             paths = [p for p in id_paths(model, op, cfn) if p.startswith("request.")]
             if paths:
-                return [cfn.name, Action.UPDATE.value, paths, policy]
+                return [cfn.name, Action.UPDATE.value, paths, policy, parent_paths(model, op, cfn)]
     return None
 
 
@@ -418,18 +504,27 @@ def derive(site: Path) -> dict[str, Any]:
             entry = derive_operation(service, op_name, by_resource)
             if entry is not None:
                 operations[op_name] = entry
-                if entry[0]:
+                if entry[0] in types:
                     used = types[entry[0]]
                     table_types[used.name] = _type_entry(used, service)
         for source in service.sources:
-            if source in table_sources:
-                continue
-            table_sources[source] = {
-                "service": service.name,
-                "prefixes": service.prefixes,
-                "arn_services": service.arn_services,
-                "operations": operations,
-            }
+            # several models can share an event source (`events`, `eventbridgev2`): the one
+            # named like the source first, the others adding the operations it lacks
+            entry = table_sources.get(source)
+            named = source.split(".", 1)[0] == service.name
+            if entry is None or named:
+                merged = {**(entry["operations"] if entry else {}), **operations}
+                table_sources[source] = {
+                    "service": service.name,
+                    "prefixes": list(
+                        dict.fromkeys(service.prefixes + (entry["prefixes"] if entry else []))
+                    ),
+                    "arn_services": service.arn_services,
+                    "operations": dict(sorted(merged.items())),
+                }
+            else:
+                entry["operations"] = dict(sorted({**operations, **entry["operations"]}.items()))
+                entry["prefixes"] = list(dict.fromkeys(entry["prefixes"] + service.prefixes))
     # every type of every mapped prefix can be named by an ARN (tag calls, resources)
     for service in services:
         for cfn in types.values():
@@ -449,13 +544,14 @@ def derive(site: Path) -> dict[str, Any]:
 
 
 def _type_entry(cfn: CfnType, service: Service) -> dict[str, Any]:
-    arn_words = sorted({cfn.resource.lower(), cfn.slug})
+    arn_words = sorted({cfn.resource.lower(), cfn.slug, f"{cfn.resource.lower()}s"})
     return {
         "service": cfn.prefix.lower(),
         "slug": cfn.slug,
         "arn": service.arn_services or [cfn.prefix.lower()],
         "arn_words": arn_words,
         "multi": len(cfn.identifiers) > 1,
+        "parented": bool(parent_identifiers(cfn)),
     }
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eventstream.models.cloudtrail import CloudTrailRecord
-from eventstream.models.event import Action
+from eventstream.models.event import Action, Resolution
 from eventstream.normalize.naming import AssetRef, Kind
 from eventstream.normalize.rules import compile_path, walk
 
@@ -16,12 +16,17 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Touch:
-    """One asset a call changed. `action=None` means: use the leading-verb rule."""
+    """One asset a call changed. `action=None` means: use the leading-verb rule.
+
+    `resolution` says how the asset was resolved (`table`, `derived`, `generic`: the event's
+    `data.asset.resolution`); None means by the call's rule, whatever kind of rule it is.
+    """
 
     ref: AssetRef
     action: Action | None = None
     configuration: dict[str, Any] | None = None
     associations: list[tuple[str, AssetRef]] = field(default_factory=list)
+    resolution: Resolution | None = None
 
 
 class Call:

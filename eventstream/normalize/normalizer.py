@@ -15,7 +15,13 @@ from pydantic import ValidationError
 
 from eventstream.errors import MalformedRecordError
 from eventstream.models.cloudtrail import CloudTrailRecord, is_plain
-from eventstream.models.event import DATASCHEMA, DEFAULT_TYPE_PREFIX, Action, ConfigurationSource
+from eventstream.models.event import (
+    DATASCHEMA,
+    DEFAULT_TYPE_PREFIX,
+    Action,
+    ConfigurationSource,
+    Resolution,
+)
 from eventstream.models.eventbridge import (
     API_CALL_DETAIL_TYPE,
     INSTANCE_STATE_DETAIL_TYPE,
@@ -24,6 +30,7 @@ from eventstream.models.eventbridge import (
 from eventstream.normalize.attribution import Attributions, provider_attribution
 from eventstream.normalize.classify import Outcome, base_operation, screen, verb_action
 from eventstream.normalize.context import Call
+from eventstream.normalize.derived import DerivedRule
 from eventstream.normalize.naming import AssetRef, rfc3339_millis
 from eventstream.normalize.registry import IGNORED, Ignored, Registry
 from eventstream.normalize.resources.ec2 import INSTANCE
@@ -48,6 +55,8 @@ _UNMAPPED = Outcome.UNMAPPED
 _DELETE = Action.DELETE
 _FROM_EVENT = ConfigurationSource.EVENT
 _NO_CONFIG = ConfigurationSource.NONE
+_BY_TABLE = Resolution.TABLE
+_BY_DERIVATION = Resolution.DERIVED
 
 
 # What the events of one record share: provider event id, operation, service, time,
@@ -95,10 +104,11 @@ class Normalizer:
         self._attribution = Attributions()
         self._verbs: dict[str, Action | None] = {}
         self._times: dict[str, str] = {}  # event time as recorded → RFC 3339 with millis
-        # (event source, event name) → (operation, `Registry.lookup` of it)
+        # (event source, event name) → (operation, `Registry.lookup` of it, else the derived
+        # table's rule for it)
         self._calls: dict[tuple[str, str], tuple[str, Rule | Ignored | None]] = {}
         # Per asset name: the resolved asset, its `asset` object and its event `source` (the
-        # objects are shared by all events of the asset).
+        # objects are shared by all events of the asset resolved the same way).
         self._assets: dict[str, tuple[AssetRef, dict[str, str | None], str]] = {}
 
     def _verb_action(self, operation: str) -> Action | None:
@@ -132,7 +142,10 @@ class Normalizer:
         known = self._calls.get(call_key)
         if known is None:
             operation = base_operation(event_name)
-            known = (operation, self.registry.lookup(source, operation))
+            found = self.registry.lookup(source, operation)
+            if found is None:
+                found = self.registry.derived_rule(source, operation)
+            known = (operation, found)
             if len(self._calls) >= _CALL_MEMO_SIZE:
                 self._calls.clear()
             self._calls[call_key] = known
@@ -155,13 +168,19 @@ class Normalizer:
         if implied is _UNKNOWN:
             implied = self._verb_action(operation)
         common = (provider_event_id, event_name, source, time, attribution, raw)
+        by_rule = _BY_DERIVATION if type(rule) is DerivedRule else _BY_TABLE
         events: list[dict[str, Any]] = []
         for touch in touches:
             action = touch.action or implied
             if action is None:
                 return Result(_UNMAPPED, [], event_name, f"unknown verb in {operation}")
             configuration = touch.configuration if action is not _DELETE else None
-            events.append(self._build(common, touch.ref, action, touch.associations, configuration))
+            resolution = touch.resolution or by_rule
+            events.append(
+                self._build(
+                    common, touch.ref, action, touch.associations, configuration, resolution
+                )
+            )
         return Result(_CHANGE, events, event_name)
 
     def build(
@@ -177,10 +196,11 @@ class Normalizer:
         associations: list[tuple[str, AssetRef]],
         configuration: dict[str, Any] | None,
         raw: dict[str, Any],
+        resolution: Resolution = Resolution.TABLE,
     ) -> dict[str, Any]:
         """Assemble one `AssetEvent` as a plain dict (serialized by the codec, checked in tests)."""
         common = (provider_event_id, operation, service, time, attribution, raw)
-        return self._build(common, ref, action, associations, configuration)
+        return self._build(common, ref, action, associations, configuration, resolution)
 
     def _build(
         self,
@@ -189,6 +209,7 @@ class Normalizer:
         action: Action,
         associations: list[tuple[str, AssetRef]],
         configuration: dict[str, Any] | None,
+        resolution: Resolution,
     ) -> dict[str, Any]:
         """`build`, with what all events of one record share in one tuple."""
         provider_event_id, operation, service, time, attribution, raw = common
@@ -201,10 +222,16 @@ class Normalizer:
                     related.append({"relation": relation, "name": other.name, "type": other.type})
         name = ref.name
         known = self._assets.get(name)
-        if known is None or (known[0] is not ref and known[0] != ref):
+        if (
+            known is None
+            or (known[0] is not ref and known[0] != ref)
+            or known[1]["resolution"] is not resolution
+        ):
             if len(self._assets) >= _ASSET_MEMO_SIZE:
                 self._assets.clear()
-            known = self._assets[name] = (ref, ref.as_dict(), f"aws/{ref.account}/{ref.region}")
+            asset: dict[str, str | None] = ref.as_dict()
+            asset["resolution"] = resolution
+            known = self._assets[name] = (ref, asset, f"aws/{ref.account}/{ref.region}")
         return {
             "specversion": "1.0",
             "id": event_id(provider_event_id, name),
