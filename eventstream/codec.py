@@ -23,6 +23,11 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(value, option=_DUMP_OPTIONS)
 
 
+def dumps_sorted(value: Any) -> bytes:
+    """Compact JSON with sorted keys: one canonical form per value (content-derived ids)."""
+    return orjson.dumps(value, option=_DUMP_OPTIONS | orjson.OPT_SORT_KEYS)
+
+
 def dumps_pretty(value: Any) -> bytes:
     """Serialize with two-space indentation and sorted keys (files meant for people and diffs)."""
     return orjson.dumps(value, option=_DUMP_OPTIONS | orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)

@@ -178,7 +178,7 @@ def cfn_schema_date(site: Path) -> str:
 
 
 def load_services(prefixes: set[str]) -> list[Service]:
-    import botocore.loaders  # noqa: PLC0415 (generator only: the dev extra has it)
+    import botocore.loaders  # type: ignore[import-untyped]  # noqa: PLC0415 (dev extra only)
 
     loader = botocore.loaders.Loader()
     by_norm = {norm(p): p for p in prefixes}
@@ -234,9 +234,9 @@ def _assign_by_nouns(services: list[Service], types: dict[str, CfnType]) -> None
             ((len(nouns & resources), prefix) for prefix, resources in by_prefix.items()),
             key=lambda item: (-item[0], item[1]),
         )
-        if scores and scores[0][0] >= 3 and scores[0][1] not in claimed:
-            if len(scores) == 1 or scores[1][0] < scores[0][0]:
-                service.prefixes = [scores[0][1]]
+        unique = len(scores) == 1 or (len(scores) > 1 and scores[1][0] < scores[0][0])
+        if scores and scores[0][0] >= 3 and scores[0][1] not in claimed and unique:
+            service.prefixes = [scores[0][1]]
 
 
 # ---- shapes --------------------------------------------------------------------------------
@@ -407,6 +407,52 @@ DATA_PLANE = frozenset(
 _TAG_OPERATIONS = {"AddTagsToResource", "RemoveTagsFromResource", "AddTags", "RemoveTags"}
 
 
+def _match_type(
+    service: Service, noun: str, action: Action | None, by_resource: dict[str, CfnType]
+) -> tuple[CfnType, Action | None] | None:
+    """The type an operation's noun names, and the action on it, by the rules in order."""
+    noun_words = words(noun)
+    heads = ["".join(noun_words[:cut]) for cut in range(len(noun_words) - 1, 0, -1)]
+    tails = ["".join(noun_words[cut:]) for cut in range(len(noun_words) - 1, 0, -1)]
+    # a setting of a parent: `SetRepositoryPolicy`, `EnableAlarmActions` → update of the parent
+    for head, tail in zip(heads, tails, strict=True):
+        if tail in SETTING_SUFFIXES or singular(tail) in SETTING_SUFFIXES:
+            cfn = by_resource.get(head.lower()) or by_resource.get(singular(head).lower())
+            if cfn is not None:
+                return cfn, Action.UPDATE
+    # the noun is the type, with or without the service prefix: `CreateWebACL`, `DeleteAlarms`,
+    # `CreateElasticsearchDomain`
+    forms = [noun, singular(noun)]
+    for prefix in service.prefixes:
+        forms += [f[len(prefix) :] for f in forms if f.startswith(prefix) and f != prefix]
+    for form in forms:
+        cfn = by_resource.get(form.lower())
+        if cfn is not None:
+            return cfn, action
+    for head in heads:  # a sub-thing of a parent: `CreateDomainEndpoint` updates the domain
+        cfn = by_resource.get(head.lower())
+        if cfn is not None:
+            return cfn, Action.UPDATE
+    for tail in reversed(tails):  # a qualified noun: `PutMetricAlarm` is an alarm
+        cfn = by_resource.get(tail.lower()) or by_resource.get(singular(tail).lower())
+        if cfn is not None:
+            return cfn, action
+    return None
+
+
+def _by_input(
+    model: dict[str, Any], op: dict[str, Any], by_resource: dict[str, CfnType]
+) -> CfnType | None:
+    """The resource the input names by its id (`SetAlarmState` with `alarmName`): the longest
+    resource name first."""
+    request = {_key(n) for n in _members(model, op.get("input", {}).get("shape"))}
+    for cfn in sorted(by_resource.values(), key=lambda c: (-len(c.resource), c.resource)):
+        r = cfn.resource.lower()
+        if request & {f"{r}id", f"{r}name", f"{r}arn", f"{r}ids", f"{r}names", f"{r}identifier"}:
+            return cfn
+    return None
+
+
 def derive_operation(
     service: Service, op_name: str, by_resource: dict[str, CfnType]
 ) -> list[Any] | None:
@@ -417,73 +463,50 @@ def derive_operation(
     """
     if is_read_operation(op_name):
         return None
+    if op_name in DATA_PLANE:
+        return ["-", "", [], "", []]
     model = service.model
     op = model["operations"][op_name]
     verb = leading_verb(op_name)
     noun = op_name[len(verb) :]
     action = verb_action(op_name)
-    if op_name in DATA_PLANE:
-        return ["-", "", [], "", []]
-    if (verb in ("Tag", "Untag") and noun in ("", "Resource", "Resources")) or (
-        op_name in _TAG_OPERATIONS
-    ):
-        paths = arn_paths(model, op)
-        if paths:
-            return ["", Action.UPDATE.value, paths, "", []]
-    forms = [noun, singular(noun)]
-    for prefix in service.prefixes:
-        for form in list(forms):
-            if form.lower().startswith(prefix.lower()) and len(form) > len(prefix):
-                forms.append(form[len(prefix) :])
+    tags = verb in ("Tag", "Untag") and noun in ("", "Resource", "Resources")
+    if (tags or op_name in _TAG_OPERATIONS) and arn_paths(model, op):
+        return ["", Action.UPDATE.value, arn_paths(model, op), "", []]
     policy = policy_path(model, op) or ""
-    found: tuple[CfnType, Action | None] | None = None
-    noun_words = words(noun)
-    # a setting of a parent: `SetRepositoryPolicy`, `EnableAlarmActions` → update of the parent
-    for cut in range(len(noun_words) - 1, 0, -1):
-        head, tail = "".join(noun_words[:cut]), "".join(noun_words[cut:])
-        if tail in SETTING_SUFFIXES or singular(tail) in SETTING_SUFFIXES:
-            for form in (head, singular(head)):
-                cfn = by_resource.get(form.lower())
-                if cfn is not None:
-                    found = (cfn, Action.UPDATE)
-                    break
-            if found:
-                break
-    if found is None:
-        for form in forms:  # the noun is the type: `CreateWebACL`, `DeleteAlarms`
-            cfn = by_resource.get(form.lower())
-            if cfn is not None:
-                found = (cfn, action)
-                break
-    if found is None:  # a sub-thing of a parent: `CreateDomainEndpoint` updates the domain
-        for cut in range(len(noun_words) - 1, 0, -1):
-            cfn = by_resource.get("".join(noun_words[:cut]).lower())
-            if cfn is not None:
-                found = (cfn, Action.UPDATE)
-                break
-    if found is None:  # a qualified noun: `PutMetricAlarm` is an alarm
-        for cut in range(1, len(noun_words)):
-            tail = "".join(noun_words[cut:])
-            cfn = by_resource.get(tail.lower()) or by_resource.get(singular(tail).lower())
-            if cfn is not None:
-                found = (cfn, action)
-                break
-    if found is not None:
+    found = _match_type(service, noun, action, by_resource)
+    if found is not None and found[1] is not None:
         paths = id_paths(model, op, found[0])
-        if paths and found[1] is not None:
-            parents = parent_paths(model, op, found[0])
-            return [found[0].name, found[1].value, paths, policy, parents]
+        if paths:
+            return [found[0].name, found[1].value, paths, policy, parent_paths(model, op, found[0])]
     # the input names one of the service's resources: `SetAlarmState` (alarmName) updates it
-    if action is None:
-        return None
-    for cfn in sorted(by_resource.values(), key=lambda c: (-len(c.resource), c.resource)):
-        request = {_key(n) for n in _members(model, op.get("input", {}).get("shape"))}
-        r = cfn.resource.lower()
-        if request & {f"{r}id", f"{r}name", f"{r}arn", f"{r}ids", f"{r}names", f"{r}identifier"}:
-            paths = [p for p in id_paths(model, op, cfn) if p.startswith("request.")]
-            if paths:
-                return [cfn.name, Action.UPDATE.value, paths, policy, parent_paths(model, op, cfn)]
+    named = _by_input(model, op, by_resource) if action is not None else None
+    if named is not None:
+        paths = [p for p in id_paths(model, op, named) if p.startswith("request.")]
+        if paths:
+            return [named.name, Action.UPDATE.value, paths, policy, parent_paths(model, op, named)]
     return None
+
+
+def _add_source(
+    table_sources: dict[str, Any], service: Service, operations: dict[str, Any]
+) -> None:
+    """Several models can share an event source (`events`, `eventbridgev2`): the one named like
+    the source wins, the others add the operations it lacks."""
+    for source in service.sources:
+        entry = table_sources.get(source)
+        if entry is None or source.split(".", 1)[0] == service.name:
+            merged = {**(entry["operations"] if entry else {}), **operations}
+            prefixes = service.prefixes + (entry["prefixes"] if entry else [])
+            table_sources[source] = {
+                "service": service.name,
+                "prefixes": list(dict.fromkeys(prefixes)),
+                "arn_services": service.arn_services,
+                "operations": dict(sorted(merged.items())),
+            }
+        else:
+            entry["operations"] = dict(sorted({**operations, **entry["operations"]}.items()))
+            entry["prefixes"] = list(dict.fromkeys(entry["prefixes"] + service.prefixes))
 
 
 def derive(site: Path) -> dict[str, Any]:
@@ -505,26 +528,8 @@ def derive(site: Path) -> dict[str, Any]:
             if entry is not None:
                 operations[op_name] = entry
                 if entry[0] in types:
-                    used = types[entry[0]]
-                    table_types[used.name] = _type_entry(used, service)
-        for source in service.sources:
-            # several models can share an event source (`events`, `eventbridgev2`): the one
-            # named like the source first, the others adding the operations it lacks
-            entry = table_sources.get(source)
-            named = source.split(".", 1)[0] == service.name
-            if entry is None or named:
-                merged = {**(entry["operations"] if entry else {}), **operations}
-                table_sources[source] = {
-                    "service": service.name,
-                    "prefixes": list(
-                        dict.fromkeys(service.prefixes + (entry["prefixes"] if entry else []))
-                    ),
-                    "arn_services": service.arn_services,
-                    "operations": dict(sorted(merged.items())),
-                }
-            else:
-                entry["operations"] = dict(sorted({**operations, **entry["operations"]}.items()))
-                entry["prefixes"] = list(dict.fromkeys(entry["prefixes"] + service.prefixes))
+                    table_types[entry[0]] = _type_entry(types[entry[0]], service)
+        _add_source(table_sources, service, operations)
     # every type of every mapped prefix can be named by an ARN (tag calls, resources)
     for service in services:
         for cfn in types.values():
@@ -571,7 +576,7 @@ def render(table: dict[str, Any]) -> bytes:
 
 
 def site_packages() -> Path:
-    import cfnlint  # noqa: PLC0415 (generator only)
+    import cfnlint  # type: ignore[import-untyped]  # noqa: PLC0415 (dev extra only)
 
     return Path(cfnlint.__file__).resolve().parent.parent
 

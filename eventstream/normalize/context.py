@@ -37,7 +37,7 @@ class Call:
     built on first use only, which most calls never need.
     """
 
-    __slots__ = ("_record", "account", "operation", "raw", "region", "registry", "roots")
+    __slots__ = ("_record", "account", "operation", "raw", "region", "registry", "roots", "source")
 
     def __init__(
         self,
@@ -48,8 +48,11 @@ class Call:
         region: str,
         *,
         registry: Registry,
+        source: str = "",
     ) -> None:
         self._record = record
+        # the event source: the record's, or the one its ARNs name when it has none
+        self.source = source or (record.event_source if record is not None else None) or ""
         self.raw = raw
         self.operation = operation
         self.account = account

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from eventstream import codec
 from eventstream.models.event import Action, Resolution
 from eventstream.normalize.context import Call, Touch
+from eventstream.normalize.ignored import IGNORED, Ignored
 from eventstream.normalize.naming import AssetRef, Kind, make_ref, parse_arn
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ TABLE = Resolution.TABLE
 GENERIC = Resolution.GENERIC
 _ACTIONS = {action.value: action for action in Action}
 _POLICY_KEY = "Policy"
+_NO_ASSET = "-"
 
 
 @cache
@@ -85,23 +87,37 @@ class DerivedTable:
                     self._by_arn.setdefault((service, word), derived)
                     self._arn_words.setdefault(service, set()).add(word)
         self._operations: dict[str, dict[str, list[Any]]] = {
-            source: entry["operations"]
-            for source, entry in data["sources_by_event_source"].items()
+            source: entry["operations"] for source, entry in data["sources_by_event_source"].items()
         }
         self.prefixes: dict[str, tuple[str, ...]] = {
             source: tuple(entry["prefixes"])
             for source, entry in data["sources_by_event_source"].items()
         }
-        self._rules: dict[tuple[str, str], DerivedRule | None] = {}
+        self._rules: dict[tuple[str, str], DerivedRule | Ignored | None] = {}
+        # ARN service → event source, for records that name no `eventSource`
+        self._source_of_arn: dict[str, str] = {}
+        for source, entry in data["sources_by_event_source"].items():
+            for service in entry["arn_services"]:
+                self._source_of_arn.setdefault(service, source)
+
+    def source_for_arn_service(self, service: str) -> str | None:
+        """The event source of the service an ARN names (`cloudwatch` → `monitoring...`)."""
+        return self._source_of_arn.get(service)
 
     def operations(self, source: str) -> dict[str, list[Any]]:
         return self._operations.get(source, {})
 
-    def rule(self, source: str, operation: str) -> DerivedRule | None:
+    def rule(self, source: str, operation: str) -> DerivedRule | Ignored | None:
+        """The derived rule of a call; `IGNORED` for a data-plane call (changes no asset)."""
         key = (source, operation)
         if key not in self._rules:
             entry = self._operations.get(source, {}).get(operation)
-            self._rules[key] = None if entry is None else DerivedRule(self, operation, entry)
+            if entry is None:
+                self._rules[key] = None
+            elif entry[0] == _NO_ASSET:
+                self._rules[key] = IGNORED
+            else:
+                self._rules[key] = DerivedRule(self, operation, entry)
         return self._rules[key]
 
     def type_for_arn(self, service: str, resource: str) -> DerivedType | None:
@@ -141,7 +157,8 @@ class DerivedRule:
         refs: list[tuple[AssetRef, Resolution]] = []
         parent = self._parent(call) if self.parents else None
         for path in self.paths:
-            for value in _values(call.roots, path):
+            for found_value in _values(call.roots, path):
+                value = found_value
                 if parent is not None and not (isinstance(value, str) and value[:4] == "arn:"):
                     value = f"{parent}/{value}"
                 found = (
@@ -203,7 +220,9 @@ def _values(roots: dict[str, Any], path: tuple[str, ...]) -> list[Any]:
             return []
         found = node.get(key, _ABSENT)
         if found is _ABSENT:
-            found = next((v for k, v in node.items() if isinstance(k, str) and k.lower() == key), None)
+            found = next(
+                (v for k, v in node.items() if isinstance(k, str) and k.lower() == key), None
+            )
         node = found
         if node is None:
             return []
@@ -238,7 +257,9 @@ def resolve(
     canonical = _id_from_arn(registry, derived, arn.service, arn.resource)
     if not canonical:
         return None
-    return make_ref(kind, canonical, arn.account or account, arn.region or region, arn=value), DERIVED
+    return make_ref(
+        kind, canonical, arn.account or account, arn.region or region, arn=value
+    ), DERIVED
 
 
 def _id_from_arn(registry: Registry, derived: DerivedType, service: str, resource: str) -> str:

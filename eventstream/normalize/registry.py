@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from eventstream.normalize.ignored import IGNORED, Ignored
 from eventstream.normalize.naming import AssetRef, Kind, generic_kind, make_ref, parse_arn
 from eventstream.normalize.rules import Family, Rule
 
@@ -14,15 +14,6 @@ if TYPE_CHECKING:
 
 _REF_CACHE_SIZE = 65_536  # entries; the cache is emptied when full
 _MISSING = object()
-
-
-class Ignored(Enum):
-    """What `Registry.lookup` gives for a call its family lists as changing no asset."""
-
-    CALL = "ignored"
-
-
-IGNORED = Ignored.CALL
 
 
 class Registry:
@@ -78,7 +69,7 @@ class Registry:
         """`IGNORED` if `ignored(...)`, else `rule(...)`: both in one dict lookup."""
         return self._calls.get((source, operation))
 
-    def derived_rule(self, source: str, operation: str) -> DerivedRule | None:
+    def derived_rule(self, source: str, operation: str) -> DerivedRule | Ignored | None:
         """The derived table's rule for a call, when derivation is on and it has one."""
         return self.derived.rule(source, operation) if self.derived is not None else None
 

@@ -185,13 +185,13 @@ def generic_touches(call: Call) -> list[Touch]:
     `table`, or a derived type's, `derived`), and a `Generic` type otherwise (`generic`), so
     coverage of the tables stays measurable.
     """
-    service = call.record.event_source.split(".", 1)[0]
+    service = call.source.split(".", 1)[0]
     candidates = [r.arn for r in call.record.resources or () if r.arn]
     derived = call.registry.derived
     for arns in (
         candidates,
-        _top_level_arns(call.roots["response"]),
-        _top_level_arns(call.roots["request"]),
+        top_level_arns(call.roots["response"]),
+        top_level_arns(call.roots["request"]),
     ):
         touches: list[Touch] = []
         for value in arns:
@@ -216,7 +216,7 @@ def _arn_service(value: str) -> str | None:
     return arn.service if arn is not None else None
 
 
-def _top_level_arns(obj: Any) -> list[str]:
+def top_level_arns(obj: Any) -> list[str]:
     found: list[str] = []
     if not isinstance(obj, dict):
         return found
