@@ -78,6 +78,7 @@ PREFIX_OVERRIDES: dict[str, tuple[str, ...]] = {
     "appconfig": ("AppConfig",),
     "mwaa": ("MWAA",),
     "amp": ("APS",),
+    "mq": ("AmazonMQ",),
     "grafana": ("Grafana",),
 }
 
@@ -112,6 +113,17 @@ _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z0-9]*|[a-z0-9]+")
 def words(name: str) -> list[str]:
     """`WebACLRule` → [`Web`, `ACL`, `Rule`]; `DBInstance` → [`DB`, `Instance`]."""
     return _WORD.findall(name)
+
+
+def noun_of(operation: str) -> str:
+    """What follows the verb: `DeleteAlarms` → `Alarms`, `BatchDeleteImage` → `Image`."""
+    verb = leading_verb(operation)
+    rest = (
+        operation[len("Batch") :]
+        if operation.startswith("Batch") and verb != "Batch"
+        else operation
+    )
+    return rest[len(verb) :]
 
 
 def norm(name: str) -> str:
@@ -226,7 +238,7 @@ def _assign_by_nouns(services: list[Service], types: dict[str, CfnType]) -> None
         if service.prefixes or service.name in PREFIX_OVERRIDES:
             continue
         nouns = {
-            singular(op[len(leading_verb(op)) :]).lower()
+            singular(noun_of(op)).lower()
             for op in service.model["operations"]
             if not is_read_operation(op)
         }
@@ -249,6 +261,18 @@ def _members(model: dict[str, Any], shape_name: str | None) -> dict[str, dict[st
     return dict(shape.get("members", {})) if shape.get("type") == "structure" else {}
 
 
+def _scalar_members(model: dict[str, Any], shape_name: str | None) -> dict[str, dict[str, Any]]:
+    """The members that can hold an id: strings, numbers and lists of them."""
+    return {
+        name: member
+        for name, member in _members(model, shape_name).items()
+        if _kind_of(model, member) in _SCALARS
+    }
+
+
+_SCALARS = frozenset({"string", "integer", "long", "list:string", "list:integer", "list:long"})
+
+
 def _kind_of(model: dict[str, Any], member: dict[str, Any]) -> str:
     shape = model["shapes"].get(member.get("shape", ""), {})
     kind = shape.get("type", "")
@@ -269,23 +293,36 @@ def own_identifier(cfn: CfnType) -> str | None:
     own = (f"{r}id", f"{r}name", f"{r}identifier", "id", "name", "identifier", f"{r}arn", "arn")
     pids = cfn.identifiers_lower()
     found = next((p for p in pids if p in own), None)
+    if found is None:  # `ClientId` of a `UserPoolClient`: the id of the name's last word(s)
+        found = next((p for p in pids if _stem(p) and r.endswith(_stem(p))), None)
     return found if found is not None or len(pids) != 1 else pids[0]
 
 
+def _stem(identifier: str) -> str:
+    """`clientid` → `client`; "" when the name ends in no id word."""
+    for suffix in ("identifier", "id", "name", "arn"):
+        if identifier.endswith(suffix):
+            return identifier[: -len(suffix)]
+    return ""
+
+
 def id_candidates(cfn: CfnType) -> tuple[list[str], list[str], list[str]]:
-    """Member names (lower case) that can hold the type's id, name or ARN, best first."""
+    """Member names (lower case) that can hold the type's id, name or ARN, best first: the
+    canonical identifier, then ids and names (names first when the canonical one is a name),
+    then lists of them, then ARNs."""
     r = cfn.resource.lower()
     first = own_identifier(cfn) or ""
-    ids = [first] if first and not first.endswith("arn") else []
-    for name in (f"{r}id", f"{r}name", f"{r}identifier", "id", "name", "identifier"):
-        if name not in ids:
-            ids.append(name)
+    ids = [f"{r}id", "id", f"{r}identifier", "identifier"]
+    names = [f"{r}name", "name", r]
+    ordered = names + ids if first.endswith("name") else ids + names
+    head = [first] if first and not first.endswith("arn") else []
+    singles = list(dict.fromkeys(head + ordered))
     # `DeleteAlarms` with `AlarmNames`: lists of ids, one asset each
     plurals = [f"{r}ids", f"{r}names", f"{r}identifiers", f"{singular(r)}names", "names", "ids"]
     arns = [f"{r}arn", "arn", "resourcearn", f"{r}arns", "resourcearns"]
     if first.endswith("arn") and first not in arns:
         arns.insert(0, first)
-    return ids + plurals, arns, []
+    return singles + plurals, arns, []
 
 
 def _nested(
@@ -298,7 +335,7 @@ def _nested(
         key = _key(name)
         if not (key.startswith(resource) or key in ("summary", f"{resource}summary")):
             continue
-        inner = _members(model, member.get("shape"))
+        inner = _scalar_members(model, member.get("shape"))
         found.extend((f"{key}.{_key(n)}", _key(n)) for n in inner if _key(n) in wanted)
         if depth > 1:
             found.extend(
@@ -320,9 +357,9 @@ def id_paths(model: dict[str, Any], op: dict[str, Any], cfn: CfnType) -> list[st
     ids, arns, _ = id_candidates(cfn)
     wanted = ids + arns
     rank = {name: index for index, name in enumerate(wanted)}
-    request = [_key(n) for n in _members(model, op.get("input", {}).get("shape"))]
+    request = [_key(n) for n in _scalar_members(model, op.get("input", {}).get("shape"))]
     output_shape = op.get("output", {}).get("shape")
-    response = [_key(n) for n in _members(model, output_shape)]
+    response = [_key(n) for n in _scalar_members(model, output_shape)]
     creates = verb_action(op["name"]) is Action.CREATE
     placed: list[tuple[int, int, str]] = []
     request_place, response_place = (1, 0) if creates else (0, 1)
@@ -330,6 +367,9 @@ def id_paths(model: dict[str, Any], op: dict[str, Any], cfn: CfnType) -> list[st
     placed.extend((rank[k], response_place, f"response.{k}") for k in response if k in rank)
     for path, leaf in _nested(model, output_shape, cfn.resource.lower(), wanted, 2):
         placed.append((rank[leaf], response_place + 1, f"response.{path}"))
+    input_shape = op.get("input", {}).get("shape")  # `DatabaseInput.Name`, `pipeline.name`
+    for path, leaf in _nested(model, input_shape, cfn.resource.lower(), wanted, 1):
+        placed.append((rank[leaf], request_place + 1, f"request.{path}"))
     return list(dict.fromkeys(path for _, _, path in sorted(placed)))
 
 
@@ -348,6 +388,7 @@ def parent_identifiers(cfn: CfnType) -> list[str]:
         and p.endswith(("id", "name", "arn"))
         and p not in generic
         and not p.startswith(resource)
+        and not resource.endswith(_stem(p))
     ]
 
 
@@ -443,14 +484,32 @@ def _match_type(
 def _by_input(
     model: dict[str, Any], op: dict[str, Any], by_resource: dict[str, CfnType]
 ) -> CfnType | None:
-    """The resource the input names by its id (`SetAlarmState` with `alarmName`): the longest
-    resource name first."""
-    request = {_key(n) for n in _members(model, op.get("input", {}).get("shape"))}
-    for cfn in sorted(by_resource.values(), key=lambda c: (-len(c.resource), c.resource)):
+    """The resource the input names by its id (`SetAlarmState` with `alarmName`, `PutTargets`
+    with `rule`, `ModifySnapshotSchedule` with `clusterIdentifier`, the cluster's own
+    identifier property): one named by a required member first, then the longest name."""
+    shape = model["shapes"].get(op.get("input", {}).get("shape", ""), {})
+    required = {_key(n) for n in shape.get("required", [])}
+    request = {_key(n) for n in _scalar_members(model, op.get("input", {}).get("shape"))}
+    best: tuple[bool, bool, int, str, CfnType] | None = None
+    for cfn in by_resource.values():
         r = cfn.resource.lower()
-        if request & {f"{r}id", f"{r}name", f"{r}arn", f"{r}ids", f"{r}names", f"{r}identifier"}:
-            return cfn
-    return None
+        direct = {f"{r}id", f"{r}name", f"{r}arn", f"{r}ids", f"{r}names", r, f"{r}identifier"}
+        own = own_identifier(cfn)
+        by_own = (
+            {own} if own is not None and own not in ("id", "name", "arn", "identifier") else set()
+        )
+        named = request & (direct | by_own)
+        if named:
+            key = (
+                not (named & required),
+                not (named & direct),
+                -len(cfn.resource),
+                cfn.resource,
+                cfn,
+            )
+            if best is None or key[:4] < best[:4]:
+                best = key
+    return best[4] if best is not None else None
 
 
 def derive_operation(
@@ -468,24 +527,44 @@ def derive_operation(
     model = service.model
     op = model["operations"][op_name]
     verb = leading_verb(op_name)
-    noun = op_name[len(verb) :]
+    noun = noun_of(op_name)
     action = verb_action(op_name)
     tags = verb in ("Tag", "Untag") and noun in ("", "Resource", "Resources")
     if (tags or op_name in _TAG_OPERATIONS) and arn_paths(model, op):
         return ["", Action.UPDATE.value, arn_paths(model, op), "", []]
     policy = policy_path(model, op) or ""
     found = _match_type(service, noun, action, by_resource)
-    if found is not None and found[1] is not None:
+    if found is not None:  # the noun names the type: its ids
         paths = id_paths(model, op, found[0])
-        if paths:
+        if paths and found[1] is not None:
             return [found[0].name, found[1].value, paths, policy, parent_paths(model, op, found[0])]
-    # the input names one of the service's resources: `SetAlarmState` (alarmName) updates it
-    named = _by_input(model, op, by_resource) if action is not None else None
+        if action is not Action.UPDATE:  # a create or delete of it that names no id: nothing
+            return None
+    if action is None:
+        return None
+    # the input names one of the service's resources by id (`SetAlarmState` with `alarmName`,
+    # `PutTargets` with `rule`, `ModifySnapshotSchedule` with `clusterIdentifier`): an update
+    named = _by_input(model, op, by_resource)
     if named is not None:
         paths = [p for p in id_paths(model, op, named) if p.startswith("request.")]
+        paths = paths or [f"request.{m}" for m in _own_members(model, op, named)]
         if paths:
             return [named.name, Action.UPDATE.value, paths, policy, parent_paths(model, op, named)]
+    # the input names a resource by a generic ARN (`resourceArn`): an update of what it names
+    generic = [p for p in arn_paths(model, op) if p.rsplit(".", 1)[1] in _GENERIC_ARNS]
+    if generic:
+        return ["", Action.UPDATE.value, generic, policy, []]
     return None
+
+
+_GENERIC_ARNS = frozenset({"resourcearn", "resourcearns", "arn", "resource"})
+
+
+def _own_members(model: dict[str, Any], op: dict[str, Any], cfn: CfnType) -> list[str]:
+    """Input members equal to the type's own identifier property (`ClusterIdentifier`)."""
+    own = own_identifier(cfn)
+    request = {_key(n) for n in _scalar_members(model, op.get("input", {}).get("shape"))}
+    return [own] if own is not None and own in request and not own.endswith("arn") else []
 
 
 def _add_source(
@@ -516,10 +595,11 @@ def derive(site: Path) -> dict[str, Any]:
     table_types: dict[str, Any] = {}
     table_sources: dict[str, Any] = {}
     for service in services:
-        by_resource: dict[str, CfnType] = {}
-        for cfn in types.values():
-            if cfn.prefix in service.prefixes:
-                by_resource.setdefault(cfn.resource.lower(), cfn)
+        by_resource: dict[str, CfnType] = {}  # the service's first prefix wins a name
+        for prefix in service.prefixes:
+            for cfn in types.values():
+                if cfn.prefix == prefix:
+                    by_resource.setdefault(cfn.resource.lower(), cfn)
         if not by_resource:
             continue
         operations: dict[str, list[Any]] = {}

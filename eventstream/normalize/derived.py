@@ -155,9 +155,10 @@ class DerivedRule:
 
     def __call__(self, call: Call) -> list[Touch]:
         refs: list[tuple[AssetRef, Resolution]] = []
-        parent = self._parent(call) if self.parents else None
+        roots = _roots(call, self.operation)
+        parent = self._parent(roots) if self.parents else None
         for path in self.paths:
-            for found_value in _values(call.roots, path):
+            for found_value in _values(roots, path):
                 value = found_value
                 if parent is not None and not (isinstance(value, str) and value[:4] == "arn:"):
                     value = f"{parent}/{value}"
@@ -173,8 +174,8 @@ class DerivedRule:
         if not refs:
             return []
         if len(refs) == 1 and refs[0][0].arn is None:
-            refs[0] = (_with_arn(call, self, refs[0][0]), refs[0][1])
-        configuration = self._configuration(call) if self.policy is not None else None
+            refs[0] = (_with_arn(call, roots, self, refs[0][0]), refs[0][1])
+        configuration = self._configuration(roots) if self.policy is not None else None
         touches: list[Touch] = []
         seen: set[str] = set()
         for ref, resolution in refs:
@@ -183,15 +184,15 @@ class DerivedRule:
                 touches.append(Touch(ref, self.action, configuration, resolution=resolution))
         return touches
 
-    def _parent(self, call: Call) -> str | None:
+    def _parent(self, roots: dict[str, Any]) -> str | None:
         for path in self.parents:
-            for value in _values(call.roots, path):
+            for value in _values(roots, path):
                 return str(value)
         return None
 
-    def _configuration(self, call: Call) -> dict[str, Any] | None:
+    def _configuration(self, roots: dict[str, Any]) -> dict[str, Any] | None:
         assert self.policy is not None
-        for value in _values(call.roots, self.policy):
+        for value in _values(roots, self.policy):
             document = parse_policy(value)
             if document is not None:
                 return {_POLICY_KEY: document}
@@ -209,6 +210,21 @@ def parse_policy(value: Any) -> dict[str, Any] | None:
             return None
         return parsed if isinstance(parsed, dict) else None
     return None
+
+
+def _roots(call: Call, operation: str) -> dict[str, Any]:
+    """The call's request and response, unwrapped where the record wraps them in
+    `<Operation>Request` / `<Operation>Response` (newer EC2 calls do)."""
+    request = _unwrap(call.roots["request"], f"{operation}Request")
+    response = _unwrap(call.roots["response"], f"{operation}Response")
+    if request is call.roots["request"] and response is call.roots["response"]:
+        return call.roots
+    return {**call.roots, "request": request, "response": response}
+
+
+def _unwrap(node: Any, key: str) -> Any:
+    inner = node.get(key) if isinstance(node, dict) else None
+    return inner if isinstance(inner, dict) else node
 
 
 def _values(roots: dict[str, Any], path: tuple[str, ...]) -> list[Any]:
@@ -298,11 +314,11 @@ def resolve_arn(
     return ref, GENERIC if ref.generic else TABLE
 
 
-def _with_arn(call: Call, rule: DerivedRule, ref: AssetRef) -> AssetRef:
+def _with_arn(call: Call, roots: dict[str, Any], rule: DerivedRule, ref: AssetRef) -> AssetRef:
     """The asset with the ARN the record carries for it, when one of the rule's paths holds an
     ARN that names the same asset (`CreateRepository` returns `repositoryArn`)."""
     for path in rule.paths:
-        for value in _values(call.roots, path):
+        for value in _values(roots, path):
             if isinstance(value, str) and value.startswith("arn:") and rule.type is not None:
                 found = resolve(call.registry, rule.type, value, call.account, call.region)
                 if found is not None and found[0].name == ref.name:
