@@ -94,15 +94,27 @@ class DerivedTable:
             for source, entry in data["sources_by_event_source"].items()
         }
         self._rules: dict[tuple[str, str], DerivedRule | Ignored | None] = {}
-        # ARN service → event source, for records that name no `eventSource`
+        # for records that name no `eventSource`: per type, the source whose calls name it most
+        # (`AWS::CloudWatch::Alarm` → `monitoring...`); per ARN service, a source listing it
         self._source_of_arn: dict[str, str] = {}
+        counts: dict[str, dict[str, int]] = {}
         for source, entry in data["sources_by_event_source"].items():
             for service in entry["arn_services"]:
                 self._source_of_arn.setdefault(service, source)
+            for operation in entry["operations"].values():
+                per_source = counts.setdefault(operation[0], {})
+                per_source[source] = per_source.get(source, 0) + 1
+        self._source_of_type = {
+            type_name: max(sorted(per_source), key=per_source.__getitem__)
+            for type_name, per_source in counts.items()
+        }
 
-    def source_for_arn_service(self, service: str) -> str | None:
-        """The event source of the service an ARN names (`cloudwatch` → `monitoring...`)."""
-        return self._source_of_arn.get(service)
+    def source_for_arn(self, service: str, resource: str) -> str | None:
+        """The event source of the service an ARN names: the one whose calls name the ARN's
+        type (`cloudwatch` `alarm:x` → `monitoring.amazonaws.com`), else one of the service."""
+        found = self.type_for_arn(service, resource)
+        source = self._source_of_type.get(found.type) if found is not None else None
+        return source or self._source_of_arn.get(service)
 
     def operations(self, source: str) -> dict[str, list[Any]]:
         return self._operations.get(source, {})
@@ -323,4 +335,6 @@ def _with_arn(call: Call, roots: dict[str, Any], rule: DerivedRule, ref: AssetRe
                 found = resolve(call.registry, rule.type, value, call.account, call.region)
                 if found is not None and found[0].name == ref.name:
                     return found[0]
+                if value.endswith((f"/{ref.provider_id}", f":{ref.provider_id}")):
+                    return ref._replace(arn=value)  # `ou/o-1/ou-1` names the OU `ou-1`
     return ref

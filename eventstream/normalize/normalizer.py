@@ -310,8 +310,12 @@ def content_event_id(raw: dict[str, Any]) -> str:
     """The provider event id of a record that has none: a UUIDv5 (EventStream's namespace) of
     the record's canonical JSON (keys sorted, compact), so the same record always gets the same
     id and dedup holds across deliveries, and different records get different ids."""
+    try:
+        content = codec.dumps_sorted(raw)
+    except (TypeError, ValueError) as error:  # keys of mixed types: not a parsed document
+        raise MalformedRecordError(f"no eventID, and no canonical JSON of it: {error}") from None
     sha = _NAMESPACE_SHA1.copy()
-    sha.update(codec.dumps_sorted(raw))
+    sha.update(content)
     h = sha.hexdigest()
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
@@ -376,7 +380,7 @@ def _source_from_arns(record: CloudTrailRecord, registry: Registry) -> str | Non
         if arn is None:
             continue
         derived = registry.derived
-        known = derived.source_for_arn_service(arn.service) if derived is not None else None
+        known = derived.source_for_arn(arn.service, arn.resource) if derived is not None else None
         return known or f"{arn.service}.amazonaws.com"
     return None
 
