@@ -42,7 +42,7 @@ _NO_ASSET = "-"
 @cache
 def load_table() -> DerivedTable:
     """The table shipped in the package, parsed once per process (it is immutable data)."""
-    data = codec.loads(files("eventstream.data").joinpath(TABLE_FILE).read_bytes())
+    data = codec.loads(files("eventstream").joinpath("data", TABLE_FILE).read_bytes())
     return DerivedTable(data)
 
 
