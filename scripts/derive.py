@@ -316,14 +316,19 @@ def id_candidates(cfn: CfnType) -> tuple[list[str], list[str], list[str]]:
     names = [f"{r}name", "name", r]
     ordered = names + ids if first.endswith("name") else ids + names
     head = [first] if first and not first.endswith("arn") else []
-    singles = list(dict.fromkeys(head + ordered))
+    singles = head + ordered
+    # the resource's last words: `gatewayId` of a `ResponderGateway`, `scanConfigurationArn`
+    resource_words = words(cfn.resource)
+    for cut in range(1, len(resource_words)):
+        tail = "".join(resource_words[cut:]).lower()
+        singles += [f"{tail}{suffix}" for suffix in ("id", "name", "identifier")]
     # `DeleteAlarms` with `AlarmNames`: lists of ids, one asset each
     plurals = [f"{r}ids", f"{r}names", f"{r}identifiers", f"{singular(r)}names", "names", "ids"]
     arns = [f"{r}arn", "arn", "resourcearn", f"{r}arns", "resourcearns"]
+    arns += ["".join(resource_words[cut:]).lower() + "arn" for cut in range(1, len(resource_words))]
     if first.endswith("arn"):  # the ARN is the identifier: ARNs first, names stand in
-        arns = list(dict.fromkeys([first, *arns]))
-        return [], arns + singles + plurals, []
-    return singles + plurals, arns, []
+        return [], list(dict.fromkeys([first, *arns, *singles, *plurals])), []
+    return list(dict.fromkeys(singles + plurals)), list(dict.fromkeys(arns)), []
 
 
 def _nested(
@@ -457,7 +462,10 @@ def _match_type(
     heads = ["".join(noun_words[:cut]) for cut in range(len(noun_words) - 1, 0, -1)]
     tails = ["".join(noun_words[cut:]) for cut in range(len(noun_words) - 1, 0, -1)]
     # a setting of a parent: `SetRepositoryPolicy`, `EnableAlarmActions` → update of the parent
+    whole = by_resource.get(noun.lower()) or by_resource.get(singular(noun).lower())
     for head, tail in zip(heads, tails, strict=True):
+        if whole is not None and not tail.startswith("Polic"):
+            break  # `EndpointConfig` is a type itself; a `…Policy` is still its parent's
         if tail in SETTING_SUFFIXES or singular(tail) in SETTING_SUFFIXES:
             cfn = by_resource.get(head.lower()) or by_resource.get(singular(head).lower())
             if cfn is not None:
@@ -539,6 +547,9 @@ def derive_operation(
         paths = id_paths(model, op, found[0])
         if paths and found[1] is not None:
             return [found[0].name, found[1].value, paths, policy, parent_paths(model, op, found[0])]
+        composite = _composite_identifier(model, op, found[0])
+        if composite is not None and found[1] is not None:
+            return [found[0].name, found[1].value, composite[-1:], policy, composite[:-1]]
         if action is not Action.UPDATE:  # a create or delete of it that names no id: nothing
             return None
     if action is None:
@@ -556,6 +567,19 @@ def derive_operation(
     if generic:
         return ["", Action.UPDATE.value, generic, policy, []]
     return None
+
+
+def _composite_identifier(
+    model: dict[str, Any], op: dict[str, Any], cfn: CfnType
+) -> list[str] | None:
+    """A type identified by several properties, all in the request (`ClientVpnRoute`: endpoint,
+    subnet, destination): their paths, in the schema's order; the id is their values joined by
+    `/`. None unless the type has several and the request holds every one."""
+    pids = cfn.identifiers_lower()
+    request = {_key(n) for n in _scalar_members(model, op.get("input", {}).get("shape"))}
+    if len(pids) < 2 or not all(p in request for p in pids):
+        return None
+    return [f"request.{p}" for p in pids]
 
 
 _GENERIC_ARNS = frozenset({"resourcearn", "resourcearns", "arn", "resource"})

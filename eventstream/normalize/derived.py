@@ -197,10 +197,9 @@ class DerivedRule:
         return touches
 
     def _parent(self, roots: dict[str, Any]) -> str | None:
-        for path in self.parents:
-            for value in _values(roots, path):
-                return str(value)
-        return None
+        """The parents' ids the request holds, joined by `/` in the identifier's order."""
+        found = [str(values[0]) for path in self.parents if (values := _values(roots, path))]
+        return "/".join(found) if found else None
 
     def _configuration(self, roots: dict[str, Any]) -> dict[str, Any] | None:
         assert self.policy is not None
