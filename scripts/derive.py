@@ -490,32 +490,48 @@ def _match_type(
     return None
 
 
+def _tail_members(by_resource: dict[str, CfnType]) -> dict[str, set[str]]:
+    """Per type, the members naming it by the resource's last words (`groupId` of a
+    `WorkspaceIpGroup`), where only that type of the service ends with them and no type's own
+    name spells the member (`repositoryName` is the `Repository`'s, not a `PublicRepository`'s)."""
+    owners_of: dict[str, set[str]] = {}
+    for cfn in by_resource.values():
+        resource_words = words(cfn.resource)
+        for cut in range(1, len(resource_words)):
+            tail = "".join(resource_words[cut:]).lower()
+            for suffix in ("id", "name", "arn"):
+                owners_of.setdefault(f"{tail}{suffix}", set()).add(cfn.name)
+    spelled = {f"{r}{suffix}" for r in by_resource for suffix in ("id", "name", "arn")}
+    tails: dict[str, set[str]] = {}
+    for member, owners in owners_of.items():
+        if len(owners) == 1 and member not in spelled:
+            tails.setdefault(next(iter(owners)), set()).add(member)
+    return tails
+
+
 def _by_input(
     model: dict[str, Any], op: dict[str, Any], by_resource: dict[str, CfnType]
 ) -> CfnType | None:
     """The resource the input names by its id (`SetAlarmState` with `alarmName`, `PutTargets`
-    with `rule`, `ModifySnapshotSchedule` with `clusterIdentifier`, the cluster's own
-    identifier property): one named by a required member first, then the longest name."""
+    with `rule`, `ModifySnapshotSchedule` with `clusterIdentifier`): a required member first;
+    then a member spelling the resource's own name, then its identifier property, then its
+    last words; then the longest resource name."""
     shape = model["shapes"].get(op.get("input", {}).get("shape", ""), {})
     required = {_key(n) for n in shape.get("required", [])}
     request = {_key(n) for n in _scalar_members(model, op.get("input", {}).get("shape"))}
-    best: tuple[bool, bool, int, str, CfnType] | None = None
+    tails = _tail_members(by_resource)
+    best: tuple[bool, int, int, str, CfnType] | None = None
     for cfn in by_resource.values():
         r = cfn.resource.lower()
         direct = {f"{r}id", f"{r}name", f"{r}arn", f"{r}ids", f"{r}names", r, f"{r}identifier"}
         own = own_identifier(cfn)
-        by_own = (
-            {own} if own is not None and own not in ("id", "name", "arn", "identifier") else set()
-        )
-        named = request & (direct | by_own)
+        generic = ("id", "name", "arn", "identifier")
+        by_own = {own} if own is not None and own not in generic else set()
+        by_tail = tails.get(cfn.name, set())
+        named = request & (direct | by_own | by_tail)
         if named:
-            key = (
-                not (named & required),
-                not (named & direct),
-                -len(cfn.resource),
-                cfn.resource,
-                cfn,
-            )
+            how = 0 if named & direct else 1 if named & by_own else 2
+            key = (not (named & required), how, -len(cfn.resource), cfn.resource, cfn)
             if best is None or key[:4] < best[:4]:
                 best = key
     return best[4] if best is not None else None
@@ -550,10 +566,10 @@ def derive_operation(
         composite = _composite_identifier(model, op, found[0])
         if composite is not None and found[1] is not None:
             return [found[0].name, found[1].value, composite[-1:], policy, composite[:-1]]
-        if action is not Action.UPDATE:  # a create or delete of it that names no id: nothing
-            return None
     if action is None:
         return None
+    # a child that names no id of its own (`DeleteGatewayResponse`) changes the parent the
+    # input names, as any call does that names a resource by id (below)
     # the input names one of the service's resources by id (`SetAlarmState` with `alarmName`,
     # `PutTargets` with `rule`, `ModifySnapshotSchedule` with `clusterIdentifier`): an update
     named = _by_input(model, op, by_resource)

@@ -84,7 +84,7 @@ CREATE_VERBS = frozenset(
         "Duplicate",
     }
 )
-DELETE_VERBS = frozenset({"Delete", "Terminate", "Release", "Deregister", "Destroy"})
+DELETE_VERBS = frozenset({"Delete", "Terminate", "Release", "Deregister", "Destroy", "Deprovision"})
 UPDATE_VERBS = frozenset(
     {
         "Put",
@@ -156,6 +156,19 @@ UPDATE_VERBS = frozenset(
         "Extend",
         "Share",
         "Unshare",
+        "Increase",
+        "Decrease",
+        "Dissociate",
+        "Connect",
+        "Disconnect",
+        "Switchover",
+        "Rollback",
+        "Revert",
+        "Refresh",
+        "Archive",
+        "Unarchive",
+        "Deauthorize",
+        "Deprecate",
     }
 )
 
