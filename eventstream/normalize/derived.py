@@ -86,6 +86,7 @@ class DerivedTable:
                 for word in derived.arn_words:
                     self._by_arn.setdefault((service, word), derived)
                     self._arn_words.setdefault(service, set()).add(word)
+        self._data_sources: dict[str, Any] = data["sources_by_event_source"]
         self._operations: dict[str, dict[str, list[Any]]] = {
             source: entry["operations"] for source, entry in data["sources_by_event_source"].items()
         }
@@ -94,11 +95,25 @@ class DerivedTable:
             for source, entry in data["sources_by_event_source"].items()
         }
         self._rules: dict[tuple[str, str], DerivedRule | Ignored | None] = {}
-        # for records that name no `eventSource`: per type, the source whose calls name it most
-        # (`AWS::CloudWatch::Alarm` → `monitoring...`); per ARN service, a source listing it
+        # for records that name no `eventSource` (rare: built on first use, `_sources_of`)
         self._source_of_arn: dict[str, str] = {}
+        self._source_of_type: dict[str, str] | None = None
+
+    def source_for_arn(self, service: str, resource: str) -> str | None:
+        """The event source of the service an ARN names: the one whose calls name the ARN's
+        type (`cloudwatch` `alarm:x` → `monitoring.amazonaws.com`), else one of the service."""
+        if self._source_of_type is None:
+            self._sources_of()
+        assert self._source_of_type is not None
+        found = self.type_for_arn(service, resource)
+        source = self._source_of_type.get(found.type) if found is not None else None
+        return source or self._source_of_arn.get(service)
+
+    def _sources_of(self) -> None:
+        """Per type, the source whose calls name it most (`AWS::CloudWatch::Alarm` →
+        `monitoring.amazonaws.com`); per ARN service, a source listing it."""
         counts: dict[str, dict[str, int]] = {}
-        for source, entry in data["sources_by_event_source"].items():
+        for source, entry in self._data_sources.items():
             for service in entry["arn_services"]:
                 self._source_of_arn.setdefault(service, source)
             for operation in entry["operations"].values():
@@ -108,13 +123,6 @@ class DerivedTable:
             type_name: max(sorted(per_source), key=per_source.__getitem__)
             for type_name, per_source in counts.items()
         }
-
-    def source_for_arn(self, service: str, resource: str) -> str | None:
-        """The event source of the service an ARN names: the one whose calls name the ARN's
-        type (`cloudwatch` `alarm:x` → `monitoring.amazonaws.com`), else one of the service."""
-        found = self.type_for_arn(service, resource)
-        source = self._source_of_type.get(found.type) if found is not None else None
-        return source or self._source_of_arn.get(service)
 
     def operations(self, source: str) -> dict[str, list[Any]]:
         return self._operations.get(source, {})
