@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# 1.1: `data.asset.resolution` (additive: every v1 consumer reads v1.1 events).
+# 1.1: `data.asset.resolution`, `configuration_source: event_partial` (additive).
 SCHEMA_VERSION = "1.1"
 SCHEMA_FILE = f"asset-event.v{SCHEMA_VERSION}.json"
 DATASCHEMA = f"urn:eventstream:schema:asset-event:v{SCHEMA_VERSION}"
@@ -48,6 +48,9 @@ class Resolution(StrEnum):
 class ConfigurationSource(StrEnum):
     DESCRIBE = "describe"
     EVENT = "event"
+    # the event carries part of the configuration (the keys it sets: a resource policy, the
+    # attributes set); the inventory merges it over the configuration known before (1.1)
+    EVENT_PARTIAL = "event_partial"
     NONE = "none"
 
 

@@ -20,6 +20,8 @@ class Touch:
 
     `resolution` says how the asset was resolved (`table`, `derived`, `generic`: the event's
     `data.asset.resolution`); None means by the call's rule, whatever kind of rule it is.
+    `partial`: the configuration holds only what the call set (`configuration_source:
+    event_partial`), to be merged over the configuration known before.
     """
 
     ref: AssetRef
@@ -27,6 +29,7 @@ class Touch:
     configuration: dict[str, Any] | None = None
     associations: list[tuple[str, AssetRef]] = field(default_factory=list)
     resolution: Resolution | None = None
+    partial: bool = False  # the configuration is the part the call set (a policy, attributes)
 
 
 class Call:

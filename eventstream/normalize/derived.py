@@ -201,7 +201,15 @@ class DerivedRule:
         for ref, resolution in refs:
             if ref.name not in seen:
                 seen.add(ref.name)
-                touches.append(Touch(ref, self.action, configuration, resolution=resolution))
+                touches.append(
+                    Touch(
+                        ref,
+                        self.action,
+                        configuration,
+                        resolution=resolution,
+                        partial=configuration is not None,
+                    )
+                )
         return touches
 
     def _parent(self, roots: dict[str, Any]) -> str | None:

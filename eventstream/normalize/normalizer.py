@@ -56,6 +56,7 @@ _NON_ASSET = Outcome.NON_ASSET
 _UNMAPPED = Outcome.UNMAPPED
 _DELETE = Action.DELETE
 _FROM_EVENT = ConfigurationSource.EVENT
+_PART_FROM_EVENT = ConfigurationSource.EVENT_PARTIAL
 _NO_CONFIG = ConfigurationSource.NONE
 _BY_TABLE = Resolution.TABLE
 _BY_DERIVATION = Resolution.DERIVED
@@ -179,16 +180,12 @@ class Normalizer:
                 return Result(_UNMAPPED, [], event_name, f"unknown verb in {operation}")
             configuration = touch.configuration if action is not _DELETE else None
             resolution = touch.resolution or by_rule
-            events.append(
-                self._build(
-                    common,
-                    touch.ref,
-                    action,
-                    touch.associations,
-                    configuration,
-                    resolution=resolution,
-                )
+            event = self._build(
+                common, touch.ref, action, touch.associations, configuration, resolution=resolution
             )
+            if touch.partial and configuration is not None:
+                event["data"]["configuration_source"] = _PART_FROM_EVENT
+            events.append(event)
         return Result(_CHANGE, events, event_name)
 
     def build(

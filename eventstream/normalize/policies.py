@@ -8,11 +8,13 @@ document (README.md, "Resource-based policies", lists the calls):
 
 - `Policy`: a resource policy (S3 bucket, KMS key, Secrets Manager secret, ECR repository,
   OpenSearch domain access policies, and every derived call with a policy member);
-- `AssumeRolePolicyDocument`: an IAM role's trust policy (`UpdateAssumeRolePolicy`);
+- `assumeRolePolicyDocument`: an IAM role's trust policy (`UpdateAssumeRolePolicy`);
 - `Statement`: the one statement Lambda's `AddPermission` added (from its response);
 - the attribute names, for SQS `SetQueueAttributes` and SNS `SetTopicAttributes`: the
   attributes set, `Policy`, `RedrivePolicy`, `DeliveryPolicy`... parsed when JSON.
 
+Each is part of the resource's configuration: `configuration_source` is `event_partial`, and the
+inventory merges it over the configuration known before (its `changes` show just that part).
 A document that is not valid JSON leaves the configuration out (the raw record still has it).
 """
 
@@ -26,7 +28,7 @@ from eventstream.normalize.rules import Handler, Rule, compile_path
 from eventstream.normalize.targets import apply_rule
 
 POLICY = "Policy"
-TRUST_POLICY = "AssumeRolePolicyDocument"
+TRUST_POLICY = "assumeRolePolicyDocument"  # the key of the role's own configuration
 STATEMENT = "Statement"
 # Attributes (SQS queues, SNS topics) whose value is a JSON document.
 _JSON_ATTRIBUTES = frozenset(
@@ -46,6 +48,7 @@ def with_policy(rule: Rule, path: str, key: str = POLICY) -> Handler:
         if document is not None:
             for touch in touches:
                 touch.configuration = {key: document}
+                touch.partial = True
         return touches
 
     return handler
@@ -63,6 +66,7 @@ def with_attributes(rule: Rule, path: str) -> Handler:
             configuration = _parsed_attributes(found)
             for touch in touches:
                 touch.configuration = configuration
+                touch.partial = True
         return touches
 
     return handler
@@ -81,6 +85,7 @@ def with_attribute(rule: Rule, name_path: str, value_path: str) -> Handler:
             configuration = _parsed_attributes({names[0]: values[0]})
             for touch in touches:
                 touch.configuration = configuration
+                touch.partial = True
         return touches
 
     return handler

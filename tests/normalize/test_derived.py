@@ -99,7 +99,7 @@ def test_golden_cases_for_every_resource_policy_call() -> None:
         ("ecr.amazonaws.com", "SetRepositoryPolicy"): "Policy",
         ("secretsmanager.amazonaws.com", "PutResourcePolicy"): "Policy",
         ("lambda.amazonaws.com", "AddPermission20150331v2"): "Statement",
-        ("iam.amazonaws.com", "UpdateAssumeRolePolicy"): "AssumeRolePolicyDocument",
+        ("iam.amazonaws.com", "UpdateAssumeRolePolicy"): "assumeRolePolicyDocument",
         ("es.amazonaws.com", "UpdateDomainConfig"): "Policy",
     }
     found: dict[tuple[str, str], str] = {}
@@ -114,7 +114,7 @@ def test_golden_cases_for_every_resource_policy_call() -> None:
         document = (event["data"]["configuration"] or {}).get(wanted[key])
         assert isinstance(document, dict), path
         assert "Statement" in document or "Effect" in document, path
-        assert event["data"]["configuration_source"] == "event", path
+        assert event["data"]["configuration_source"] == "event_partial", path
         found[key] = path.name
     assert set(found) == set(wanted), set(wanted) - set(found)
 
