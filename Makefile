@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench schema lock clean
+.PHONY: run test check bench schema lock clean derive coverage
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,3 +51,11 @@ lock:
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+## The derived resolver's table (eventstream/data/derived.json) from the pinned cfn-lint and
+## botocore of the dev extra, and the coverage report it gives (docs/coverage.md).
+derive: $(STAMP)
+	$(BIN)/python scripts/derive.py
+
+coverage: $(STAMP)
+	$(BIN)/python scripts/coverage.py

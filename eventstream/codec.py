@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -21,6 +22,21 @@ def loads(data: bytes | bytearray | memoryview | str) -> Any:
 def dumps(value: Any) -> bytes:
     """Serialize to compact UTF-8 JSON on one line."""
     return orjson.dumps(value, option=_DUMP_OPTIONS)
+
+
+def dumps_sorted(value: Any) -> bytes:
+    """Compact JSON with sorted keys: one canonical form per value (content-derived ids).
+
+    Never raises on what a parsed document holds: integers beyond 64 bits, which orjson does
+    not write, go through the standard library's encoder, as does anything else it refuses
+    (written as its `str`)."""
+    try:
+        return orjson.dumps(value, option=_DUMP_OPTIONS | orjson.OPT_SORT_KEYS)
+    except TypeError:
+        text = json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        )
+        return text.encode("utf-8", "surrogatepass")
 
 
 def dumps_pretty(value: Any) -> bytes:

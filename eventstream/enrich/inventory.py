@@ -11,7 +11,10 @@ Semantics (the contract of `previous_configuration`, `changes` and the stored st
 - A version is the asset's state after one event: its number (events applied so far), the
   event's position, the configuration *known* after it (`config`, JSON bytes, None when
   unknown), whether the event itself carried it (`own`) and the deleted flag.
-- An event that carries a configuration makes it the known one. An event without one (most
+- An event that carries a configuration makes it the known one; one that carries part of it
+  (`configuration_source: event_partial`: a resource policy, the attributes a call set) is
+  merged, key by key at the top level, over the configuration known before it (alone when none
+  is known). An event without one (most
   updates) says that something changed but not what: the configuration known so far is kept,
   and the event gets no `changes`. A create after a delete starts a new life of the asset:
   what the old one looked like is no longer its configuration.
@@ -50,10 +53,22 @@ class Change:
     action: str
     eid: str
     config: bytes | None  # the configuration the event carries, as JSON
+    partial: bool = False  # `config` is the part the event set, merged over the known one
 
     @property
     def position(self) -> Position:
         return (self.time, RANKS[self.action], self.eid)
+
+
+def merged(base: bytes | None, part: bytes) -> bytes:
+    """`part` over `base`, key by key at the top level (`part` alone when `base` is unknown or
+    either is not a JSON object)."""
+    if base is None:
+        return part
+    known, update = codec.loads(base), codec.loads(part)
+    if not isinstance(known, dict) or not isinstance(update, dict):
+        return part
+    return codec.dumps({**known, **update})
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +82,7 @@ class Version:
     deleted: bool
     own: bool
     config: bytes | None
+    patch: bytes | None = None  # the part an `event_partial` event set (kept for folding)
 
     @property
     def position(self) -> Position:
@@ -74,6 +90,8 @@ class Version:
 
     def change(self) -> Change:
         """The event that made this version, as far as folding needs it."""
+        if self.patch is not None:
+            return Change(self.time, self.action, self.eid, self.patch, partial=True)
         return Change(self.time, self.action, self.eid, self.config if self.own else None)
 
     def encode(self) -> bytes:
@@ -86,6 +104,8 @@ class Version:
             "deleted": self.deleted,
             "own": self.own,
         }
+        if self.patch is not None:
+            header["patch"] = codec.raw(self.patch)
         return codec.dumps(header) + b"\n" + (self.config or b"")
 
     @classmethod
@@ -100,6 +120,7 @@ class Version:
             deleted=bool(fields["deleted"]),
             own=bool(fields["own"]),
             config=config or None,
+            patch=codec.dumps(fields["patch"]) if "patch" in fields else None,
         )
 
 
@@ -112,12 +133,11 @@ def previous_of(base: Version | None, action: str) -> bytes | None:
 
 def transition(base: Version | None, change: Change, number: int) -> Version:
     """The version an event makes from `base` (None: nothing known before it)."""
+    new_life = base is None or (change.action == "create" and base.deleted)
+    known = None if base is None or new_life else base.config
+    config: bytes | None = known
     if change.config is not None:
-        config: bytes | None = change.config
-    elif base is None or (change.action == "create" and base.deleted):
-        config = None
-    else:
-        config = base.config
+        config = merged(known, change.config) if change.partial else change.config
     return Version(
         number=number,
         time=change.time,
@@ -126,6 +146,7 @@ def transition(base: Version | None, change: Change, number: int) -> Version:
         deleted=change.action == "delete",
         own=change.config is not None,
         config=config,
+        patch=change.config if change.partial else None,
     )
 
 

@@ -56,6 +56,7 @@ from eventstream.errors import CommitError, RedisUnavailableError
 from eventstream.journal.keys import HISTORY_PREFIX, Keys, version_field
 from eventstream.journal.stream import oldest_id
 from eventstream.journal.wire import call
+from eventstream.models.event import ConfigurationSource
 
 _HERE = resources.files("eventstream.journal")
 COMMIT_SCRIPT = _HERE.joinpath("commit.lua").read_bytes()
@@ -96,7 +97,8 @@ def _pending(event: dict[str, Any]) -> _Pending:
     data = event["data"]
     configuration = data["configuration"]
     config = codec.dumps(configuration) if configuration is not None else None
-    change = Change(event["time"], data["change"]["action"], event["id"], config)
+    partial = data["configuration_source"] == ConfigurationSource.EVENT_PARTIAL
+    change = Change(event["time"], data["change"]["action"], event["id"], config, partial)
     return _Pending(event, event["subject"], change)
 
 
@@ -106,7 +108,13 @@ def enriched_event(event: dict[str, Any], previous: bytes | None) -> bytes:
     configuration = data["configuration"]
     changes = None
     if previous is not None and configuration is not None:
-        changes = diff(codec.loads(previous), configuration)
+        before = codec.loads(previous)
+        after = configuration
+        if data["configuration_source"] == ConfigurationSource.EVENT_PARTIAL and isinstance(
+            before, dict
+        ):
+            after = {**before, **configuration}  # the part set, over what was known
+        changes = diff(before, after)
     return codec.dumps(
         {
             **event,

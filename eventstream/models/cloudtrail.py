@@ -57,11 +57,18 @@ class ResourceRef(_Lenient):
 
 
 class CloudTrailRecord(_Lenient):
-    """One CloudTrail record, as found in trail files, LookupEvents and EventBridge `detail`."""
+    """One CloudTrail record, as found in trail files, LookupEvents and EventBridge `detail`.
 
-    event_id: str = Field(alias="eventID", min_length=1)
+    `eventID` may be absent (older examples in AWS's documentation, some exporters): the
+    normalizer then derives a deterministic id from the record's content. `eventSource` may be
+    absent when the record's ARNs name the service. Every eventVersion 1.0x layout validates:
+    fields added by later versions (`readOnly`, `recipientAccountId`, `eventType`,
+    `resources`, ...) are all optional.
+    """
+
+    event_id: str | None = Field(None, alias="eventID")
     event_time: str = Field(alias="eventTime", min_length=1)
-    event_source: str = Field(alias="eventSource", min_length=1)
+    event_source: str | None = Field(None, alias="eventSource")
     event_name: str = Field(alias="eventName", min_length=1)
     event_type: str | None = Field(None, alias="eventType")
     aws_region: str = Field("", alias="awsRegion")
@@ -72,6 +79,16 @@ class CloudTrailRecord(_Lenient):
     request_parameters: dict[str, Any] | None = Field(None, alias="requestParameters")
     response_elements: dict[str, Any] | None = Field(None, alias="responseElements")
     additional_event_data: dict[str, Any] | None = Field(None, alias="additionalEventData")
+
+    @field_validator("event_id", "event_source", mode="plain")
+    @classmethod
+    def _optional_text(cls, value: Any) -> str | None:
+        """A string, or None for absent, null or empty (then derived: see the class)."""
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            return value
+        raise ValueError(f"expected a string, got {type(value).__name__}")
 
     @field_validator("resource_fields", mode="plain")
     @classmethod

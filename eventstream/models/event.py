@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1"
+# 1.1: `data.asset.resolution`, `configuration_source: event_partial` (additive).
+SCHEMA_VERSION = "1.1"
 SCHEMA_FILE = f"asset-event.v{SCHEMA_VERSION}.json"
 DATASCHEMA = f"urn:eventstream:schema:asset-event:v{SCHEMA_VERSION}"
 DEFAULT_TYPE_PREFIX = "io.eventstream"
@@ -36,9 +37,20 @@ class Method(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Resolution(StrEnum):
+    """How the asset of an event was resolved."""
+
+    TABLE = "table"  # a service family's explicit table (or one of its kinds, by ARN)
+    DERIVED = "derived"  # the derived resolver, from AWS's resource metadata
+    GENERIC = "generic"  # the generic fallback: an ARN of a type no table knows
+
+
 class ConfigurationSource(StrEnum):
     DESCRIBE = "describe"
     EVENT = "event"
+    # the event carries part of the configuration (the keys it sets: a resource policy, the
+    # attributes set); the inventory merges it over the configuration known before (1.1)
+    EVENT_PARTIAL = "event_partial"
     NONE = "none"
 
 
@@ -54,6 +66,10 @@ class Asset(_Strict):
     arn: str | None
     account: str
     region: str = Field(description="Opaque region string; `global` for global services.")
+    resolution: Resolution = Field(
+        description="How the asset was resolved: `table` (a service family's explicit table),"
+        " `derived` (from AWS's resource metadata) or `generic` (an ARN of a type no table knows)."
+    )
 
 
 class Change(_Strict):

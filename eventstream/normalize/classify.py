@@ -33,6 +33,7 @@ _READ_ONLY = Outcome.READ_ONLY
 _SIGN_IN = Outcome.SIGN_IN
 
 _VERB = re.compile(r"[A-Z][a-z0-9]*")
+_QUALIFIERS = frozenset({"Batch", "Admin"})  # words before the verb
 _API_VERSION_SUFFIX = re.compile(r"\d{8}(v\d+)?$")
 
 READ_VERBS = frozenset(
@@ -83,7 +84,7 @@ CREATE_VERBS = frozenset(
         "Duplicate",
     }
 )
-DELETE_VERBS = frozenset({"Delete", "Terminate", "Release", "Deregister", "Destroy"})
+DELETE_VERBS = frozenset({"Delete", "Terminate", "Release", "Deregister", "Destroy", "Deprovision"})
 UPDATE_VERBS = frozenset(
     {
         "Put",
@@ -155,6 +156,19 @@ UPDATE_VERBS = frozenset(
         "Extend",
         "Share",
         "Unshare",
+        "Increase",
+        "Decrease",
+        "Dissociate",
+        "Connect",
+        "Disconnect",
+        "Switchover",
+        "Rollback",
+        "Revert",
+        "Refresh",
+        "Archive",
+        "Unarchive",
+        "Deauthorize",
+        "Deprecate",
     }
 )
 
@@ -167,9 +181,18 @@ def base_operation(event_name: str) -> str:
 
 
 def leading_verb(operation: str) -> str:
-    """The leading capitalised word: `DeleteRunCommand` → `Delete`."""
+    """The leading capitalised word: `DeleteRunCommand` → `Delete`. A batch or admin call's verb
+    is the word after `Batch` or `Admin`: `BatchGetItem` → `Get`, `AdminDisableUser` →
+    `Disable`."""
     match = _VERB.match(operation)
-    return match.group(0) if match else ""
+    if match is None:
+        return ""
+    verb = match.group(0)
+    if verb in _QUALIFIERS:
+        second = _VERB.match(operation, len(verb))
+        if second is not None:
+            return second.group(0)
+    return verb
 
 
 def verb_action(operation: str) -> Action | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eventstream.models.cloudtrail import CloudTrailRecord
-from eventstream.models.event import Action
+from eventstream.models.event import Action, Resolution
 from eventstream.normalize.naming import AssetRef, Kind
 from eventstream.normalize.rules import compile_path, walk
 
@@ -16,12 +16,20 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Touch:
-    """One asset a call changed. `action=None` means: use the leading-verb rule."""
+    """One asset a call changed. `action=None` means: use the leading-verb rule.
+
+    `resolution` says how the asset was resolved (`table`, `derived`, `generic`: the event's
+    `data.asset.resolution`); None means by the call's rule, whatever kind of rule it is.
+    `partial`: the configuration holds only what the call set (`configuration_source:
+    event_partial`), to be merged over the configuration known before.
+    """
 
     ref: AssetRef
     action: Action | None = None
     configuration: dict[str, Any] | None = None
     associations: list[tuple[str, AssetRef]] = field(default_factory=list)
+    resolution: Resolution | None = None
+    partial: bool = False  # the configuration is the part the call set (a policy, attributes)
 
 
 class Call:
@@ -32,7 +40,7 @@ class Call:
     built on first use only, which most calls never need.
     """
 
-    __slots__ = ("_record", "account", "operation", "raw", "region", "registry", "roots")
+    __slots__ = ("_record", "account", "operation", "raw", "region", "registry", "roots", "source")
 
     def __init__(
         self,
@@ -43,8 +51,11 @@ class Call:
         region: str,
         *,
         registry: Registry,
+        source: str = "",
     ) -> None:
         self._record = record
+        # the event source: the record's, or the one its ARNs name when it has none
+        self.source = source or (record.event_source if record is not None else None) or ""
         self.raw = raw
         self.operation = operation
         self.account = account

@@ -11,11 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 GLOBAL_REGION = "global"
-_PLAIN_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_PLAIN_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+# RFC 3339 `date-time` (section 5.6): ASCII digits only, `T` and `Z` in either case, fraction
+# of any length, `Z` or a numeric offset.
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
+    r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))"
+)
 GENERIC_TYPE_PREFIX = "AWS::Generic::"
 
 
@@ -151,10 +157,38 @@ def generic_kind(service: str, resource_type: str) -> Kind:
 
 
 def rfc3339_millis(value: str) -> str:
-    """Any ISO 8601 instant → `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC; raises ValueError if unreadable."""
-    if len(value) == 20 and _PLAIN_UTC.fullmatch(value):
+    """An RFC 3339 date-time → `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC; raises ValueError otherwise.
+
+    Strict where it matters: ASCII digits only, real calendar dates and times (no month 13, no
+    year 0000), a `Z` or an offset; `t` and `z` may be lower case, as RFC 3339 allows. A leap
+    second (`:60`) is read as the last millisecond of its minute.
+    """
+    if len(value) == 20 and _PLAIN_UTC.fullmatch(value) and value[17] != "6":
+        datetime(  # the common shape: raises ValueError for a date or time that does not exist
+            int(value[:4]),
+            int(value[5:7]),
+            int(value[8:10]),
+            int(value[11:13]),
+            int(value[14:16]),
+            int(value[17:19]),
+        )
         return f"{value[:19]}.000Z"
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    match = _RFC3339.fullmatch(value)
+    if match is None:
+        raise ValueError("not an RFC 3339 date-time")
+    year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
+    fraction = match.group(7) or ""
+    micros = int((fraction[1:] + "000000")[:6]) if fraction else 0
+    if second == 60:  # a leap second: RFC 3339 allows it, `datetime` does not
+        second, micros = 59, 999_000
+    parsed = datetime(year, month, day, hour, minute, second, micros, tzinfo=UTC)
+    if match.group(9):
+        offset_hours, offset_minutes = int(match.group(10)), int(match.group(11))
+        if offset_hours > 23 or offset_minutes > 59:
+            raise ValueError("offset out of range")
+        sign = 1 if match.group(9) == "+" else -1
+        try:
+            parsed -= sign * timedelta(hours=offset_hours, minutes=offset_minutes)
+        except OverflowError:
+            raise ValueError("out of range in UTC") from None
+    return parsed.isoformat(timespec="milliseconds").replace("+00:00", "Z")

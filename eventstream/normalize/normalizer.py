@@ -13,9 +13,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from eventstream import codec
 from eventstream.errors import MalformedRecordError
 from eventstream.models.cloudtrail import CloudTrailRecord, is_plain
-from eventstream.models.event import DATASCHEMA, DEFAULT_TYPE_PREFIX, Action, ConfigurationSource
+from eventstream.models.event import (
+    DATASCHEMA,
+    DEFAULT_TYPE_PREFIX,
+    Action,
+    ConfigurationSource,
+    Resolution,
+)
 from eventstream.models.eventbridge import (
     API_CALL_DETAIL_TYPE,
     INSTANCE_STATE_DETAIL_TYPE,
@@ -24,11 +31,13 @@ from eventstream.models.eventbridge import (
 from eventstream.normalize.attribution import Attributions, provider_attribution
 from eventstream.normalize.classify import Outcome, base_operation, screen, verb_action
 from eventstream.normalize.context import Call
-from eventstream.normalize.naming import AssetRef, rfc3339_millis
-from eventstream.normalize.registry import IGNORED, Ignored, Registry
+from eventstream.normalize.derived import DerivedRule
+from eventstream.normalize.ignored import IGNORED, Ignored
+from eventstream.normalize.naming import AssetRef, parse_arn, rfc3339_millis
+from eventstream.normalize.registry import Registry
 from eventstream.normalize.resources.ec2 import INSTANCE
 from eventstream.normalize.rules import Rule
-from eventstream.normalize.targets import apply_rule, generic_touches
+from eventstream.normalize.targets import apply_rule, generic_touches, top_level_arns
 
 _ID_NAMESPACE = uuid.UUID("6f1d7c9e-5a0b-4f0e-9a52-2f6f3c1e8b47")
 _NAMESPACE_BYTES = _ID_NAMESPACE.bytes
@@ -47,7 +56,10 @@ _NON_ASSET = Outcome.NON_ASSET
 _UNMAPPED = Outcome.UNMAPPED
 _DELETE = Action.DELETE
 _FROM_EVENT = ConfigurationSource.EVENT
+_PART_FROM_EVENT = ConfigurationSource.EVENT_PARTIAL
 _NO_CONFIG = ConfigurationSource.NONE
+_BY_TABLE = Resolution.TABLE
+_BY_DERIVATION = Resolution.DERIVED
 
 
 # What the events of one record share: provider event id, operation, service, time,
@@ -95,10 +107,11 @@ class Normalizer:
         self._attribution = Attributions()
         self._verbs: dict[str, Action | None] = {}
         self._times: dict[str, str] = {}  # event time as recorded → RFC 3339 with millis
-        # (event source, event name) → (operation, `Registry.lookup` of it)
+        # (event source, event name) → (operation, `Registry.lookup` of it, else the derived
+        # table's rule for it)
         self._calls: dict[tuple[str, str], tuple[str, Rule | Ignored | None]] = {}
         # Per asset name: the resolved asset, its `asset` object and its event `source` (the
-        # objects are shared by all events of the asset).
+        # objects are shared by all events of the asset resolved the same way).
         self._assets: dict[str, tuple[AssetRef, dict[str, str | None], str]] = {}
 
     def _verb_action(self, operation: str) -> Action | None:
@@ -127,41 +140,52 @@ class Normalizer:
 
     def _change(self, raw: dict[str, Any]) -> Result:
         """A record that passed the screen: validate it and apply its family's rule."""
-        record, provider_event_id, event_time, source, event_name, region, account = _read(raw)
+        record, provider_event_id, event_time, source, event_name, region, account = _read(
+            raw, self.registry
+        )
+        time = self._times.get(event_time)
+        if time is None:  # checked before anything else: an unreadable time is malformed
+            time = _event_time(event_time)
+            if len(self._times) >= _TIME_MEMO_SIZE:
+                self._times.clear()
+            self._times[event_time] = time
         call_key = (source, event_name)
         known = self._calls.get(call_key)
         if known is None:
             operation = base_operation(event_name)
-            known = (operation, self.registry.lookup(source, operation))
+            found = self.registry.lookup(source, operation)
+            if found is None:
+                found = self.registry.derived_rule(source, operation)
+            known = (operation, found)
             if len(self._calls) >= _CALL_MEMO_SIZE:
                 self._calls.clear()
             self._calls[call_key] = known
         operation, rule = known
         if rule is IGNORED:
             return Result(_NON_ASSET, [], event_name)
-        call = Call(record, raw, operation, account, region, registry=self.registry)
+        call = Call(record, raw, operation, account, region, registry=self.registry, source=source)
         touches = apply_rule(rule, call) if rule is not None else generic_touches(call)
         if not touches:
-            why = "no asset id found by its rule" if rule is not None else "no rule and no ARN"
-            return Result(_UNMAPPED, [], event_name, why)
-        time = self._times.get(event_time)
-        if time is None:
-            time = _event_time(event_time)
-            if len(self._times) >= _TIME_MEMO_SIZE:
-                self._times.clear()
-            self._times[event_time] = time
+            return Result(_UNMAPPED, [], event_name, _no_asset_reason(rule))
         attribution = self._attribution.of(record, raw)
         implied = self._verbs.get(operation, _UNKNOWN)
         if implied is _UNKNOWN:
             implied = self._verb_action(operation)
         common = (provider_event_id, event_name, source, time, attribution, raw)
+        by_rule = _BY_DERIVATION if type(rule) is DerivedRule else _BY_TABLE
         events: list[dict[str, Any]] = []
         for touch in touches:
             action = touch.action or implied
             if action is None:
                 return Result(_UNMAPPED, [], event_name, f"unknown verb in {operation}")
             configuration = touch.configuration if action is not _DELETE else None
-            events.append(self._build(common, touch.ref, action, touch.associations, configuration))
+            resolution = touch.resolution or by_rule
+            event = self._build(
+                common, touch.ref, action, touch.associations, configuration, resolution=resolution
+            )
+            if touch.partial and configuration is not None:
+                event["data"]["configuration_source"] = _PART_FROM_EVENT
+            events.append(event)
         return Result(_CHANGE, events, event_name)
 
     def build(
@@ -177,10 +201,11 @@ class Normalizer:
         associations: list[tuple[str, AssetRef]],
         configuration: dict[str, Any] | None,
         raw: dict[str, Any],
+        resolution: Resolution = Resolution.TABLE,
     ) -> dict[str, Any]:
         """Assemble one `AssetEvent` as a plain dict (serialized by the codec, checked in tests)."""
         common = (provider_event_id, operation, service, time, attribution, raw)
-        return self._build(common, ref, action, associations, configuration)
+        return self._build(common, ref, action, associations, configuration, resolution=resolution)
 
     def _build(
         self,
@@ -189,6 +214,8 @@ class Normalizer:
         action: Action,
         associations: list[tuple[str, AssetRef]],
         configuration: dict[str, Any] | None,
+        *,
+        resolution: Resolution,
     ) -> dict[str, Any]:
         """`build`, with what all events of one record share in one tuple."""
         provider_event_id, operation, service, time, attribution, raw = common
@@ -201,10 +228,16 @@ class Normalizer:
                     related.append({"relation": relation, "name": other.name, "type": other.type})
         name = ref.name
         known = self._assets.get(name)
-        if known is None or (known[0] is not ref and known[0] != ref):
+        if (
+            known is None
+            or (known[0] is not ref and known[0] != ref)
+            or known[1]["resolution"] is not resolution
+        ):
             if len(self._assets) >= _ASSET_MEMO_SIZE:
                 self._assets.clear()
-            known = self._assets[name] = (ref, ref.as_dict(), f"aws/{ref.account}/{ref.region}")
+            asset: dict[str, str | None] = ref.as_dict()
+            asset["resolution"] = resolution
+            known = self._assets[name] = (ref, asset, f"aws/{ref.account}/{ref.region}")
         return {
             "specversion": "1.0",
             "id": event_id(provider_event_id, name),
@@ -262,13 +295,43 @@ class Normalizer:
         return Result(Outcome.CHANGE, [event], operation=envelope.detail_type)
 
 
-def _read(raw: dict[str, Any]) -> tuple[CloudTrailRecord | None, str, str, str, str, str, str]:
+def _no_asset_reason(rule: Rule | Ignored | None) -> str:
+    if rule is None:
+        return "no rule and no ARN"
+    if type(rule) is DerivedRule:
+        return "no asset id found by the derived rule"
+    return "no asset id found by its rule"
+
+
+def content_event_id(raw: dict[str, Any]) -> str:
+    """The provider event id of a record that has none: a UUIDv5 (EventStream's namespace) of
+    the record's canonical JSON (keys sorted, compact), so the same record always gets the same
+    id and dedup holds across deliveries, and different records get different ids."""
+    try:
+        content = codec.dumps_sorted(raw)
+    except (TypeError, ValueError) as error:  # keys of mixed types: not a parsed document
+        raise MalformedRecordError(f"no eventID, and no canonical JSON of it: {error}") from None
+    sha = _NAMESPACE_SHA1.copy()
+    sha.update(content)
+    h = sha.hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+def _read(
+    raw: dict[str, Any], registry: Registry
+) -> tuple[CloudTrailRecord | None, str, str, str, str, str, str]:
     """The record (None when it is plain: `is_plain`) and the fields normalizing reads from it:
-    event id, event time, event source, event name, region and account."""
+    event id, event time, event source, event name, region and account.
+
+    Lenient with older layouts: a missing `eventID` is derived from the content
+    (`content_event_id`), a missing `eventSource` from the service the record's ARNs name, a
+    missing account (no `recipientAccountId`, no `userIdentity.accountId`) from the caller's
+    ARN."""
     if is_plain(raw):  # the model would hold the raw values as they are: read them
         identity = raw.get("userIdentity")
         caller_account = identity.get("accountId") if identity else None
         recipient: str | None = raw.get("recipientAccountId")
+        account = recipient or (caller_account if isinstance(caller_account, str) else "")
         return (
             None,
             raw["eventID"],
@@ -276,19 +339,47 @@ def _read(raw: dict[str, Any]) -> tuple[CloudTrailRecord | None, str, str, str, 
             raw["eventSource"],
             raw["eventName"],
             raw.get("awsRegion", ""),
-            recipient or (caller_account if isinstance(caller_account, str) else ""),
+            account or _caller_arn_account(identity),
         )
     record = _validate_record(raw)
     caller_account = record.identity_fields.get("accountId")
+    account = record.recipient_account_id or (
+        caller_account if isinstance(caller_account, str) else ""
+    )
+    source = record.event_source or _source_from_arns(record, registry)
+    if source is None:
+        raise MalformedRecordError("no eventSource, and no ARN in the record names the service")
     return (
         record,
-        record.event_id,
+        record.event_id or content_event_id(raw),
         record.event_time,
-        record.event_source,
+        source,
         record.event_name,
         record.aws_region,
-        record.recipient_account_id or (caller_account if isinstance(caller_account, str) else ""),
+        account or _caller_arn_account(record.identity_fields),
     )
+
+
+def _caller_arn_account(identity: Any) -> str:
+    """The account in the caller's ARN (`arn:aws:iam::123456789012:user/Alice`), or ""."""
+    value = identity.get("arn") if isinstance(identity, dict) else None
+    arn = parse_arn(value) if isinstance(value, str) else None
+    return arn.account if arn is not None else ""
+
+
+def _source_from_arns(record: CloudTrailRecord, registry: Registry) -> str | None:
+    """The event source of the service the record's ARNs name: its `resources` first, then the
+    ARNs of its request and response (the first one that parses)."""
+    values = [r.arn for r in record.resources if r.arn]
+    values += top_level_arns(record.request_parameters) + top_level_arns(record.response_elements)
+    for value in values:
+        arn = parse_arn(value)
+        if arn is None:
+            continue
+        derived = registry.derived
+        known = derived.source_for_arn(arn.service, arn.resource) if derived is not None else None
+        return known or f"{arn.service}.amazonaws.com"
+    return None
 
 
 def _validate_record(raw: dict[str, Any]) -> CloudTrailRecord:

@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from eventstream.normalize.ignored import IGNORED, Ignored
 from eventstream.normalize.naming import AssetRef, Kind, generic_kind, make_ref, parse_arn
 from eventstream.normalize.rules import Family, Rule
+
+if TYPE_CHECKING:
+    from eventstream.normalize.derived import DerivedRule, DerivedTable, DerivedType
 
 _REF_CACHE_SIZE = 65_536  # entries; the cache is emptied when full
 _MISSING = object()
 
 
-class Ignored(Enum):
-    """What `Registry.lookup` gives for a call its family lists as changing no asset."""
-
-    CALL = "ignored"
-
-
-IGNORED = Ignored.CALL
-
-
 class Registry:
-    """Lookup tables built once from a set of families, and a bounded memo of resolved names."""
+    """Lookup tables built once from a set of families, and a bounded memo of resolved names.
 
-    def __init__(self, families: Iterable[Family]) -> None:
+    `derived` is the derived resolver's table (`normalize.derived`), consulted for calls no
+    family has a rule for; None turns derivation off (calls then fall to the generic rule).
+    """
+
+    def __init__(self, families: Iterable[Family], derived: DerivedTable | None = None) -> None:
         self.families = tuple(families)
+        self.derived = derived
+        self._by_type: dict[str, Kind] = {}
+        self._derived_kinds: dict[str, Kind] = {}
         self._rules: dict[tuple[str, str], Rule] = {}
         self._ignored: set[tuple[str, str]] = set()
         self._by_arn: dict[tuple[str, str], Kind] = {}
@@ -51,6 +52,7 @@ class Registry:
                 self._rules[key] = rule
             self._ignored.update((source, operation) for operation in family.ignore)
         for kind in family.kinds:
+            self._by_type.setdefault(kind.type, kind)
             if kind.arn_resource is not None:
                 arn_key = (kind.arn_service or kind.service, kind.arn_resource)
                 self._by_arn.setdefault(arn_key, kind)
@@ -66,6 +68,21 @@ class Registry:
     def lookup(self, source: str, operation: str) -> Rule | Ignored | None:
         """`IGNORED` if `ignored(...)`, else `rule(...)`: both in one dict lookup."""
         return self._calls.get((source, operation))
+
+    def derived_rule(self, source: str, operation: str) -> DerivedRule | Ignored | None:
+        """The derived table's rule for a call, when derivation is on and it has one."""
+        return self.derived.rule(source, operation) if self.derived is not None else None
+
+    def kind_for_type(self, type_name: str) -> Kind | None:
+        """The kind a family defines for a CloudFormation type, if one does."""
+        return self._by_type.get(type_name)
+
+    def derived_kind(self, derived: DerivedType) -> Kind:
+        """The one `Kind` of a derived type (kinds compare by identity: made once)."""
+        kind = self._derived_kinds.get(derived.type)
+        if kind is None:
+            kind = self._derived_kinds[derived.type] = derived.kind()
+        return kind
 
     def kind_for_id(self, value: str) -> Kind | None:
         """The kind of an EC2-style id such as `i-0abc` or `subnet-0abc`."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventstream.models.event import Action
+from eventstream.models.event import Action, Resolution
 from eventstream.normalize.context import Call, Touch
+from eventstream.normalize.derived import resolve_arn
 from eventstream.normalize.naming import AssetRef, Kind, parse_arn
 from eventstream.normalize.rules import Assoc, Handler, Plan, Rule, Target, fetch, rule_targets
 
@@ -180,21 +181,31 @@ def generic_touches(call: Call) -> list[Touch]:
     Only ARNs of the called service count: a role ARN passed to `CreateDomain` is a setting of
     the domain, not the asset the call changed.
 
-    The asset type is the specific one when an ARN matches a known kind, and a `Generic` type
-    otherwise, so coverage of the tables stays measurable.
+    The asset type is the specific one when an ARN matches a known kind (a family's, resolution
+    `table`, or a derived type's, `derived`), and a `Generic` type otherwise (`generic`), so
+    coverage of the tables stays measurable.
     """
-    service = call.record.event_source.split(".", 1)[0]
+    service = call.source.split(".", 1)[0]
     candidates = [r.arn for r in call.record.resources or () if r.arn]
+    derived = call.registry.derived
     for arns in (
         candidates,
-        _top_level_arns(call.roots["response"]),
-        _top_level_arns(call.roots["request"]),
+        top_level_arns(call.roots["response"]),
+        top_level_arns(call.roots["request"]),
     ):
-        touches = [
-            Touch(ref)
-            for value in arns
-            if _arn_service(value) == service and (ref := call.ref(None, value)) is not None
-        ]
+        touches: list[Touch] = []
+        for value in arns:
+            if _arn_service(value) != service:
+                continue
+            if derived is not None:
+                found = resolve_arn(call.registry, derived, value, call.account, call.region)
+                if found is not None:
+                    touches.append(Touch(found[0], resolution=found[1]))
+                continue
+            ref = call.ref(None, value)
+            if ref is not None:
+                kind = Resolution.GENERIC if ref.generic else Resolution.TABLE
+                touches.append(Touch(ref, resolution=kind))
         if touches:
             return merge(touches)
     return []
@@ -205,7 +216,7 @@ def _arn_service(value: str) -> str | None:
     return arn.service if arn is not None else None
 
 
-def _top_level_arns(obj: Any) -> list[str]:
+def top_level_arns(obj: Any) -> list[str]:
     found: list[str] = []
     if not isinstance(obj, dict):
         return found

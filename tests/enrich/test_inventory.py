@@ -70,3 +70,55 @@ def test_same_second_orders_create_before_update_before_delete() -> None:
     assert model.current is not None
     assert model.current.eid == "z"
     assert model.current.config == b"{}"
+
+
+@st.composite
+def partial_lives(draw: st.DrawFn) -> list[Change]:
+    """Lives whose updates may carry part of the configuration (`event_partial`)."""
+    changes = []
+    for change in draw(lives()):
+        if change.action == "update" and change.config is not None and draw(st.booleans()):
+            key = draw(st.sampled_from(["p", "q"])).encode()
+            changes.append(Change(change.time, "update", change.eid, b'{"%s":1}' % key, True))
+        else:
+            changes.append(change)
+    return changes
+
+
+@settings(max_examples=300, deadline=None)
+@given(life=partial_lives(), seed=st.integers(0, 2**32))
+def test_partial_configurations_fold_the_same_in_any_order(life: list[Change], seed: int) -> None:
+    """Merged parts too: any arrival order ends in the in-order state."""
+    in_order, _ = fold(life)
+    shuffled = list(life)
+    random.Random(seed).shuffle(shuffled)
+    arrived, _ = fold(shuffled)
+    assert state(arrived) == state(in_order)
+
+
+def test_a_partial_configuration_is_merged_over_the_known_one() -> None:
+    """A policy set on a known asset keeps the rest of its configuration; on an unknown one it
+    is all that is known; after a delete and a new create it starts the new life alone."""
+    create = Change("2024-01-01T00:00:01.000Z", "create", "a", b'{"a":1,"Policy":{"v":1}}')
+    policy = Change("2024-01-01T00:00:02.000Z", "update", "b", b'{"Policy":{"v":2}}', True)
+    model, previous = fold([create, policy])
+    assert model.current is not None
+    assert model.current.config == b'{"a":1,"Policy":{"v":2}}'
+    assert previous[-1] == b'{"a":1,"Policy":{"v":1}}'
+    alone, _ = fold([policy])
+    assert alone.current is not None
+    assert alone.current.config == b'{"Policy":{"v":2}}'
+
+
+def test_a_partial_version_keeps_its_part_through_the_history() -> None:
+    """The history entry of a partial event keeps the part it set, so folding an older event
+    in later merges the same part again (not the merged configuration)."""
+    policy = Change("2024-01-01T00:00:02.000Z", "update", "b", b'{"Policy":{"v":2}}', True)
+    model, _ = fold([policy])
+    assert model.current is not None
+    decoded = Version.decode(model.current.encode())
+    assert decoded == model.current
+    assert decoded.change() == policy
+    create = Change("2024-01-01T00:00:01.000Z", "create", "a", b'{"a":1}')
+    model.apply(create)
+    assert model.current.config == b'{"a":1,"Policy":{"v":2}}'

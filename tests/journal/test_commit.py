@@ -176,10 +176,16 @@ async def test_an_update_arriving_before_its_create_is_folded_in(
     aredis: Redis, keys: Keys, invictus_events: list[dict[str, Any]]
 ) -> None:
     """The role's create (with its configuration) arrives after its updates: the state still
-    ends with the configuration the create brought, as if they had arrived in order."""
+    ends with the configuration the create brought, with the trust policy the updates set
+    (`event_partial`) merged over it, as if they had arrived in order."""
     life = of_subject(invictus_events, ROLE)
     create = life[0]
     assert create["data"]["change"]["action"] == "create"
+    expected = dict(create["data"]["configuration"])
+    for update in life[1:3]:
+        if update["data"]["configuration_source"] == "event_partial":
+            expected.update(update["data"]["configuration"])
+    assert expected != create["data"]["configuration"], "an update sets the trust policy"
     committer = Committer(aredis, keys)
     await committer.commit(life[1:3])
     await committer.commit([create])
@@ -187,8 +193,31 @@ async def test_an_update_arriving_before_its_create_is_folded_in(
     assert state is not None
     assert state.current.eid == life[2]["id"]
     assert state.current.config is not None
-    assert codec.loads(state.current.config) == create["data"]["configuration"]
+    assert codec.loads(state.current.config) == expected
     assert state.version == 3
+
+
+async def test_a_trust_policy_update_changes_just_the_policy(
+    aredis: Redis, keys: Keys, invictus_events: list[dict[str, Any]]
+) -> None:
+    """In order, the role's trust-policy update (`event_partial`) is journaled with the role's
+    configuration before it as previous, and a patch that touches only the policy."""
+    life = of_subject(invictus_events, ROLE)
+    index = next(
+        i for i, e in enumerate(life) if e["data"]["configuration_source"] == "event_partial"
+    )
+    committer = Committer(aredis, keys)
+    for event in life[: index + 1]:
+        await committer.commit([event])
+    entry = (await journal(aredis, keys))[-1]
+    assert entry["id"] == life[index]["id"]
+    assert entry["data"]["previous_configuration"] == life[0]["data"]["configuration"]
+    (key,) = life[index]["data"]["configuration"]
+    assert [op["path"] for op in entry["data"]["changes"]] == [f"/{key}"]
+    state = await AssetStore(aredis, keys).get(ROLE)
+    assert state is not None
+    assert state.current.config is not None
+    assert codec.loads(state.current.config)["roleName"] == "stratus-red-team-backdoor-r-role"
 
 
 async def test_history_is_bounded_by_its_depth(

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from eventstream import codec
 from eventstream.errors import MalformedRecordError
 from eventstream.normalize import normalizer as normalizer_module
+from eventstream.normalize.ignored import IGNORED
 from eventstream.normalize.normalizer import Normalizer, event_id
-from eventstream.normalize.registry import IGNORED
 from eventstream.normalize.resources.catalog import default_registry
 from tests.conftest import read_jsonl
 

@@ -157,7 +157,7 @@ def test_time_is_rfc3339_utc_with_millis(normalizer: Normalizer, corpus: Path) -
     ("mutation", "reason"),
     [
         ({"eventTime": "yesterday"}, "unreadable event time"),
-        ({"eventID": None}, "eventID"),
+        ({"eventID": ["a", "b"]}, "eventID"),
         ({"userIdentity": "root"}, "userIdentity"),
         ({"requestParameters": [1, 2]}, "requestParameters"),
     ],

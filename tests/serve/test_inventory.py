@@ -61,17 +61,26 @@ class Expected:
 
     def configuration(self) -> Any:
         """The configuration known after the newest event (`enrich.inventory` semantics)."""
+        return self.configurations()[-1] if self.events else None
+
+    def configurations(self) -> list[Any]:
+        """The configuration known after each event, in order: an event's configuration
+        replaces the known one, or, when it is a part (`event_partial`), is merged over it."""
         known: Any = None
         deleted = False
+        found: list[Any] = []
         for event in self.events:
             configuration = event["data"]["configuration"]
             action = event["data"]["change"]["action"]
-            if configuration is not None:
-                known = configuration
-            elif action == "create" and deleted:
+            new_life = action == "create" and deleted
+            if new_life:
                 known = None
+            if configuration is not None:
+                partial = event["data"]["configuration_source"] == "event_partial"
+                known = {**known, **configuration} if partial and known else configuration
             deleted = action == "delete"
-        return known
+            found.append(known)
+        return found
 
 
 @dataclass
@@ -260,6 +269,9 @@ async def test_history_newest_first_with_events(serve: ServerFactory, committed:
                 range(count, max(0, count - DEPTH), -1)
             )
             kept = list(reversed(expected.events))[: len(items)]
+            known = dict(
+                zip([e["id"] for e in expected.events], expected.configurations(), strict=True)
+            )
             assert [item["event_id"] for item in items] == [event["id"] for event in kept]
             for item, event in zip(items, kept, strict=True):
                 assert item["journal_id"] is not None
@@ -271,8 +283,8 @@ async def test_history_newest_first_with_events(serve: ServerFactory, committed:
                     event["data"]["configuration"] is not None
                 )
                 if event["data"]["configuration"] is not None:
-                    assert item["configuration"] == event["data"]["configuration"]
-                    assert item["event"]["data"]["configuration"] == item["configuration"]
+                    assert item["configuration"] == known[event["id"]]
+                    assert item["event"]["data"]["configuration"] == event["data"]["configuration"]
             assert items[0]["event_id"] == page["asset"]["last_event_id"]
     many = [e for e in committed.assets.values() if len(e.events) > 1]
     assert many  # some asset has more than one version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eventstream.normalize.derived import load_table
 from eventstream.normalize.registry import Registry
 from eventstream.normalize.resources import (
     activity,
@@ -57,5 +58,6 @@ FAMILIES: tuple[Family, ...] = (
 )
 
 
-def default_registry() -> Registry:
-    return Registry(FAMILIES)
+def default_registry(*, derived: bool = True) -> Registry:
+    """Every family, with the derived resolver behind them (`derived=False`: tables only)."""
+    return Registry(FAMILIES, load_table() if derived else None)

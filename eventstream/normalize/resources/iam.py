@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from eventstream.models.event import Action
 from eventstream.normalize.naming import Kind, last_segment
+from eventstream.normalize.policies import TRUST_POLICY, with_policy
 from eventstream.normalize.rules import Assoc, Family, Rule, Target, targets
 
 
@@ -178,7 +179,9 @@ _RULES: dict[str, Rule] = {
     "DeleteServiceLinkedRole": Target(ROLE, "request.roleName"),
     "UpdateRole": Target(ROLE, "request.roleName"),
     "UpdateRoleDescription": Target(ROLE, "request.roleName"),
-    "UpdateAssumeRolePolicy": Target(ROLE, "request.roleName"),
+    "UpdateAssumeRolePolicy": with_policy(
+        Target(ROLE, "request.roleName"), "request.policyDocument", TRUST_POLICY
+    ),
     **_principal_rules(ROLE, "Role", "roleName"),
     # groups
     "CreateGroup": _created(GROUP, "group", "groupName"),

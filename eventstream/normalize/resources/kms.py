@@ -17,6 +17,7 @@ from __future__ import annotations
 from eventstream.models.event import Action
 from eventstream.normalize.context import Call, Touch
 from eventstream.normalize.naming import Kind
+from eventstream.normalize.policies import with_policy
 from eventstream.normalize.rules import Assoc, Family, Handler, Rule, Target
 from eventstream.normalize.targets import apply_rule
 
@@ -101,7 +102,7 @@ _RULES: dict[str, Rule] = {
     "RotateKeyOnDemand": _key(),
     # recorded by KMS itself when it rotates a key
     "RotateKey": _key(_RESOURCES),
-    "PutKeyPolicy": _key(),
+    "PutKeyPolicy": with_policy(_key(), "request.policy"),
     "UpdateKeyDescription": _key(),
     "UpdatePrimaryRegion": _key(),
     # the replica's own `CreateKey` is recorded in its region: here, an update of the primary

@@ -19,6 +19,7 @@ from typing import Any
 from eventstream.models.event import Action
 from eventstream.normalize.context import Call, Touch
 from eventstream.normalize.naming import Kind
+from eventstream.normalize.policies import STATEMENT, with_policy
 from eventstream.normalize.resources.ec2 import SECURITY_GROUP, SUBNET, VPC
 from eventstream.normalize.resources.iam import ROLE
 from eventstream.normalize.resources.kms import KEY
@@ -117,7 +118,7 @@ _RULES: dict[str, Rule] = {
     "UpdateFunctionCode": _update(config=True),
     "UpdateFunctionConfiguration": _update(config=True),
     "PublishVersion": _update(),
-    "AddPermission": _update(),
+    "AddPermission": with_policy(_update(), "response.statement", STATEMENT),
     "RemovePermission": _update(),
     "CreateAlias": _update(),
     "UpdateAlias": _update(),

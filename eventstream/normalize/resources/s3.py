@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from eventstream.models.event import Action
 from eventstream.normalize.naming import Kind
+from eventstream.normalize.policies import with_policy
 from eventstream.normalize.resources.iam import ROLE
 from eventstream.normalize.resources.kms import KEY
 from eventstream.normalize.rules import Assoc, Family, Rule, Target
@@ -129,9 +130,11 @@ _RULES: dict[str, Rule] = {
     "DeleteBucket": Target(BUCKET, _NAME),
     **{f"Put{name}": _sub_resource(name, put=True) for name in _SUB_RESOURCES},
     **{f"Delete{name}": _sub_resource(name, put=False) for name in _SUB_RESOURCES},
+    # the bucket policy, logged as an object: the bucket's configuration holds it
+    "PutBucketPolicy": with_policy(_sub_resource("BucketPolicy", put=True), "request.bucketPolicy"),
     "CreateAccessPoint": Target(ACCESS_POINT, _ACCESS_POINT),
     "DeleteAccessPoint": Target(ACCESS_POINT, _ACCESS_POINT),
-    "PutAccessPointPolicy": Target(ACCESS_POINT, _ACCESS_POINT),
+    "PutAccessPointPolicy": with_policy(Target(ACCESS_POINT, _ACCESS_POINT), "request.policy"),
     "DeleteAccessPointPolicy": Target(ACCESS_POINT, _ACCESS_POINT, action=Action.UPDATE),
 }
 

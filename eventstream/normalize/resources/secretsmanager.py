@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from eventstream.models.event import Action
 from eventstream.normalize.naming import Kind
+from eventstream.normalize.policies import with_policy
 from eventstream.normalize.resources.kms import KEY
 from eventstream.normalize.resources.lambda_ import FUNCTION
 from eventstream.normalize.rules import Assoc, Family, Rule, Target
@@ -65,7 +66,7 @@ _RULES: dict[str, Rule] = {
     "CancelRotateSecret": _secret(action=Action.UPDATE),
     "TagResource": _secret(action=Action.UPDATE),
     "UntagResource": _secret(action=Action.UPDATE),
-    "PutResourcePolicy": _secret(),
+    "PutResourcePolicy": with_policy(_secret(), "request.resourcePolicy"),
     "DeleteResourcePolicy": _secret(action=Action.UPDATE),
     "ReplicateSecretToRegions": _secret(action=Action.UPDATE),
     "RemoveRegionsFromReplication": _secret(),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from eventstream.models.event import Action
 from eventstream.normalize.context import Call, Touch
 from eventstream.normalize.naming import Kind
+from eventstream.normalize.policies import with_attribute
 from eventstream.normalize.rules import Family, Handler, Rule, Target
 from eventstream.normalize.targets import apply_rule
 
@@ -69,7 +70,9 @@ def _subscribe(call: Call) -> list[Touch]:
 _RULES: dict[str, Rule] = {
     "CreateTopic": Target(TOPIC, ("response.topicArn", "request.name")),
     "DeleteTopic": Target(TOPIC, _TOPIC),
-    "SetTopicAttributes": Target(TOPIC, _TOPIC),
+    "SetTopicAttributes": with_attribute(
+        Target(TOPIC, _TOPIC), "request.attributeName", "request.attributeValue"
+    ),
     "AddPermission": Target(TOPIC, _TOPIC),
     "RemovePermission": Target(TOPIC, _TOPIC),
     "PutDataProtectionPolicy": Target(TOPIC, "request.resourceArn"),

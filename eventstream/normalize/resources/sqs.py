@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from eventstream.models.event import Action
 from eventstream.normalize.naming import Kind, last_segment
+from eventstream.normalize.policies import with_attributes
 from eventstream.normalize.rules import Family, Rule, Target
 
 
@@ -33,7 +34,7 @@ _URL = "request.queueUrl"
 _RULES: dict[str, Rule] = {
     "CreateQueue": Target(QUEUE, ("response.queueUrl", "request.queueName")),
     "DeleteQueue": Target(QUEUE, _URL),
-    "SetQueueAttributes": Target(QUEUE, _URL),
+    "SetQueueAttributes": with_attributes(Target(QUEUE, _URL), "request.attributes"),
     "AddPermission": Target(QUEUE, _URL),
     "RemovePermission": Target(QUEUE, _URL),
     "TagQueue": Target(QUEUE, _URL, action=Action.UPDATE),

@@ -1,0 +1,294 @@
+"""The derived resolver: AWS's resource metadata as the fallback behind the explicit tables.
+
+The per-call checks (type, id, action, ARN) are the golden cases `golden/derived/` and
+`golden/policies/`, made from the project's own records (`records/derived.jsonl`,
+`records/policies.jsonl`); this module checks what they add up to, and the resolver's
+contracts: explicit tables win, one asset keeps one name, the committed table is what the
+generator makes, nothing at run time imports the generator's sources, and no record makes the
+resolver raise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eventstream import codec
+from eventstream.errors import MalformedRecordError
+from eventstream.models.event import Resolution
+from eventstream.normalize.context import Call
+from eventstream.normalize.derived import DerivedRule, load_table
+from eventstream.normalize.naming import GENERIC_TYPE_PREFIX
+from eventstream.normalize.normalizer import Normalizer
+from eventstream.normalize.own_types import OWN_TYPES
+from eventstream.normalize.resources.catalog import FAMILIES, default_registry
+from tests.conftest import read_jsonl
+from tests.normalize.test_property import json_values
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+GOLDEN = HERE / "golden"
+RECORDS = HERE / "records"
+
+
+def _script(name: str) -> ModuleType:
+    """A script under `scripts/`, imported as a module (its dataclasses need it registered)."""
+    qualified = f"_eventstream_scripts_{name}"
+    spec = importlib.util.spec_from_file_location(qualified, ROOT / "scripts" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[qualified] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _needs_generator_sources() -> None:
+    for package in ("cfnlint", "botocore"):
+        if importlib.util.find_spec(package) is None:
+            pytest.skip(f"{package} is not installed (the dev extra installs it)")
+
+
+def _cases(family: str) -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = [
+        codec.loads(path.read_bytes()) for path in sorted((GOLDEN / family).glob("*.json"))
+    ]
+    return cases
+
+
+def test_golden_cases_cover_80_derived_operations_of_25_services() -> None:
+    """The derived golden cases name at least 80 operations of at least 25 services, none of
+    them in an explicit table, each resolved by derivation to a CloudFormation type."""
+    registry = default_registry()
+    table = load_table()
+    operations: set[tuple[str, str]] = set()
+    multi = 0
+    for case in _cases("derived"):
+        record = case["input"]
+        key = (record["eventSource"], record["eventName"])
+        assert registry.lookup(*key) is None, f"{key} has an explicit rule"
+        assert case["expected"], f"{key}: no event expected"
+        for event in case["expected"]:
+            assert event["data"]["asset"]["resolution"] == "derived", key
+            assert event["data"]["asset"]["type"] in table.cloudformation_types, key
+        multi += len(case["expected"]) > 1
+        operations.add(key)
+    assert len(operations) >= 80
+    assert len({source for source, _ in operations}) >= 25
+    assert multi >= 2  # DeleteAlarms, DeleteDashboards: one event per asset named
+
+
+def test_golden_cases_for_every_resource_policy_call() -> None:
+    """Each resource-policy call of the issue has a golden case whose configuration holds the
+    policy document as a JSON object, not a string."""
+    wanted = {
+        ("s3.amazonaws.com", "PutBucketPolicy"): "Policy",
+        ("kms.amazonaws.com", "PutKeyPolicy"): "Policy",
+        ("sqs.amazonaws.com", "SetQueueAttributes"): "Policy",
+        ("sns.amazonaws.com", "SetTopicAttributes"): "Policy",
+        ("ecr.amazonaws.com", "SetRepositoryPolicy"): "Policy",
+        ("secretsmanager.amazonaws.com", "PutResourcePolicy"): "Policy",
+        ("lambda.amazonaws.com", "AddPermission20150331v2"): "Statement",
+        ("iam.amazonaws.com", "UpdateAssumeRolePolicy"): "assumeRolePolicyDocument",
+        ("es.amazonaws.com", "UpdateDomainConfig"): "Policy",
+    }
+    found: dict[tuple[str, str], str] = {}
+    for path in sorted(GOLDEN.glob("*/*.json")):
+        case = codec.loads(path.read_bytes())
+        record = case["input"].get("detail", case["input"])
+        key = (record.get("eventSource"), record.get("eventName"))
+        if key not in wanted:
+            continue
+        (event,) = case["expected"]
+        assert event["data"]["change"]["action"] == "update", path
+        document = (event["data"]["configuration"] or {}).get(wanted[key])
+        assert isinstance(document, dict), path
+        assert "Statement" in document or "Effect" in document, path
+        assert event["data"]["configuration_source"] == "event_partial", path
+        found[key] = path.name
+    assert set(found) == set(wanted), set(wanted) - set(found)
+
+
+def test_explicit_tables_win(normalizer: Normalizer) -> None:
+    """A call both tables know resolves by its family's table: SQS `SetQueueAttributes` is
+    derivable too, and still comes out as the family says."""
+    registry = default_registry()
+    assert registry.derived_rule("sqs.amazonaws.com", "SetQueueAttributes") is not None
+    record = next(read_jsonl(RECORDS / "sqs.jsonl"))
+    (event,) = normalizer.normalize(record).events
+    assert event["data"]["asset"]["resolution"] == "table"
+
+
+def test_one_asset_one_name_by_name_and_by_arn(normalizer: Normalizer) -> None:
+    """An alarm named by its name (`PutMetricAlarm`) and by its ARN (`TagResource`), a rule by
+    name and by ARN, a repository by name and by ARN: one subject each."""
+    records = {r["eventID"]: r for r in read_jsonl(RECORDS / "derived.jsonl")}
+    by_operation: dict[tuple[str, str], set[str]] = {}
+    for record in records.values():
+        for event in normalizer.normalize(record).events:
+            key = (record["eventSource"], event["data"]["asset"]["type"])
+            by_operation.setdefault(key, set()).add(event["subject"])
+    assert by_operation[("monitoring.amazonaws.com", "AWS::CloudWatch::Alarm")] == {
+        "aws/111122223333/us-east-1/cloudwatch/alarm/orders-5xx",
+        "aws/111122223333/us-east-1/cloudwatch/alarm/orders-latency",
+    }
+    assert by_operation[("events.amazonaws.com", "AWS::Events::Rule")] == {
+        "aws/111122223333/us-east-1/events/rule/nightly-report"
+    }
+    assert by_operation[("ecr.amazonaws.com", "AWS::ECR::Repository")] == {
+        "aws/111122223333/us-east-1/ecr/repository/orders/api"
+    }
+
+
+def test_a_type_a_family_defines_resolves_through_its_kind() -> None:
+    """A derived rule whose type a family defines names the asset as the family does: SQS's
+    derived `TagQueue` gives the queue the SQS family's name for it, resolved by `table`."""
+    record = copy.deepcopy(next(read_jsonl(RECORDS / "sqs.jsonl")))
+    registry = default_registry()
+    rule = registry.derived_rule("sqs.amazonaws.com", "TagQueue")
+    assert isinstance(rule, DerivedRule)
+    record.update(
+        eventName="TagQueue",
+        requestParameters={"queueUrl": record["responseElements"]["queueUrl"], "tags": {}},
+    )
+    call = Call(None, record, "TagQueue", "111122223333", "us-east-1", registry=registry)
+    (touch,) = rule(call)
+    assert touch.ref.name == "aws/111122223333/us-east-1/sqs/queue/orders-worker"
+    assert touch.ref.type == "AWS::SQS::Queue"
+    assert touch.resolution is Resolution.TABLE
+
+
+def test_data_plane_calls_change_no_asset(normalizer: Normalizer) -> None:
+    """`PutEvents` has a mutating verb and moves data: the derived table lists it as changing
+    no asset, and it is counted so, never as a change of the event bus."""
+    record = next(read_jsonl(RECORDS / "derived.jsonl"))
+    record = {**record, "eventSource": "events.amazonaws.com", "eventName": "PutEvents"}
+    record["requestParameters"] = {"entries": [{"source": "orders", "detailType": "Placed"}]}
+    result = normalizer.normalize(record)
+    assert result.outcome.value == "non_asset"
+    assert result.events == []
+
+
+def test_every_emitted_type_is_a_cloudformation_type_or_our_own() -> None:
+    """Every type the explicit tables define and every type the derived table maps to is a
+    CloudFormation type name from the schemas, or in `own_types.OWN_TYPES` with its reason;
+    and every type listed there is still emitted and is not a CloudFormation type."""
+    table = load_table()
+    explicit = {kind.type for family in FAMILIES for kind in family.kinds}
+    derived = {
+        entry[0]
+        for source in table.prefixes
+        for entry in table.operations(source).values()
+        if entry[0] not in ("", "-")
+    }
+    unknown = {t for t in explicit | derived if t not in table.cloudformation_types}
+    assert unknown == set(OWN_TYPES)
+    assert all(reason for reason in OWN_TYPES.values())
+    assert len(table.cloudformation_types) > 1_500
+    assert not any(t.startswith(GENERIC_TYPE_PREFIX) for t in explicit | derived)
+
+
+def test_committed_table_is_what_the_generator_makes() -> None:
+    """Regenerating the table from the pinned cfn-lint and botocore gives the committed file,
+    byte for byte (`python scripts/derive.py` rewrites it)."""
+    _needs_generator_sources()
+    derive = _script("derive")
+    fresh = derive.render(derive.derive(derive.site_packages()))
+    committed = (ROOT / "eventstream" / "data" / "derived.json").read_bytes()
+    assert fresh == committed, "run `python scripts/derive.py` and commit the table"
+    versions = codec.loads(committed)["sources"]
+    assert set(versions) == {"cfn-lint", "cfn-lint schema_date", "botocore"}
+
+
+def test_coverage_report_is_current_and_meets_its_floor() -> None:
+    """`docs/coverage.md` is what `make coverage` writes today."""
+    _needs_generator_sources()
+    coverage = _script("coverage")
+    services = coverage.measure()
+    text = coverage.render(services, load_table().sources)
+    assert (ROOT / "docs" / "coverage.md").read_text() == text, "run `make coverage`"
+    assert len(services) > 200
+    assert coverage.overall_ratio(services) > 0.7
+
+
+def test_run_time_imports_neither_cfn_lint_nor_botocore() -> None:
+    """Normalizing loads the committed table only: the generator's sources stay dev-only."""
+    code = (
+        "import sys\n"
+        "from eventstream.normalize.normalizer import Normalizer\n"
+        "from eventstream.normalize.resources.catalog import default_registry\n"
+        "n = Normalizer(default_registry())\n"
+        "r = n.normalize({'eventID': 'x', 'eventTime': '2024-05-14T09:00:00Z',"
+        " 'eventSource': 'monitoring.amazonaws.com', 'eventName': 'DeleteAlarms',"
+        " 'requestParameters': {'alarmNames': ['a', 'b']}})\n"
+        "assert len(r.events) == 2, r\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('cfnlint', 'botocore')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
+
+
+_DERIVED = [
+    (source, operation)
+    for source in sorted(load_table().prefixes)
+    for operation in sorted(load_table().operations(source))
+]
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    call=st.sampled_from(_DERIVED),
+    request=json_values,
+    response=json_values,
+    account=st.text(max_size=12),
+    region=st.text(max_size=12),
+)
+def test_derived_resolver_never_raises(
+    call: tuple[str, str], request: Any, response: Any, account: str, region: str
+) -> None:
+    """Any derived rule on any request and response gives a list of touches, never raises."""
+    registry = default_registry()
+    rule = registry.derived_rule(*call)
+    if not isinstance(rule, DerivedRule):
+        return
+    raw = {
+        "eventID": "p",
+        "eventTime": "2024-05-14T09:00:00Z",
+        "eventSource": call[0],
+        "eventName": call[1],
+        "requestParameters": request if isinstance(request, dict) else {"value": request},
+        "responseElements": response if isinstance(response, dict) else None,
+    }
+    touches = rule(Call(None, raw, call[1], account, region, registry=registry))
+    assert all(t.ref.name.startswith(f"aws/{account}/") for t in touches)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(call=st.sampled_from(_DERIVED), request=json_values, name_case=st.booleans())
+def test_normalize_of_derived_calls_raises_only_malformed(
+    normalizer: Normalizer, call: tuple[str, str], request: Any, name_case: bool
+) -> None:
+    """Through `normalize`: a derived call with any request is a change, unmapped or
+    malformed, nothing else."""
+    raw = {
+        "eventID": "p",
+        "eventTime": "2024-05-14T09:00:00Z",
+        "eventSource": call[0],
+        "eventName": call[1].upper() if name_case else call[1],
+        "requestParameters": request,
+        "readOnly": False,
+    }
+    with contextlib.suppress(MalformedRecordError):
+        normalizer.normalize(raw)
