@@ -19,7 +19,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-import uvicorn
 from prometheus_client import CollectorRegistry
 
 from eventstream.commands.common import (
@@ -43,9 +42,8 @@ from eventstream.journal.connect import client, redis_url
 from eventstream.journal.keys import Keys
 from eventstream.pipeline.metrics import PipelineMetrics
 from eventstream.serve import logs
-from eventstream.serve.probes import probe_app
+from eventstream.serve.probes import probe_server
 from eventstream.serve.runtime import tune_gc
-from eventstream.serve.server import Server
 from eventstream.shutdown import Shutdown
 
 log = logging.getLogger("eventstream.ingest")
@@ -156,15 +154,8 @@ async def _ingest(
         async with asyncio.TaskGroup() as group:
             server = None
             if args.metrics_port is not None:
-                server = Server(
-                    uvicorn.Config(
-                        probe_app(redis, pipeline, registry),
-                        host=args.metrics_host,
-                        port=args.metrics_port,
-                        lifespan="off",
-                        log_config=None,
-                        access_log=False,
-                    )
+                server = probe_server(
+                    redis, pipeline, registry, args.metrics_host, args.metrics_port
                 )
                 group.create_task(server.serve(), name="probes")
             forward = None

@@ -24,7 +24,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import uvicorn
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -53,8 +52,7 @@ from eventstream.journal.connect import open_redis
 from eventstream.journal.keys import Keys
 from eventstream.journal.urls import safe_url
 from eventstream.serve import logs
-from eventstream.serve.probes import probe_app
-from eventstream.serve.server import Server
+from eventstream.serve.probes import probe_server
 from eventstream.shutdown import Shutdown
 
 log = logging.getLogger("eventstream.webhooks")
@@ -157,16 +155,7 @@ async def _forward(
         await forwarding.prepare()
         server = None
         if args.metrics_port is not None:
-            server = Server(
-                uvicorn.Config(
-                    probe_app(redis, None, registry),
-                    host=args.metrics_host,
-                    port=args.metrics_port,
-                    lifespan="off",
-                    log_config=None,
-                    access_log=False,
-                )
-            )
+            server = probe_server(redis, None, registry, args.metrics_host, args.metrics_port)
         async with asyncio.TaskGroup() as group:
             if server is not None:
                 group.create_task(server.serve(), name="probes")

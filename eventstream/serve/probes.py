@@ -4,6 +4,7 @@ failed) and `/metrics` (Prometheus)."""
 
 from __future__ import annotations
 
+import uvicorn
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from redis.asyncio import Redis
@@ -15,6 +16,7 @@ from starlette.routing import Route
 
 from eventstream import codec
 from eventstream.pipeline import Pipeline
+from eventstream.serve.server import Server
 
 _JSON = "application/json"
 
@@ -48,3 +50,19 @@ def probe_app(redis: Redis, pipeline: Pipeline | None, registry: CollectorRegist
             Route("/metrics", metrics, methods=["GET"]),
         ]
     )
+
+
+def probe_server(
+    redis: Redis, pipeline: Pipeline | None, registry: CollectorRegistry, host: str, port: int
+) -> Server:
+    """The probes served on `host:port` (no lifespan, no access log, signals left to the
+    command)."""
+    config = uvicorn.Config(
+        probe_app(redis, pipeline, registry),
+        host=host,
+        port=port,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+    )
+    return Server(config)
