@@ -62,6 +62,8 @@ def frame(raw_id: bytes, kind: str, event: bytes) -> bytes:
 
 
 Rows = list[tuple[bytes, dict[bytes, bytes]]]
+FIRST_PAGE = 32
+"""Entries in the first page of a replay (`JournalReader.replay`)."""
 
 
 def _entries(rows: Rows) -> list[Entry]:
@@ -143,15 +145,21 @@ class JournalReader:
 
     async def replay(self, after: StreamKey) -> AsyncGenerator[tuple[StreamKey, list[Entry]], None]:
         """Every entry after `after`, a page at a time, up to the end of the journal when each
-        page is read: (id of the page's last row, readable or not; the page's entries)."""
+        page is read: (id of the page's last row, readable or not; the page's entries).
+
+        Pages start small and double up to `page_size`: a subscriber that leaves at once (a
+        browser tab closed while its replay starts) costs one small page, not `page_size`
+        entries read and parsed for nobody, times every such stream in flight."""
+        size = min(FIRST_PAGE, self.page_size)
         while True:
-            rows = await self._range(f"({streamid.text(after)}", "+", self.page_size)
+            rows = await self._range(f"({streamid.text(after)}", "+", size)
             if not rows:
                 return
             after = streamid.parse(rows[-1][0].decode())
             yield after, _entries(rows)
-            if len(rows) < self.page_size:
+            if len(rows) < size:
                 return
+            size = min(size * 2, self.page_size)
 
     async def get(self, key: StreamKey) -> Entry | None:
         text = streamid.text(key)
