@@ -107,6 +107,10 @@ class Meta:
     owner: str = ""  # the account whose trail recorded the event ("" : the asset's account)
 
 
+def _object(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _owner(data: Mapping[str, Any], principal: Mapping[str, Any], account: str) -> str:
     raw = data.get("raw")
     recipient = raw.get("recipientAccountId") if isinstance(raw, Mapping) else None
@@ -114,12 +118,13 @@ def _owner(data: Mapping[str, Any], principal: Mapping[str, Any], account: str) 
 
 
 def meta_of(event: Mapping[str, Any]) -> Meta:
-    """The filterable fields of a parsed `AssetEvent` (lenient: missing parts become "")."""
-    data = event.get("data") or {}
-    asset = data.get("asset") or {}
-    change = data.get("change") or {}
-    attribution = data.get("attribution") or {}
-    principal = attribution.get("principal") or {}
+    """The filterable fields of a parsed `AssetEvent` (lenient: a missing part, or one of the
+    wrong JSON type, becomes "": a journal entry written by another tool never raises here)."""
+    data = _object(event.get("data"))
+    asset = _object(data.get("asset"))
+    change = _object(data.get("change"))
+    attribution = _object(data.get("attribution"))
+    principal = _object(attribution.get("principal"))
     who = (
         principal.get("arn"),
         principal.get("name"),

@@ -183,3 +183,21 @@ def test_filter_text_never_fails_open(text: str) -> None:
     except FilterError:
         return
     assert scope.matches_everything() is (text.strip() == "")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"data": []},
+        {"data": {"asset": "x", "change": 1, "attribution": []}},
+        {"data": {"attribution": {"principal": ["arn"]}, "raw": "text"}},
+        {"type": 5, "subject": None, "data": None},
+    ],
+)
+def test_meta_of_any_json_object_never_raises(event: dict[str, Any]) -> None:
+    """An entry another tool wrote, with parts of the wrong JSON type, reads as empty fields."""
+    meta = meta_of(event)
+    assert meta.asset_type == ""
+    assert meta.principals == ()
+    assert EventFilter().matches(meta)
+    assert not parse_filter({"type": ["create"]}).matches(meta)

@@ -55,3 +55,11 @@ def test_response_head_is_the_one_sse_starlette_sends_for_the_same_headers() -> 
     names = [name for name, _ in sse.RAW_HEADERS]
     assert b"content-length" not in names
     assert len(names) == len(set(names))
+
+
+def test_an_entry_of_another_shape_is_served_not_fatal() -> None:
+    """A journal entry whose `data` is not an object (written by another tool) still frames."""
+    entry = entry_of(b"7-0", {EVENT_FIELD: b'{"type":"x.asset.update","data":[1,2]}'})
+    assert entry is not None
+    assert entry.meta.asset_type == ""
+    assert entry.frame.startswith(b"id: 7-0\nevent: x.asset.update\n")
