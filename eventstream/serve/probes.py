@@ -16,6 +16,8 @@ from starlette.routing import Route
 
 from eventstream import codec
 from eventstream.pipeline import Pipeline
+from eventstream.serve.limits import Limits
+from eventstream.serve.protocol import GuardedProtocol
 from eventstream.serve.server import Server
 
 _JSON = "application/json"
@@ -56,7 +58,8 @@ def probe_server(
     redis: Redis, pipeline: Pipeline | None, registry: CollectorRegistry, host: str, port: int
 ) -> Server:
     """The probes served on `host:port` (no lifespan, no access log, signals left to the
-    command)."""
+    command), every connection held to the default bounds of `limits.Limits` like the
+    stream's server (head size and time, body size, connections per client and in total)."""
     config = uvicorn.Config(
         probe_app(redis, pipeline, registry),
         host=host,
@@ -64,5 +67,6 @@ def probe_server(
         lifespan="off",
         log_config=None,
         access_log=False,
+        http=GuardedProtocol,
     )
-    return Server(config)
+    return Server(config, None, Limits())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from eventstream.journal.keys import Keys
 from eventstream.normalize.normalizer import Normalizer
 from tests.conftest import corpus_dir
 from tests.serve.conftest import Journal
-from tests.serve.servers import ROOT, RedisServer, process_server
+from tests.serve.servers import ROOT, RedisServer, free_port, process_server
 from tests.serve.sse_client import SSEStream, ids
 
 
@@ -182,3 +183,36 @@ async def test_events_ingested_by_an_ingest_process_reach_a_serve_subscriber(
             frames = await stream.collect(30, lambda f: len(ids(f)) >= expected)
     assert len(journal.ids()) == expected
     assert ids(frames) == journal.ids()
+
+
+async def test_ingest_probes_are_bounded_like_the_server(
+    redis_srv: RedisServer, keys: Keys
+) -> None:
+    """`ingest --metrics-port` holds its connections to the same bounds: a request head over
+    64 KiB is a 431 before it is read, and /healthz still answers."""
+    port = free_port()
+    command = [sys.executable, "-m", "eventstream", "ingest", "--demo", "--metrics-port"]
+    command += [str(port), "--redis-url", redis_srv.url, "--prefix", keys.prefix]
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(200):
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectorError:
+                    await asyncio.sleep(0.05)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n")
+        with contextlib.suppress(ConnectionError):  # the server may cut it mid-send
+            await writer.drain()
+        status = await asyncio.wait_for(reader.readline(), 10)
+        writer.close()
+        assert status.startswith(b"HTTP/1.1 431"), status
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 20)
+    assert process.returncode == 0
