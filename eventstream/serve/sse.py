@@ -125,14 +125,16 @@ RAW_HEADERS: list[tuple[bytes, bytes]] = [
 (`X-Accel-Buffering: no` for nginx), and no `content-length` (the body is open-ended)."""
 
 
-def _frame(event: str, payload: dict[str, str], retry_ms: int | None, id_: str = "") -> bytes:
+def control_frame(
+    event: str, payload: dict[str, str], retry_ms: int | None, id_: str = ""
+) -> bytes:
     """A control frame (`close`, `reset`), encoded by sse-starlette's public encoder."""
     data = codec.dumps(payload).decode()
     frame = ServerSentEvent(data=data, event=event, id=id_ or None, retry=retry_ms, sep="\n")
     return frame.encode()
 
 
-def _head_block(retry_ms: int, id_: str | None = None) -> bytes:
+def head_block(retry_ms: int, id_: str | None = None) -> bytes:
     """A stream's first block: the reconnection delay, and a live stream's position."""
     return ServerSentEvent(id=id_, retry=retry_ms, sep="\n").encode()
 
@@ -184,7 +186,7 @@ class _Stream:
         """The head block (retry hint, and a live stream's position), and whether to replay."""
         retry_ms = self.svc.settings.retry_ms
         if self.start.after is not None:
-            return _head_block(retry_ms), True
+            return head_block(retry_ms), True
         # A live stream starts at the reader's position, sent as an id-only block: a client
         # that reconnects before its first event resumes from there, no gap. The inbox gets
         # every later entry, so there is nothing to replay, unless the reader has no position
@@ -195,7 +197,7 @@ class _Stream:
         self.start = Start(after, False)
         self.last = after
         shown = await self.svc.shown(self.scope, streamid.text(after))
-        return _head_block(retry_ms, shown), replay
+        return head_block(retry_ms, shown), replay
 
     async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The stream's bytes: the head block, the replay, then live frames and heartbeats."""
@@ -231,7 +233,7 @@ class _Stream:
                     yield chunk
             if subscriber.done is not None and not subscriber.pending:
                 reason = _CLOSE_REASONS[subscriber.done]
-                yield _frame("close", {"reason": reason}, self.svc.settings.retry_ms)
+                yield control_frame("close", {"reason": reason}, self.svc.settings.retry_ms)
                 return
 
     def _frames(self, entries: list[Entry]) -> list[bytes]:
@@ -261,7 +263,9 @@ class _Stream:
                 extra={"error": f"{type(error).__name__}: {error}"[:300]},
             )
             self.ended = True
-            yield _frame("close", {"reason": "journal_unavailable"}, self.svc.settings.retry_ms)
+            yield control_frame(
+                "close", {"reason": "journal_unavailable"}, self.svc.settings.retry_ms
+            )
 
     async def _catch_up(self) -> AsyncGenerator[bytes, None]:
         assert self.start.after is not None
@@ -271,7 +275,7 @@ class _Stream:
             if resume.reset_reason:
                 self.last = resume.after
                 position = await self.svc.shown(self.scope, streamid.text(resume.after))
-                yield _frame(
+                yield control_frame(
                     "reset",
                     {
                         "reason": resume.reset_reason,

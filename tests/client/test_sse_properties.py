@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from eventstream import codec
 from eventstream.client.sse import SSEEvent, SSEParser
 from eventstream.journal.reader import entry_of
-from eventstream.serve.sse import PING, _frame
+from eventstream.serve.sse import PING, control_frame
 
 
 def split_at(stream: bytes, cuts: list[int]) -> list[bytes]:
@@ -53,7 +53,7 @@ def server_stream(items: list[tuple[str, Any, Any]], retry_ms: int) -> tuple[byt
         elif kind == "reset":
             body = {"reason": "trimmed", "requested": last, "resume_after": f"{index}-0"}
             last = f"{index}-0"
-            frames.append(_frame("reset", body, None, last))
+            frames.append(control_frame("reset", body, None, last))
             expected.append(SSEEvent("reset", codec.dumps(body).decode(), last))
         else:
             type_ = f"io.eventstream.asset.{action}"
@@ -64,7 +64,7 @@ def server_stream(items: list[tuple[str, Any, Any]], retry_ms: int) -> tuple[byt
             frames.append(entry.frame)
             expected.append(SSEEvent(type_, entry.event.decode(), last))
     close = {"reason": "shutdown"}
-    frames.append(_frame("close", close, retry_ms))
+    frames.append(control_frame("close", close, retry_ms))
     expected.append(SSEEvent("close", codec.dumps(close).decode(), last))
     return b"".join(frames), expected
 

@@ -40,12 +40,12 @@ def test_a_journal_entry_with_raw_newlines_is_reencoded_on_one_line() -> None:
 
 
 def test_control_frames_and_head_blocks_parse_to_their_fields() -> None:
-    close = sse._frame("close", {"reason": "shutdown"}, 3000)
+    close = sse.control_frame("close", {"reason": "shutdown"}, 3000)
     assert close == b'event: close\ndata: {"reason":"shutdown"}\nretry: 3000\n\n'
-    reset = sse._frame("reset", {"reason": "trimmed"}, None, "9-0")
+    reset = sse.control_frame("reset", {"reason": "trimmed"}, None, "9-0")
     assert reset == b'id: 9-0\nevent: reset\ndata: {"reason":"trimmed"}\n\n'
-    assert sse._head_block(2500) == b"retry: 2500\n\n"
-    assert sse._head_block(2500, "4-1") == b"id: 4-1\nretry: 2500\n\n"
+    assert sse.head_block(2500) == b"retry: 2500\n\n"
+    assert sse.head_block(2500, "4-1") == b"id: 4-1\nretry: 2500\n\n"
     assert sse.PING == b": ping\n\n"
 
 
