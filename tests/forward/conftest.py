@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-import uuid
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,31 +23,14 @@ from eventstream.journal.commit import Committer
 from eventstream.journal.keys import Keys
 from eventstream.normalize.normalizer import Normalizer
 from tests.conftest import read_jsonl
-from tests.serve.servers import RedisServer, redis_server
+from tests.journal.conftest import aredis, keys, redis_srv
 
 SAMPLE = Path(__file__).resolve().parents[2] / "eventstream" / "data" / "sample.jsonl"
 SECRET = "whsec_" + base64.b64encode(b"eventstream-test-secret-0123456789").decode()
 OLD_SECRET = "whsec_" + base64.b64encode(b"eventstream-old-secret-9876543210").decode()
 
 
-@pytest.fixture(scope="session")
-def redis_srv() -> Iterator[RedisServer]:
-    with redis_server() as server:
-        yield server
-
-
-@pytest.fixture
-def keys() -> Keys:
-    return Keys(prefix=f"t{uuid.uuid4().hex[:12]}")
-
-
-@pytest.fixture
-async def aredis(redis_srv: RedisServer) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_srv.url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
+__all__ = ["aredis", "keys", "redis_srv"]  # the journal tests' fixtures, shared here
 
 
 @pytest.fixture(scope="session")
