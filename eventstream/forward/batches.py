@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eventstream import codec
 from eventstream.config.webhooks import WebhookSettings
 from eventstream.filters import meta_of, parse_filter_text
 from eventstream.forward.formats import Item, format_of, item_of, overhead
 from eventstream.journal.keys import EVENT_FIELD
+from eventstream.journal.reader import event_of
 
 Rows = list[tuple[bytes, dict[bytes, bytes] | None]]
 
@@ -49,15 +49,11 @@ class Encoder:
         pieces: list[Piece] = []
         for raw_id, fields in rows:
             entry_id = raw_id.decode()
-            event = (fields or {}).get(EVENT_FIELD)
             try:
-                if event is None:
-                    raise ValueError("no event field")
-                parsed = codec.loads(event)
-                if not isinstance(parsed, dict):
-                    raise ValueError("event is not a JSON object")
+                event, parsed = event_of(fields)
             except ValueError as error:
-                unreadable.append((entry_id, event or b"", f"unreadable journal entry: {error}"))
+                raw = (fields or {}).get(EVENT_FIELD) or b""
+                unreadable.append((entry_id, raw, f"unreadable journal entry: {error}"))
                 continue
             if not self.everything and not self.filter.matches(meta_of(parsed)):
                 skipped.append(entry_id)

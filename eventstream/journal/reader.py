@@ -34,16 +34,23 @@ class Entry:
     frame: bytes
 
 
+def event_of(fields: dict[bytes, bytes] | None) -> tuple[bytes, dict[str, Any]]:
+    """A journal entry's event JSON and its parse; `ValueError` (with why) when the entry has
+    no `event` field or it is not a JSON object. Every reader of the journal reads it so."""
+    event = (fields or {}).get(EVENT_FIELD)
+    if event is None:
+        raise ValueError("no event field")
+    parsed = codec.loads(event)
+    if not isinstance(parsed, dict):
+        raise ValueError("event is not a JSON object")
+    return event, parsed
+
+
 def entry_of(raw_id: bytes, fields: dict[bytes, bytes]) -> Entry | None:
     """An `Entry` from XRANGE/XREAD output; None (and a warning) for an unreadable entry."""
     entry_id = raw_id.decode()
-    event = fields.get(EVENT_FIELD)
     try:
-        if event is None:
-            raise ValueError("no event field")
-        parsed = codec.loads(event)
-        if not isinstance(parsed, dict):
-            raise ValueError("event is not a JSON object")
+        event, parsed = event_of(fields)
     except ValueError as error:
         log.warning("unreadable journal entry", extra={"entry_id": entry_id, "error": str(error)})
         return None
