@@ -199,6 +199,24 @@ class Forwarder:
             rows = await self._read()
         return self.encode(rows) if rows else None
 
+    async def _settle(self, items: Sequence[Item], verdict: Verdict, attempts: int) -> None:
+        """Settle what the destination answered, waiting for Redis if it is down: the events
+        were delivered, so forgetting their acknowledgement would send them again only after
+        `claim_idle_s`. Given up only when stopping (they stay pending, sent again later)."""
+        while True:
+            try:
+                await self.settler.settle(items, verdict, attempts)
+                return
+            except (RedisError, OSError) as error:
+                if self.stopping:
+                    raise
+                log.warning(
+                    "webhook acknowledgement waits for Redis",
+                    extra={"destination": self.name, "error": str(error)},
+                )
+                if await self._wait(REDIS_RETRY_S):
+                    raise
+
     async def _wait(self, seconds: float) -> bool:
         """Sleep unless stopped; True if stopped meanwhile."""
         try:
@@ -294,7 +312,7 @@ class Forwarder:
         while pending:
             if attempt >= len(self.schedule):
                 await self._settled()
-                await self.settler.settle(
+                await self._settle(
                     _items(pending), Verdict.all_dead(len(pending), error), attempt
                 )
                 break
@@ -310,10 +328,10 @@ class Forwarder:
             await self._settled()
             if len(verdict.delivered) == len(pending):  # acknowledged while the next one goes
                 self._settling = asyncio.create_task(
-                    self.settler.settle(_items(pending), verdict, attempt)
+                    self._settle(_items(pending), verdict, attempt)
                 )
                 break
-            await self.settler.settle(_items(pending), verdict, attempt)
+            await self._settle(_items(pending), verdict, attempt)
             if verdict.disable:
                 await self.settler.disable(verdict.error)
                 self._state_due = 0.0  # the next turn sees it
