@@ -12,7 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 # 1.1: `data.asset.resolution`, `configuration_source: event_partial` (additive).
-SCHEMA_VERSION = "1.1"
+# 1.2: `configuration_source: cloudcontrol` and `sync` (additive).
+SCHEMA_VERSION = "1.2"
 SCHEMA_FILE = f"asset-event.v{SCHEMA_VERSION}.json"
 DATASCHEMA = f"urn:eventstream:schema:asset-event:v{SCHEMA_VERSION}"
 DEFAULT_TYPE_PREFIX = "io.eventstream"
@@ -46,7 +47,9 @@ class Resolution(StrEnum):
 
 
 class ConfigurationSource(StrEnum):
-    DESCRIBE = "describe"
+    DESCRIBE = "describe"  # a describe call of the asset's own service, after the event
+    CLOUDCONTROL = "cloudcontrol"  # Cloud Control `GetResource`, after the event (1.2)
+    SYNC = "sync"  # an inventory sync's describe, not tied to an event (1.2)
     EVENT = "event"
     # the event carries part of the configuration (the keys it sets: a resource policy, the
     # attributes set); the inventory merges it over the configuration known before (1.1)
