@@ -312,9 +312,7 @@ class Forwarder:
         while pending:
             if attempt >= len(self.schedule):
                 await self._settled()
-                await self._settle(
-                    _items(pending), Verdict.all_dead(len(pending), error), attempt
-                )
+                await self._settle(_items(pending), Verdict.all_dead(len(pending), error), attempt)
                 break
             delay = self.schedule.delay(attempt, retry_after)
             if delay > 0 and not await self._pause(delay, pending):
