@@ -50,7 +50,7 @@ def _events(record: dict[str, Any]) -> list[dict[str, Any]]:
 async def _journaled(aredis: Redis, keys: Keys, ids: list[str]) -> list[dict[str, Any]]:
     out = []
     for entry_id in ids:
-        rows = await aredis.xrange(keys.journal, entry_id, entry_id)
+        rows: Any = await aredis.xrange(keys.journal, entry_id, entry_id)
         fields = rows[0][1]
         out.append(codec.loads(next(v for k, v in fields.items() if k in (b"event", "event"))))
     return out
@@ -72,7 +72,7 @@ async def test_security_group_describe_then_rule_change(
             {"_return": True, "groupId": gid},
         )
         first = await live.commit(_events(create))
-        [event] = [e for e in await _journaled(aredis, keys, first.ids)]
+        [event] = await _journaled(aredis, keys, first.ids)
         assert event["data"]["configuration_source"] == "describe"
         assert event["data"]["configuration"]["GroupId"] == gid
         ec2.authorize_security_group_ingress(
