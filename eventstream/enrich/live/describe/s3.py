@@ -1,0 +1,42 @@
+"""S3 bucket: policy, ACL, encryption, versioning, public access block, lifecycle, tags; a
+sub-call's "not configured" error leaves its key None."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventstream import codec
+from eventstream.enrich.live.describe.base import Kind, name_of, optional
+from eventstream.enrich.live.outcome import Target
+
+
+async def _bucket(made: Any, target: Target) -> dict[str, Any] | None:
+    bucket = name_of(target.provider_id)
+    await made.head_bucket(Bucket=bucket)  # 404 / NoSuchBucket: Missing
+    b = {"Bucket": bucket}
+    policy = await optional(made.get_bucket_policy(**b), "NoSuchBucketPolicy")
+    acl = await made.get_bucket_acl(**b)
+    encryption = await optional(
+        made.get_bucket_encryption(**b), "ServerSideEncryptionConfigurationNotFoundError"
+    )
+    versioning = await made.get_bucket_versioning(**b)
+    public = await optional(
+        made.get_public_access_block(**b), "NoSuchPublicAccessBlockConfiguration"
+    )
+    lifecycle = await optional(
+        made.get_bucket_lifecycle_configuration(**b), "NoSuchLifecycleConfiguration"
+    )
+    tags = await optional(made.get_bucket_tagging(**b), "NoSuchTagSet")
+    return {
+        "BucketName": bucket,
+        "Policy": codec.loads(policy["Policy"]) if policy else None,
+        "Acl": {k: acl.get(k) for k in ("Owner", "Grants")},
+        "Encryption": encryption.get("ServerSideEncryptionConfiguration") if encryption else None,
+        "Versioning": {k: v for k, v in versioning.items() if k != "ResponseMetadata"},
+        "PublicAccessBlock": public.get("PublicAccessBlockConfiguration") if public else None,
+        "Lifecycle": lifecycle.get("Rules") if lifecycle else None,
+        "Tags": tags.get("TagSet") if tags else None,
+    }
+
+
+KINDS = {"AWS::S3::Bucket": Kind("s3", _bucket)}

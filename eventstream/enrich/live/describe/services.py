@@ -1,0 +1,121 @@
+"""Describe calls of the other families: Lambda, RDS, KMS, SNS, SQS, DynamoDB, Secrets
+Manager (describe_secret only, never the secret value), CloudTrail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from eventstream import codec
+from eventstream.enrich.live.describe.base import Kind, name_of
+from eventstream.enrich.live.outcome import Target
+from eventstream.sources.aws import error_code
+
+
+async def _function(made: Any, target: Target) -> dict[str, Any] | None:
+    name = name_of(target.arn or target.provider_id)
+    config = dict(await made.get_function_configuration(FunctionName=name))
+    try:
+        policy = await made.get_policy(FunctionName=name)
+        config["Policy"] = codec.loads(policy["Policy"])
+    except ClientError as e:
+        if error_code(e) != "ResourceNotFoundException":
+            raise
+        config["Policy"] = None
+    return config
+
+
+async def _db_instance(made: Any, target: Target) -> dict[str, Any] | None:
+    got = await made.describe_db_instances(DBInstanceIdentifier=name_of(target.provider_id))
+    items = got.get("DBInstances", [])
+    return dict(items[0]) if items else None
+
+
+async def _db_cluster(made: Any, target: Target) -> dict[str, Any] | None:
+    got = await made.describe_db_clusters(DBClusterIdentifier=name_of(target.provider_id))
+    items = got.get("DBClusters", [])
+    return dict(items[0]) if items else None
+
+
+async def _key(made: Any, target: Target) -> dict[str, Any] | None:
+    key_id = target.arn or target.provider_id
+    meta = dict((await made.describe_key(KeyId=key_id))["KeyMetadata"])
+    if meta.get("KeyState") == "PendingDeletion":
+        return None
+    policy = await made.get_key_policy(KeyId=key_id, PolicyName="default")
+    meta["KeyPolicy"] = codec.loads(policy["Policy"])
+    if meta.get("KeyManager") == "CUSTOMER" and meta.get("KeySpec", "SYMMETRIC_DEFAULT") == (
+        "SYMMETRIC_DEFAULT"
+    ):
+        rotation = await made.get_key_rotation_status(KeyId=key_id)
+        meta["KeyRotationEnabled"] = rotation.get("KeyRotationEnabled")
+    return meta
+
+
+def _topic_arn(target: Target) -> str:
+    if target.provider_id.startswith("arn:"):
+        return target.provider_id
+    if target.arn:
+        return target.arn
+    return f"arn:aws:sns:{target.region}:{target.account}:{target.provider_id}"
+
+
+async def _topic(made: Any, target: Target) -> dict[str, Any] | None:
+    got = await made.get_topic_attributes(TopicArn=_topic_arn(target))
+    attributes = dict(got.get("Attributes", {}))
+    for key in ("Policy", "EffectiveDeliveryPolicy", "DeliveryPolicy"):
+        if isinstance(attributes.get(key), str):
+            attributes[key] = codec.loads(attributes[key])
+    return attributes
+
+
+async def _queue(made: Any, target: Target) -> dict[str, Any] | None:
+    pid = target.provider_id
+    if pid.startswith(("https://", "http://")):
+        url = pid
+    else:
+        url = (
+            await made.get_queue_url(QueueName=name_of(pid), QueueOwnerAWSAccountId=target.account)
+        )["QueueUrl"]
+    got = await made.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+    attributes = dict(got.get("Attributes", {}))
+    for key in ("Policy", "RedrivePolicy", "RedriveAllowPolicy"):
+        if isinstance(attributes.get(key), str):
+            attributes[key] = codec.loads(attributes[key])
+    return attributes
+
+
+async def _table(made: Any, target: Target) -> dict[str, Any] | None:
+    got = await made.describe_table(TableName=name_of(target.provider_id))
+    table = dict(got["Table"])
+    if table.get("TableStatus") == "DELETING":
+        return None
+    return table
+
+
+async def _secret(made: Any, target: Target) -> dict[str, Any] | None:
+    got = dict(await made.describe_secret(SecretId=target.arn or target.provider_id))
+    if got.get("DeletedDate"):
+        return None
+    return got
+
+
+async def _trail(made: Any, target: Target) -> dict[str, Any] | None:
+    name = target.arn or target.provider_id
+    got = await made.describe_trails(trailNameList=[name], includeShadowTrails=False)
+    trails = got.get("trailList", [])
+    return dict(trails[0]) if trails else None
+
+
+KINDS = {
+    "AWS::Lambda::Function": Kind("lambda", _function),
+    "AWS::RDS::DBInstance": Kind("rds", _db_instance),
+    "AWS::RDS::DBCluster": Kind("rds", _db_cluster),
+    "AWS::KMS::Key": Kind("kms", _key),
+    "AWS::SNS::Topic": Kind("sns", _topic),
+    "AWS::SQS::Queue": Kind("sqs", _queue),
+    "AWS::DynamoDB::Table": Kind("dynamodb", _table),
+    "AWS::SecretsManager::Secret": Kind("secretsmanager", _secret),
+    "AWS::CloudTrail::Trail": Kind("cloudtrail", _trail),
+}
