@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,10 @@ from eventstream.config import (
     load_settings,
     with_options,
 )
+from eventstream.config.describe import DescribeSettings
+from eventstream.enrich.live.clients import DefaultClients
+from eventstream.enrich.live.describe import describers
+from eventstream.enrich.live.stage import LiveCommitter
 from eventstream.errors import ConfigError
 from eventstream.journal.commit import Committer
 from eventstream.journal.keys import Keys
@@ -33,6 +37,7 @@ from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources.catalog import default_registry
 from eventstream.pipeline import Pipeline
 from eventstream.pipeline.metrics import PipelineMetrics
+from eventstream.pipeline.runner import Committer as PipelineCommitter
 from eventstream.sources.base import Source
 from eventstream.sources.demo import DemoSource
 from eventstream.sources.local import FilesSource, limits_of
@@ -158,7 +163,13 @@ def committing_pipeline(
     """Sources → normalize → commit into this Redis, quarantine kept beside the journal (and
     each quarantined record printed on stderr when `echo`)."""
     url = safe_url(redis_url)
-    committer = Committer(redis, keys, settings.journal, settings.inventory, redis_url=url)
+    committer: PipelineCommitter = Committer(
+        redis, keys, settings.journal, settings.inventory, redis_url=url
+    )
+    closers: list[Callable[[], Awaitable[None]]] = []
+    if settings.describe.enabled:
+        committer, close = live_committer(committer, settings.describe)
+        closers.append(close)
     quarantine = RedisQuarantine(
         redis, keys, settings.pipeline.quarantine_max_entries, redis_url=url
     )
@@ -170,7 +181,25 @@ def committing_pipeline(
         rejects=PrintedRejects(then=quarantine) if echo else quarantine,
         metrics=metrics,
         wait_for_redis=wait_for_redis,
+        closers=closers,
     )
+
+
+def live_committer(
+    committer: PipelineCommitter, settings: DescribeSettings
+) -> tuple[PipelineCommitter, Callable[[], Awaitable[None]]]:
+    """`committer` behind the live-configuration stage, and what closes its AWS clients."""
+    clients = DefaultClients(settings.endpoint_url)
+    live = LiveCommitter(
+        committer,
+        describers(),
+        clients,
+        timeout_s=settings.timeout_s,
+        delay_s=settings.delay_s,
+        max_concurrency_per_service=settings.max_concurrency_per_service,
+        max_attempts=settings.max_attempts,
+    )
+    return live, clients.close
 
 
 def watchdog(timeout_s: float) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from eventstream.config.client import ClientSettings
+from eventstream.config.describe import DescribeSettings
 from eventstream.config.sections import (
     InventorySettings,
     JournalSettings,
@@ -26,6 +27,7 @@ class Settings(Section):
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     client: ClientSettings = Field(default_factory=ClientSettings)
+    describe: DescribeSettings = Field(default_factory=DescribeSettings)
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Where raw records come from (`[[sources]]`)."
     )

@@ -148,6 +148,7 @@ class Pipeline:
         wait_for_redis: bool = True,
         on_unmapped: Unmapped | None = None,
         on_batch: Callable[[Totals], None] | None = None,
+        closers: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         self.sources = list(sources)
         self.normalizer = normalizer
@@ -159,6 +160,7 @@ class Pipeline:
         self.wait_for_redis = wait_for_redis
         self.on_unmapped = on_unmapped
         self.on_batch = on_batch
+        self.closers = list(closers)  # awaited once the run ends (the describe clients)
         self.totals = Totals()
         self.failed: dict[str, str] = {}  # source → why it stopped
         self.error = ""  # why the pipeline itself stopped (a commit that cannot succeed)
@@ -220,6 +222,8 @@ class Pipeline:
         finally:
             self.running = False
             await self._release_queued()
+            for close in self.closers:
+                await close()
         return self.totals
 
     async def _read(self, source: Source) -> None:
