@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from eventstream.enrich.live.outcome import (
     Clients,
@@ -41,14 +41,9 @@ from eventstream.enrich.live.outcome import (
 )
 from eventstream.journal.commit import CommitResult
 from eventstream.models.event import Action, ConfigurationSource
+from eventstream.pipeline.runner import Committer
 
 log = logging.getLogger(__name__)
-
-
-class Committer(Protocol):
-    async def commit(
-        self, events: Sequence[dict[str, Any]], into: CommitResult | None = None
-    ) -> CommitResult: ...
 
 
 @dataclass
@@ -116,8 +111,10 @@ class LiveCommitter:
     ) -> CommitResult:
         self._ticket += 1
         ticket = self._ticket
-        outcomes = await self._outcomes(events, ticket) if not self._disabled else {}
-        return await self._committer.commit([self._apply(e, outcomes) for e in events], into)
+        wanted = [self._wanted(event) for event in events]
+        outcomes = await self._outcomes(events, wanted, ticket) if not self._disabled else {}
+        described = [self._apply(e, t, outcomes) for e, t in zip(events, wanted, strict=True)]
+        return await self._committer.commit(described, into)
 
     def _wanted(self, event: Mapping[str, Any]) -> Target | None:
         data = event["data"]
@@ -127,12 +124,16 @@ class LiveCommitter:
         return target if target.asset_type in self._fetchers else None
 
     async def _outcomes(
-        self, events: Sequence[dict[str, Any]], ticket: int
+        self, events: Sequence[dict[str, Any]], wanted: Sequence[Target | None], ticket: int
     ) -> dict[Target, Outcome]:
-        targets = {t for e in events if (t := self._wanted(e)) is not None}
+        targets = {t for t in wanted if t is not None}
         if not targets:
             return {}
-        creates = {_target(e) for e in events if e["data"]["change"]["action"] == Action.CREATE}
+        creates = {
+            t
+            for e, t in zip(events, wanted, strict=True)
+            if t is not None and e["data"]["change"]["action"] == Action.CREATE
+        }
         tasks = {t: asyncio.ensure_future(self._outcome(t, ticket, t in creates)) for t in targets}
         done, pending = await asyncio.wait(tasks.values(), timeout=self._timeout_s)
         for task in pending:
@@ -208,8 +209,9 @@ class LiveCommitter:
         else:
             self.counters.add(service, outcome.reason)
 
-    def _apply(self, event: dict[str, Any], outcomes: Mapping[Target, Outcome]) -> dict[str, Any]:
-        target = self._wanted(event)
+    def _apply(
+        self, event: dict[str, Any], target: Target | None, outcomes: Mapping[Target, Outcome]
+    ) -> dict[str, Any]:
         outcome = outcomes.get(target) if target is not None else None
         if outcome is None or target is None:
             return event

@@ -17,8 +17,11 @@ def _document(value: Any) -> Any:
     return value
 
 
+_NAME_KEY = {"user": "UserName", "role": "RoleName", "group": "GroupName"}
+
+
 async def _inline(made: Any, noun: str, name: str) -> dict[str, Any]:
-    key = {"user": "UserName", "role": "RoleName", "group": "GroupName"}[noun]
+    key = _NAME_KEY[noun]
     listed = await getattr(made, f"list_{noun}_policies")(**{key: name})
     documents = {}
     for policy in listed.get("PolicyNames", []):
@@ -28,34 +31,32 @@ async def _inline(made: Any, noun: str, name: str) -> dict[str, Any]:
 
 
 async def _attached(made: Any, noun: str, name: str) -> list[dict[str, Any]]:
-    key = {"user": "UserName", "role": "RoleName", "group": "GroupName"}[noun]
-    listed = await getattr(made, f"list_attached_{noun}_policies")(**{key: name})
+    listed = await getattr(made, f"list_attached_{noun}_policies")(**{_NAME_KEY[noun]: name})
     return list(listed.get("AttachedPolicies", []))
 
 
-async def _role(made: Any, target: Target) -> dict[str, Any] | None:
+async def _principal(made: Any, noun: str, target: Target) -> dict[str, Any]:
+    """A user, role or group (`get_<noun>`) with its attached and inline policies."""
     name = name_of(target.provider_id)
-    role = dict((await made.get_role(RoleName=name))["Role"])
+    got = await getattr(made, f"get_{noun}")(**{_NAME_KEY[noun]: name})
+    entity = dict(got[noun.capitalize()])
+    entity["AttachedManagedPolicies"] = await _attached(made, noun, name)
+    entity["InlinePolicies"] = await _inline(made, noun, name)
+    return entity
+
+
+async def _role(made: Any, target: Target) -> dict[str, Any] | None:
+    role = await _principal(made, "role", target)
     role["AssumeRolePolicyDocument"] = _document(role.get("AssumeRolePolicyDocument"))
-    role["AttachedManagedPolicies"] = await _attached(made, "role", name)
-    role["InlinePolicies"] = await _inline(made, "role", name)
     return role
 
 
 async def _user(made: Any, target: Target) -> dict[str, Any] | None:
-    name = name_of(target.provider_id)
-    user = dict((await made.get_user(UserName=name))["User"])
-    user["AttachedManagedPolicies"] = await _attached(made, "user", name)
-    user["InlinePolicies"] = await _inline(made, "user", name)
-    return user
+    return await _principal(made, "user", target)
 
 
 async def _group(made: Any, target: Target) -> dict[str, Any] | None:
-    name = name_of(target.provider_id)
-    group = dict((await made.get_group(GroupName=name))["Group"])
-    group["AttachedManagedPolicies"] = await _attached(made, "group", name)
-    group["InlinePolicies"] = await _inline(made, "group", name)
-    return group
+    return await _principal(made, "group", target)
 
 
 async def _policy(made: Any, target: Target) -> dict[str, Any] | None:
