@@ -3,6 +3,7 @@ Manager (describe_secret only, never the secret value), CloudTrail."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -53,6 +54,19 @@ async def _key(made: Any, target: Target) -> dict[str, Any] | None:
     return meta
 
 
+def _attributes(got: dict[str, Any], *documents: str) -> dict[str, Any]:
+    """A `Get*Attributes` answer's attributes, the JSON documents among them parsed (an empty
+    or unparsable value stays as the provider gave it: SNS answers `""` for a topic without a
+    delivery policy)."""
+    attributes = dict(got.get("Attributes", {}))
+    for key in documents:
+        value = attributes.get(key)
+        if isinstance(value, str) and value:
+            with contextlib.suppress(ValueError):
+                attributes[key] = codec.loads(value)
+    return attributes
+
+
 def _topic_arn(target: Target) -> str:
     if target.provider_id.startswith("arn:"):
         return target.provider_id
@@ -63,11 +77,7 @@ def _topic_arn(target: Target) -> str:
 
 async def _topic(made: Any, target: Target) -> dict[str, Any] | None:
     got = await made.get_topic_attributes(TopicArn=_topic_arn(target))
-    attributes = dict(got.get("Attributes", {}))
-    for key in ("Policy", "EffectiveDeliveryPolicy", "DeliveryPolicy"):
-        if isinstance(attributes.get(key), str):
-            attributes[key] = codec.loads(attributes[key])
-    return attributes
+    return _attributes(got, "Policy", "EffectiveDeliveryPolicy", "DeliveryPolicy")
 
 
 async def _queue(made: Any, target: Target) -> dict[str, Any] | None:
@@ -79,11 +89,7 @@ async def _queue(made: Any, target: Target) -> dict[str, Any] | None:
             await made.get_queue_url(QueueName=name_of(pid), QueueOwnerAWSAccountId=target.account)
         )["QueueUrl"]
     got = await made.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
-    attributes = dict(got.get("Attributes", {}))
-    for key in ("Policy", "RedrivePolicy", "RedriveAllowPolicy"):
-        if isinstance(attributes.get(key), str):
-            attributes[key] = codec.loads(attributes[key])
-    return attributes
+    return _attributes(got, "Policy", "RedrivePolicy", "RedriveAllowPolicy")
 
 
 async def _table(made: Any, target: Target) -> dict[str, Any] | None:
