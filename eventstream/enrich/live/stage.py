@@ -48,8 +48,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class LiveCounters:
-    """Counts by (service, label): found, missing, confirmed_delete, timeout, and each
-    Failed kind (throttled, access_denied, ...) or Skipped reason."""
+    """Counts by (service, label): found, missing, confirmed_delete, timeout, error (a
+    fetcher raised), and each Failed kind (throttled, access_denied, ...) or Skipped reason."""
 
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     calls: Counter[str] = field(default_factory=Counter)  # fetch calls made, per service
@@ -140,10 +140,17 @@ class LiveCommitter:
             task.cancel()  # the waiter only: the flight itself is shielded
         results: dict[Target, Outcome] = {}
         for target, task in tasks.items():
-            if task in done and not task.cancelled() and task.exception() is None:
-                results[target] = task.result()
+            service = _service(target.asset_type)
+            if task not in done or task.cancelled():
+                self.counters.add(service, "timeout")
+            elif (error := task.exception()) is not None:
+                self.counters.add(service, "error")  # a fetcher bug: the event goes on as is
+                log.error(
+                    "live describe failed",
+                    extra={"asset": target.describe(), "error": repr(error)},
+                )
             else:
-                self.counters.add(_service(target.asset_type), "timeout")
+                results[target] = task.result()
         return results
 
     async def _outcome(self, target: Target, ticket: int, created: bool) -> Outcome:

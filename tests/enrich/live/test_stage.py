@@ -91,3 +91,31 @@ async def test_security_group_describe_then_rule_change(
         assert "203.0.113.0/24" in codec.dumps(data["changes"]).decode()
     finally:
         await clients.close()
+
+
+class _Raising:
+    """A fetcher with a bug: it raises instead of answering an Outcome."""
+
+    def supports(self, asset_type: str) -> bool:
+        return True
+
+    async def fetch(self, target: Any, clients: Any) -> Any:
+        raise ValueError("unexpected answer")
+
+
+async def test_a_fetcher_that_raises_is_counted_as_an_error_and_the_event_goes_on(
+    moto: Moto, aredis: Redis, keys: Keys
+) -> None:
+    clients = DefaultClients(moto.endpoint)
+    [event] = _events(_record("AuthorizeSecurityGroupIngress", {"groupId": "sg-1"}, {}))
+    live = LiveCommitter(
+        Committer(aredis, keys), {event["data"]["asset"]["type"]: _Raising()}, clients
+    )
+    try:
+        result = await live.commit([event])
+    finally:
+        await clients.close()
+    [journaled] = await _journaled(aredis, keys, result.ids)
+    assert journaled["data"]["configuration_source"] == event["data"]["configuration_source"]
+    assert live.counters.counts[("ec2", "error")] == 1
+    assert live.counters.counts[("ec2", "timeout")] == 0
