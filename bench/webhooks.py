@@ -151,12 +151,16 @@ async def forward(
     group = keys.webhook_group(up.name)
     cpu = time.process_time()
     start = time.perf_counter()
+    newest: Any = await redis.xrevrange(keys.journal, count=1)
+    last_id = newest[0][0]
     task = asyncio.create_task(forwarding.run())
     try:
         while True:
             groups: Any = await redis.xinfo_groups(keys.journal)
             mine = next(g for g in groups if g["name"].decode() == group)
-            if mine["lag"] == 0 and mine["pending"] == 0:
+            # the last entry delivered and nothing pending (XINFO's `lag` is not reported by
+            # every Redis and client version)
+            if mine["last-delivered-id"] == last_id and mine["pending"] == 0:
                 break
             if task.done():
                 raise SystemExit(f"forwarding ended early: {task}")
