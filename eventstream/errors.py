@@ -12,6 +12,7 @@ all at its edge and print `error: <message>`:
     ├── CommitError             an asset event that could not be committed to the journal
     ├── FilterError             a filter condition that cannot be used (names the parameter)
     ├── ObjectReadError         downloading an S3 object failed part way (the source retries)
+    ├── SyncError               an inventory sync that cannot run (busy, no credentials)
     ├── EmbeddedRedisError      the embedded redis-server cannot be found or started
     │                           (being moved here from `eventstream.journal.embedded`)
     ├── ApiError                an HTTP error answer (`eventstream.serve.errors`, server only)
@@ -189,3 +190,12 @@ class ObjectReadError(EventStreamError):
         self.origin = origin
         self.reason = reason
         super().__init__(f"{origin}: download failed: {reason}")
+
+
+class SyncError(EventStreamError):
+    """An inventory sync that cannot run: another sync holds the lock, or AWS refuses every
+    call (no credentials). Carries the deployment's key prefix."""
+
+    def __init__(self, message: str, *, prefix: str) -> None:
+        super().__init__(f"{message} (prefix={prefix})")
+        self.prefix = prefix

@@ -7,6 +7,7 @@ from types import ModuleType
 from eventstream.commands import (
     config,
     ingest,
+    inventory,
     normalize,
     quarantine,
     replay,
@@ -19,6 +20,7 @@ from eventstream.commands import (
 COMMANDS: tuple[ModuleType, ...] = (
     config,
     ingest,
+    inventory,
     normalize,
     quarantine,
     replay,

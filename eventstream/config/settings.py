@@ -15,6 +15,7 @@ from eventstream.config.sections import (
 )
 from eventstream.config.serve import ServeSettings
 from eventstream.config.sources import SourceSettings
+from eventstream.config.sync import SyncSettings
 from eventstream.config.webhooks import WebhookSettings, unique_names
 
 
@@ -28,6 +29,7 @@ class Settings(Section):
     serve: ServeSettings = Field(default_factory=ServeSettings)
     client: ClientSettings = Field(default_factory=ClientSettings)
     describe: DescribeSettings = Field(default_factory=DescribeSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Where raw records come from (`[[sources]]`)."
     )

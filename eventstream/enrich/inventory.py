@@ -30,6 +30,9 @@ Semantics (the contract of `previous_configuration`, `changes` and the stored st
   in position order, whatever order they arrived in, as long as the history still holds the
   versions around the event (`history_depth`); an event older than every kept version gets no
   previous configuration and changes nothing but the version count.
+- An inventory sync's observation of an asset (`synced`) is a version like an event's with a
+  configuration (an update at the time it was observed), but it is not journaled: it only
+  makes that configuration the known one, so the next change has a previous configuration.
 - Journal entries already written are never rewritten: an event's enrichment reflects what was
   known when it was committed.
 """
@@ -54,6 +57,7 @@ class Change:
     eid: str
     config: bytes | None  # the configuration the event carries, as JSON
     partial: bool = False  # `config` is the part the event set, merged over the known one
+    synced: bool = False  # an inventory sync's observation (not journaled), not an event
 
     @property
     def position(self) -> Position:
@@ -83,6 +87,7 @@ class Version:
     own: bool
     config: bytes | None
     patch: bytes | None = None  # the part an `event_partial` event set (kept for folding)
+    synced: bool = False  # made by an inventory sync's observation, not by a journaled event
 
     @property
     def position(self) -> Position:
@@ -92,7 +97,8 @@ class Version:
         """The event that made this version, as far as folding needs it."""
         if self.patch is not None:
             return Change(self.time, self.action, self.eid, self.patch, partial=True)
-        return Change(self.time, self.action, self.eid, self.config if self.own else None)
+        own = self.config if self.own else None
+        return Change(self.time, self.action, self.eid, own, synced=self.synced)
 
     def encode(self) -> bytes:
         """History entry: a JSON header line, then the configuration JSON (empty: unknown)."""
@@ -106,6 +112,8 @@ class Version:
         }
         if self.patch is not None:
             header["patch"] = codec.raw(self.patch)
+        if self.synced:
+            header["synced"] = True
         return codec.dumps(header) + b"\n" + (self.config or b"")
 
     @classmethod
@@ -121,6 +129,7 @@ class Version:
             own=bool(fields["own"]),
             config=config or None,
             patch=codec.dumps(fields["patch"]) if "patch" in fields else None,
+            synced=bool(fields.get("synced", False)),
         )
 
 
@@ -147,6 +156,7 @@ def transition(base: Version | None, change: Change, number: int) -> Version:
         own=change.config is not None,
         config=config,
         patch=change.config if change.partial else None,
+        synced=change.synced,
     )
 
 

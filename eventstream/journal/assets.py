@@ -61,6 +61,7 @@ class VersionRecord:
             "event_id": version.eid,
             "configuration": _json(version.config),
             "configuration_from_event": version.own,
+            "synced": version.synced,
             "journal_id": self.journal_id,
             "event": _json(self.event),
         }

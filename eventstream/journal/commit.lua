@@ -6,10 +6,12 @@
 -- ARGV: 1 dedup TTL (s), 2 journal max length (0: none), 3 oldest journal id kept by age
 --       ("0": none), 4 N, then per event 8 values and W field/value pairs:
 --       expected version, expected last event id (together the compare-and-set token: "0"
---       and "" for a new asset), subject, event id, event JSON, asset JSON ("": keep the
+--       and "" for a new asset), subject, event id, event JSON ("": not journaled, an
+--       inventory sync's seed: no entry, no marker), asset JSON ("": keep the
 --       stored one), the version field leaving the kept history ("": none), W; then W pairs
 --       `h:<n>`, version entry.
--- Returns a flat array, two values per event: 1 and the journal id when journaled; -1 and the
+-- Returns a flat array, two values per event: 1 and the journal id when journaled (1 and ""
+-- for a seed written without an entry); -1 and the
 -- asset's version when its state is not the one the plan was made from (a concurrent
 -- committer was first): nothing is written for that event.
 -- Duplicates need no check here: the plan was made after reading the markers, and a marker
@@ -27,14 +29,18 @@ local function commit(asset, marker, a)
     return -1, version
   end
   local subject, eid = ARGV[a + 2], ARGV[a + 3]
-  local id
-  if ARGV[2] ~= '0' then
+  local id = ''
+  if ARGV[a + 4] == '' then
+    -- a seed: the inventory only
+  elseif ARGV[2] ~= '0' then
     id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*',
       'event', ARGV[a + 4], 'subject', subject, 'eid', eid)
   else
     id = redis.call('XADD', KEYS[1], '*', 'event', ARGV[a + 4], 'subject', subject, 'eid', eid)
   end
-  redis.call('SET', marker, id, 'EX', ARGV[1])
+  if id ~= '' then
+    redis.call('SET', marker, id, 'EX', ARGV[1])
+  end
   local fields = {'version', tostring(tonumber(version) + 1), 'last', eid}
   if ARGV[a + 5] ~= '' then
     fields[#fields + 1] = 'asset'

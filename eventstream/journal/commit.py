@@ -74,6 +74,7 @@ class CommitResult:
     """What one `commit` call did."""
 
     journaled: int = 0
+    seeded: int = 0  # versions written without a journal entry (`commit(..., journal=False)`)
     duplicates: int = 0
     conflicts: int = 0  # plans redone because another committer changed an asset first
     ids: list[str] = field(default_factory=list)  # journal ids of the new entries, in order
@@ -84,6 +85,7 @@ class _Pending:
     event: dict[str, Any]
     subject: str
     change: Change
+    journal: bool = True
 
 
 @dataclass(slots=True)
@@ -93,13 +95,14 @@ class _Planned:
     args: list[Any]
 
 
-def _pending(event: dict[str, Any]) -> _Pending:
+def _pending(event: dict[str, Any], journal: bool) -> _Pending:
     data = event["data"]
     configuration = data["configuration"]
     config = codec.dumps(configuration) if configuration is not None else None
     partial = data["configuration_source"] == ConfigurationSource.EVENT_PARTIAL
-    change = Change(event["time"], data["change"]["action"], event["id"], config, partial)
-    return _Pending(event, event["subject"], change)
+    synced = not journal
+    change = Change(event["time"], data["change"]["action"], event["id"], config, partial, synced)
+    return _Pending(event, event["subject"], change, journal)
 
 
 def enriched_event(event: dict[str, Any], previous: bytes | None) -> bytes:
@@ -146,13 +149,18 @@ class Committer:
         self.redis_url = redis_url
 
     async def commit(
-        self, events: Sequence[dict[str, Any]], into: CommitResult | None = None
+        self,
+        events: Sequence[dict[str, Any]],
+        into: CommitResult | None = None,
+        *,
+        journal: bool = True,
     ) -> CommitResult:
         """Commit `events`, `batch_size` per round trip, each batch in position order (time,
         then create/update/delete, then id), counting into `into` (or a new result), which
-        it returns. Raises `RedisUnavailableError` (the batches counted in `into` so far are
-        committed, the failed one is not: committing the same events again is safe) or
-        `CommitError`.
+        it returns. With `journal=False` the events only make inventory versions (an inventory
+        sync's seeds, `synced`): no journal entry, no dedup marker (counted as `seeded`).
+        Raises `RedisUnavailableError` (the batches counted in `into` so far are committed,
+        the failed one is not: committing the same events again is safe) or `CommitError`.
 
         Batches are pipelined: while Redis runs one batch's script, the next batch is planned
         on the state that write will leave (the models are kept across the batches of one
@@ -167,7 +175,7 @@ class Committer:
         flight: asyncio.Task[list[_Pending]] | None = None
         try:
             for start in range(0, len(events), size):
-                batch = [_pending(event) for event in events[start : start + size]]
+                batch = [_pending(event, journal) for event in events[start : start + size]]
                 batch.sort(key=lambda item: item.change.position)
                 planned = await self._plan(batch, result, models, seen, flight)
                 if flight is not None:
@@ -244,7 +252,7 @@ class Committer:
             token[1],
             item.subject,
             item.change.eid,
-            enriched_event(item.event, step.previous),
+            enriched_event(item.event, step.previous) if item.journal else b"",
             codec.dumps(item.event["data"]["asset"]) if newest else b"",
             version_field(dropped) if dropped else b"",
             len(step.writes),
@@ -315,7 +323,9 @@ class Committer:
         again: list[_Pending] = []
         for index, item in enumerate(planned):
             code, value = reply[2 * index], reply[2 * index + 1]
-            if code == _JOURNALED:
+            if code == _JOURNALED and not item.pending.journal:
+                result.seeded += 1
+            elif code == _JOURNALED:
                 result.journaled += 1
                 result.ids.append(value.decode())
             else:

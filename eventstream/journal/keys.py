@@ -102,3 +102,23 @@ class Keys:
         """Hash of one destination's delivery state: last success, last error, counters, and
         `disabled` (why, after a 410 Gone)."""
         return f"{self.tag}:webhook:{destination}:state"
+
+    @property
+    def sync_progress(self) -> str:
+        """Hash of the inventory sync in progress: `run` (its id), `started`, and one
+        `done:<account>/<region>/<type>` field per unit already synced (its counts, JSON), so
+        that an interrupted sync resumes where it stopped (`enrich.sync.progress`)."""
+        return f"{self.tag}:sync:progress"
+
+    @property
+    def sync_suspects(self) -> str:
+        """Hash: asset name → the drift a sync saw but has not reported yet (the asset's
+        version, the configuration's digest and when it was first seen), reported as a
+        `Drift` update by a sync past the grace time if nothing explained it meanwhile."""
+        return f"{self.tag}:sync:suspects"
+
+    @property
+    def sync_lock(self) -> str:
+        """String: held by the process running a sync (expires), so that replicas running
+        periodic syncs do not sync at once."""
+        return f"{self.tag}:sync:lock"

@@ -171,3 +171,17 @@ class Attributions:
             detail = error.errors()[0]
             where = ".".join(str(part) for part in detail["loc"])
             raise MalformedRecordError(f"invalid userIdentity.{where}: {detail['msg']}") from None
+
+
+def unknown_attribution() -> dict[str, Any]:
+    """Attribution of a change no record explains (an inventory sync's drift): nobody known."""
+    return {
+        "method": Method.UNKNOWN,
+        "ip": None,
+        "user_agent": None,
+        "principal": {"type": None, "id": None, "arn": None, "account": None, "name": None},
+        "assumed_role": None,
+        "session_name": None,
+        "invoked_by": None,
+        "mfa": None,
+    }

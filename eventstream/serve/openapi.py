@@ -211,6 +211,7 @@ def _schemas() -> dict[str, Any]:
             "event_id": string,
             "configuration": _nullable({"type": "object"}),
             "configuration_from_event": boolean,
+            "synced": boolean,
             "journal_id": _nullable(string),
             "event": _nullable(_ref("AssetEvent")),
         },
