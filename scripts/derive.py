@@ -679,15 +679,24 @@ def _add_type(table_types: dict[str, Any], cfn: CfnType, service: Service) -> No
 
 
 def _type_entry(cfn: CfnType, service: Service) -> dict[str, Any]:
+    """A type's naming; `identifiers` are its primary identifier's properties in the schema's
+    order (Cloud Control's `Identifier` joins their values with `|`), and for a parented type
+    `own` is the one naming the resource itself (its id is `<parents>/<own>`)."""
     arn_words = sorted({cfn.resource.lower(), cfn.slug, f"{cfn.resource.lower()}s"})
-    return {
+    parented = bool(parent_identifiers(cfn))
+    entry: dict[str, Any] = {
         "service": cfn.prefix.lower(),
         "slug": cfn.slug,
         "arn": service.arn_services or [cfn.prefix.lower()],
         "arn_words": arn_words,
         "multi": len(cfn.identifiers) > 1,
-        "parented": bool(parent_identifiers(cfn)),
+        "parented": parented,
+        "identifiers": cfn.identifiers,
     }
+    own = own_identifier(cfn) if parented else None
+    if own is not None:
+        entry["own"] = next(name for name in cfn.identifiers if name.lower() == own)
+    return entry
 
 
 def render(table: dict[str, Any]) -> bytes:

@@ -25,6 +25,7 @@ from eventstream.config import (
     with_options,
 )
 from eventstream.config.describe import DescribeSettings
+from eventstream.enrich.live import cloudcontrol
 from eventstream.enrich.live.clients import DefaultClients
 from eventstream.enrich.live.describe import describers
 from eventstream.enrich.live.stage import LiveCommitter
@@ -190,9 +191,13 @@ def live_committer(
 ) -> tuple[PipelineCommitter, Callable[[], Awaitable[None]]]:
     """`committer` behind the live-configuration stage, and what closes its AWS clients."""
     clients = DefaultClients(settings.endpoint_url)
+    explicit = describers()
+    fetchers = (
+        {**cloudcontrol.fetchers(explicit), **explicit} if settings.cloudcontrol else explicit
+    )
     live = LiveCommitter(
         committer,
-        describers(),
+        fetchers,
         clients,
         timeout_s=settings.timeout_s,
         delay_s=settings.delay_s,

@@ -8,10 +8,10 @@ from eventstream.config.sections import Section
 
 
 class DescribeSettings(Section):
-    """Fetch each changed asset's configuration from AWS (explicit describe calls) before the
-    commit, so that events carry `configuration`, `previous_configuration` and `changes`.
-    Credentials come from the default chain; without them the pipeline runs on, says so once
-    in the log, and events keep what they carried."""
+    """Fetch each changed asset's configuration from AWS (explicit describe calls, else the
+    Cloud Control API) before the commit, so that events carry `configuration`,
+    `previous_configuration` and `changes`. Credentials come from the default chain; without
+    them the pipeline runs on, says so once in the log, and events keep what they carried."""
 
     enabled: bool = Field(False, description="Describe each changed asset before its commit.")
     endpoint_url: str | None = Field(
@@ -34,6 +34,12 @@ class DescribeSettings(Section):
     )
     max_concurrency_per_service: int = Field(
         8, ge=1, le=256, description="Describe calls in flight at once per AWS service."
+    )
+    cloudcontrol: bool = Field(
+        True,
+        description="Describe every other type with a CloudFormation schema through the Cloud "
+        "Control API (`GetResource`); a type it cannot read is skipped and counted "
+        "(`cloudcontrol_unsupported`).",
     )
     max_attempts: int = Field(
         4,

@@ -57,9 +57,19 @@ class DerivedType:
     arn_words: tuple[str, ...]
     multi: bool  # several primary identifiers: an ARN's first segment after the word is the id
     parented: bool  # one of them names a parent: the id is `<parent>/<id>`
+    identifiers: tuple[str, ...] = ()  # primary identifier properties, the schema's order
+    own: str | None = None  # of a parented type: the identifier naming the resource itself
 
     def kind(self) -> Kind:
         return Kind(type=self.type, service=self.service, slug=self.slug)
+
+    def id_parts(self) -> tuple[str, ...]:
+        """The identifier properties in the order the asset's id carries their values, split
+        on `/`: the schema's order, except that a parented type's id puts its parents first
+        (in the schema's order) and its own identifier last."""
+        if self.own is None or self.own not in self.identifiers:
+            return self.identifiers
+        return (*(i for i in self.identifiers if i != self.own), self.own)
 
 
 class DerivedTable:
@@ -80,6 +90,8 @@ class DerivedTable:
                 tuple(entry["arn_words"]),
                 bool(entry["multi"]),
                 bool(entry["parented"]),
+                tuple(entry.get("identifiers", ())),
+                entry.get("own"),
             )
             self.types[name] = derived
             for service in derived.arn_services:
