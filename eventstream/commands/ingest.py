@@ -35,6 +35,7 @@ from eventstream.commands.common import (
     watchdog,
 )
 from eventstream.config import LookupSourceSettings, Settings
+from eventstream.enrich.sync.periodic import PeriodicSync
 from eventstream.errors import ConfigError, EventStreamError
 from eventstream.forward.metrics import ForwardMetrics
 from eventstream.forward.service import Forwarding, check_secrets
@@ -148,6 +149,10 @@ async def _ingest(
         settings.webhooks, redis=redis, keys=keys, metrics=ForwardMetrics(registry)
     )
     shutdown.on_stop(forwarding.stop)
+    periodic = None
+    if settings.sync.interval_s > 0:
+        periodic = PeriodicSync(settings, redis=redis, keys=keys, redis_url=url)
+        shutdown.on_stop(periodic.stop)
     try:
         if forwarding:
             await forwarding.prepare()  # the groups exist before the first commit
@@ -161,6 +166,8 @@ async def _ingest(
             forward = None
             if forwarding:
                 forward = group.create_task(forwarding.run(), name="webhooks")
+            if periodic is not None:
+                group.create_task(periodic.run(), name="sync")
             try:
                 totals = await pipeline.run()
                 if forward is not None and not shutdown.requested:
@@ -169,6 +176,8 @@ async def _ingest(
                         await asyncio.wait([forward], timeout=0.2)
             finally:
                 forwarding.stop()
+                if periodic is not None:
+                    periodic.stop()
                 if server is not None:
                     server.should_exit = True
         log.info(

@@ -122,3 +122,9 @@ class Keys:
         """String: held by the process running a sync (expires), so that replicas running
         periodic syncs do not sync at once."""
         return f"{self.tag}:sync:lock"
+
+    @property
+    def sync_last(self) -> str:
+        """String: when the last inventory sync of this deployment finished (epoch seconds),
+        so that replicas running periodic syncs take one turn per interval between them."""
+        return f"{self.tag}:sync:last"

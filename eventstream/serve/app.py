@@ -24,6 +24,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from eventstream.config import Settings
+from eventstream.enrich.sync.periodic import PeriodicSync
 from eventstream.forward.service import Forwarding
 from eventstream.journal.connect import client
 from eventstream.journal.keys import Keys
@@ -77,6 +78,13 @@ def _forward_grace_s(settings: Settings) -> float:
     return min(longest, settings.pipeline.shutdown_timeout_s / 3)
 
 
+def _periodic_sync(config: AppConfig, redis: Redis) -> PeriodicSync | None:
+    """The inventory sync every `[sync] interval_s`, when set."""
+    if config.settings.sync.interval_s <= 0:
+        return None
+    return PeriodicSync(config.settings, redis=redis, keys=config.keys, redis_url=config.redis_url)
+
+
 def _lifespan(
     config: AppConfig, metrics: Metrics
 ) -> Callable[[App], contextlib.AbstractAsyncContextManager[State]]:
@@ -108,11 +116,14 @@ def _lifespan(
         forwarding = Forwarding(
             config.settings.webhooks, redis=redis, keys=config.keys, metrics=metrics.forward
         )
+        periodic = _periodic_sync(config, redis)
 
         def begin_shutdown() -> None:
             svc.shutdown.set()
             broker.close()
             forwarding.stop()
+            if periodic is not None:
+                periodic.stop()
             if svc.pipeline is not None:
                 svc.pipeline.stop()
 
@@ -133,6 +144,8 @@ def _lifespan(
                 ingest = None
                 if svc.pipeline is not None:
                     ingest = group.create_task(_run_pipeline(svc.pipeline), name="pipeline")
+                if periodic is not None:  # stopped by begin_shutdown, at once
+                    background.append(group.create_task(periodic.run(), name="sync"))
                 app.state.services = svc  # for the server's own hooks; handlers use the state
                 try:
                     yield {"services": svc, "metrics": metrics}
@@ -147,7 +160,7 @@ def _lifespan(
                         await asyncio.wait([forward], timeout=_forward_grace_s(config.settings))
                         forward.cancel()
                     for task in background:
-                        task.cancel()
+                        task.cancel()  # the sync's writes are atomic: cancelling is safe
         finally:
             await redis.aclose()
 
