@@ -160,17 +160,20 @@ def _groups_in_moto(moto: Moto) -> set[str]:
     return found
 
 
-def _record(name: str, source: str, request: dict[str, Any], region: str = "us-east-1") -> Any:
-    """A record of a call made now (after the sync that seeded the asset: CloudTrail times
-    are whole seconds, so one second later)."""
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+def _record(
+    name: str, source: str, request: dict[str, Any], *, at: float | None = None
+) -> dict[str, Any]:
+    """A record of a call made at `at`, by default now (after the sync that seeded the asset:
+    CloudTrail times are whole seconds, so one second later)."""
+    later = dt.datetime.fromtimestamp(at if at is not None else time.time(), dt.UTC)
+    later += dt.timedelta(seconds=1)
     return {
         "eventVersion": "1.08",
         "eventID": str(uuid.uuid4()),
         "eventTime": later.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "eventSource": source,
         "eventName": name,
-        "awsRegion": region,
+        "awsRegion": "us-east-1",
         "sourceIPAddress": "198.51.100.7",
         "userAgent": "aws-cli/2.15.0",
         "userIdentity": {
@@ -375,13 +378,20 @@ async def test_drift_waits_out_the_grace_time_and_an_event_in_between_explains_i
             GroupId=scene["group"], IpProtocol="tcp", FromPort=81, ToPort=81, CidrIp="0.0.0.0/0"
         )
         suspected = await sync().run()
+        now[0] += 60  # the call's record arrives, within the grace time
         record = _record(
-            "AuthorizeSecurityGroupIngress", "ec2.amazonaws.com", {"groupId": scene["group"]}
+            "AuthorizeSecurityGroupIngress",
+            "ec2.amazonaws.com",
+            {"groupId": scene["group"]},
+            at=now[0] - 30,
         )
         live = LiveCommitter(Committer(aredis, keys), describers(), clients, timeout_s=10)
         await live.commit(_events(record))
+        name = f"aws/{ACCOUNT}/us-east-1/ec2/security-group/{scene['group']}"
+        assert await aredis.hexists(keys.sync_suspects, name)
         now[0] += 601
         after_event = await sync().run()
+        assert not await aredis.hexists(keys.sync_suspects, name)
     finally:
         await clients.close()
     assert (first.total().suspected, first.total().drifted) == (1, 0)
