@@ -14,8 +14,11 @@ then delegates to the journal committer. Design:
 - `delay_s` before a fetch coalesces bursts; a semaphore per service bounds concurrency.
 - retries with exponential backoff for retryable failures, and for Missing after a create
   (not visible yet), within the budget.
-- an event that already carries a full configuration (`event`) is not described; a delete's
-  Missing confirms it (counted) and never sets a configuration.
+- every event of a describable type is described, also one whose record carried a full
+  configuration (`event`: a create's or update's response, in the API's camelCase): the
+  inventory then holds one shape per asset, so the next change's patch names what changed
+  rather than replacing the whole document. A delete's Missing confirms it (counted) and
+  never sets a configuration.
 - no credentials: logged once, and describing stops for the run.
 """
 
@@ -40,7 +43,7 @@ from eventstream.enrich.live.outcome import (
     Target,
 )
 from eventstream.journal.commit import CommitResult
-from eventstream.models.event import Action, ConfigurationSource
+from eventstream.models.event import Action
 from eventstream.pipeline.runner import Committer
 
 log = logging.getLogger(__name__)
@@ -117,9 +120,6 @@ class LiveCommitter:
         return await self._committer.commit(described, into)
 
     def _wanted(self, event: Mapping[str, Any]) -> Target | None:
-        data = event["data"]
-        if data.get("configuration_source") == ConfigurationSource.EVENT:
-            return None
         target = _target(event)
         return target if target.asset_type in self._fetchers else None
 
