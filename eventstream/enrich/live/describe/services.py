@@ -93,10 +93,14 @@ async def _queue(made: Any, target: Target) -> dict[str, Any] | None:
 
 
 async def _table(made: Any, target: Target) -> dict[str, Any] | None:
+    """`DescribeTable` with the table's tags (`ListTagsOfResource`): DescribeTable has none,
+    so a `TagResource` change would otherwise be described with an empty patch."""
     got = await made.describe_table(TableName=name_of(target.provider_id))
     table = dict(got["Table"])
     if table.get("TableStatus") == "DELETING":
         return None
+    tags = await made.list_tags_of_resource(ResourceArn=table["TableArn"])
+    table["Tags"] = list(tags.get("Tags", []))
     return table
 
 
