@@ -52,7 +52,9 @@ log = logging.getLogger(__name__)
 @dataclass
 class LiveCounters:
     """Counts by (service, label): found, missing, confirmed_delete, timeout, error (a
-    fetcher raised), and each Failed kind (throttled, access_denied, ...) or Skipped reason."""
+    fetcher raised), Skipped reasons (per fetch), and each Failed kind (throttled,
+    access_denied, ...) per answer: a call throttled twice, then found, counts 2 throttled
+    and 1 found."""
 
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     calls: Counter[str] = field(default_factory=Counter)  # fetch calls made, per service
@@ -186,8 +188,11 @@ class LiveCommitter:
                 isinstance(outcome, Missing) and created
             )
             pause = self._backoff_s * 2**attempt
-            if not again or time.monotonic() + pause > deadline or self._disabled:
+            last = attempt == self._max_attempts - 1
+            if not again or last or time.monotonic() + pause > deadline or self._disabled:
                 break
+            if isinstance(outcome, Failed):
+                self._count(service, outcome)  # a throttled answer counts, even if retried
             await asyncio.sleep(pause)
         self._count(service, outcome)
         return outcome
