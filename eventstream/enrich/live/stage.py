@@ -27,11 +27,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from eventstream.enrich.live.counters import LiveCounters
 from eventstream.enrich.live.outcome import (
     Clients,
     Failed,
@@ -48,19 +48,7 @@ from eventstream.pipeline.runner import Committer
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class LiveCounters:
-    """Counts by (service, label): found, missing, confirmed_delete, timeout, error (a
-    fetcher raised), Skipped reasons (per fetch), and each Failed kind (throttled,
-    access_denied, ...) per answer: a call throttled twice, then found, counts 2 throttled
-    and 1 found."""
-
-    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
-    calls: Counter[str] = field(default_factory=Counter)  # fetch calls made, per service
-
-    def add(self, service: str, label: str) -> None:
-        self.counts[(service, label)] += 1
+__all__ = ["LiveCommitter", "LiveCounters"]
 
 
 @dataclass
