@@ -342,3 +342,71 @@ async def test_table_capacity_then_tags(moto: Moto, aredis: Redis, keys: Keys) -
     assert data["changes"] == [
         {"op": "add", "path": "/Tags/0", "value": {"Key": "team", "Value": "orders"}}
     ]
+
+
+async def test_tagging_a_function_a_key_and_a_queue_is_patched(
+    moto: Moto, aredis: Redis, keys: Keys
+) -> None:
+    """Tags live outside these services' describe answers: read beside them, a tagging call's
+    event names the tag added."""
+    tag = uuid.uuid4().hex[:8]
+    role = moto.client("iam").create_role(RoleName=f"tags-{tag}", AssumeRolePolicyDocument=TRUST)
+    functions = moto.client("lambda")
+    function_arn = functions.create_function(
+        FunctionName=f"tags-{tag}",
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler="index.handler",
+        Code={"ZipFile": _zip()},
+    )["FunctionArn"]
+    kms = moto.client("kms")
+    key_id = kms.create_key(Description="tags")["KeyMetadata"]["KeyId"]
+    sqs = moto.client("sqs")
+    url = sqs.create_queue(QueueName=f"tags-{tag}")["QueueUrl"]
+    aws_url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/tags-{tag}"
+    before = [
+        record(
+            "lambda",
+            "PutFunctionConcurrency20171031",
+            {"functionName": f"tags-{tag}", "reservedConcurrentExecutions": 5},
+            {"reservedConcurrentExecutions": 5},
+        ),
+        record("kms", "EnableKeyRotation", {"keyId": key_id}),
+        record(
+            "sqs",
+            "SetQueueAttributes",
+            {"queueUrl": aws_url, "attributes": {"VisibilityTimeout": "30"}},
+        ),
+    ]
+    tagging = [
+        record(
+            "lambda",
+            "TagResource20170331v2",
+            {"resource": function_arn, "tags": {"team": "orders"}},
+            at=1,
+        ),
+        record(
+            "kms",
+            "TagResource",
+            {"keyId": key_id, "tags": [{"tagKey": "team", "tagValue": "orders"}]},
+            at=1,
+        ),
+        record("sqs", "TagQueue", {"queueUrl": aws_url, "tags": {"team": "orders"}}, at=1),
+    ]
+    functions.put_function_concurrency(FunctionName=f"tags-{tag}", ReservedConcurrentExecutions=5)
+    kms.enable_key_rotation(KeyId=key_id)
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "30"})
+    async with live_committer(moto, aredis, keys) as live:
+        first = [await committed(live, aredis, keys, _supported(r)) for r in before]
+        functions.tag_resource(Resource=function_arn, Tags={"team": "orders"})
+        kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "team", "TagValue": "orders"}])
+        sqs.tag_queue(QueueUrl=url, Tags={"team": "orders"})
+        tagged = [await committed(live, aredis, keys, _supported(r)) for r in tagging]
+    assert [e["data"]["configuration"]["Tags"] for e in first] == [{}, [], {}]
+    for event, previous in zip(tagged, first, strict=True):
+        assert event["data"]["previous_configuration"] == previous["data"]["configuration"]
+    assert [e["data"]["changes"] for e in tagged] == [
+        [{"op": "add", "path": "/Tags/team", "value": "orders"}],
+        [{"op": "add", "path": "/Tags/0", "value": {"TagKey": "team", "TagValue": "orders"}}],
+        [{"op": "add", "path": "/Tags/team", "value": "orders"}],
+    ]
