@@ -179,20 +179,32 @@ async def test_concurrent_batches_never_have_two_calls_in_flight_for_one_asset(
 ) -> None:
     gid = _group(moto)
     _authorize(moto, gid, 22)
-    _authorize(moto, gid, 443)
     watched = Scripted(hold_s=0.2)
     async with live_committer(moto, aredis, keys, {SG: watched}) as live:
-        batches = [_events(_ingress(gid, 22, at=1)), _events(_ingress(gid, 443, at=2))]
-        results = await asyncio.gather(*(live.commit(batch) for batch in batches))
-        more = await asyncio.gather(
-            *(live.commit(_events(_ingress(gid, 443, at=3 + n))) for n in range(4))
-        )
+        # two batches at once: the second is received before the call starts, and shares it
+        both = [_events(_ingress(gid, 22, at=1)), _events(_ingress(gid, 22, at=2))]
+        results = list(await asyncio.gather(*(live.commit(batch) for batch in both)))
+        assert watched.calls == 1
+        # a batch received while a call is in flight waits for it, then makes its own
+        first = asyncio.ensure_future(live.commit(_events(_ingress(gid, 443, at=3))))
+        for _ in range(500):  # until the first batch's call is in flight (bounded)
+            if any(watched.in_flight.values()):
+                break
+            await asyncio.sleep(0.01)
+        assert any(watched.in_flight.values())
+        _authorize(moto, gid, 443)
+        later = live.commit(_events(_ingress(gid, 443, at=4)))
+        results += await asyncio.gather(first, later)
+    assert watched.calls == 3
     assert watched.most_in_flight == 1
-    assert 1 <= watched.calls <= 6
-    ids = [i for r in (*results, *more) for i in r.ids]
-    journaled = await _journaled(aredis, keys, ids)
-    assert len(journaled) == 6
+    journaled = await _journaled(aredis, keys, [i for r in results for i in r.ids])
+    assert len(journaled) == 4
     assert all(e["data"]["configuration_source"] == "describe" for e in journaled)
+    ports = [
+        sorted(p["FromPort"] for p in e["data"]["configuration"]["IpPermissions"])
+        for e in journaled
+    ]
+    assert ports[3] == [22, 443]  # described after the change it reports
 
 
 async def test_throttling_is_counted_retried_and_never_stalls(
