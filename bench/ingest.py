@@ -34,23 +34,21 @@ import argparse
 import gzip
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
-import boto3
 import redis
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._moto import AWS_ENV, Moto, free_port, wait_http
 from bench.normalize import make_normalize
 from eventstream import codec
 from eventstream.journal.embedded import EmbeddedRedis
@@ -66,12 +64,6 @@ BIG_OBJECT_BYTES = 100 * 2**20
 REGION = "us-east-1"
 ACCOUNT = "218007301253"
 CORPUS_ACCOUNT = "123837392027"  # the account of (nearly) every Invictus record
-_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
 
 
 def corpus_records(corpus: Path) -> list[dict[str, Any]]:
@@ -115,46 +107,6 @@ def s3_event(bucket: str, key: str, size: int) -> str:
         },
     }
     return codec.dumps({"Records": [record]}).decode()
-
-
-class Moto:
-    """moto's server mode in its own process on 127.0.0.1."""
-
-    def __init__(self, port: int) -> None:
-        self.endpoint = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, **_AWS_ENV},
-        )
-        _wait_http(self.endpoint + "/moto-api/", 30)
-
-    def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
-
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
-def _wait_http(url: str, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def announce(moto: Moto, bucket: str, queue: str, objects: list[bytes], first: int) -> None:
@@ -210,7 +162,7 @@ def run_ingest(
 ) -> tuple[float, float, float]:
     """One ingest process until the journal holds `events`: (seconds from ready, its CPU
     seconds meanwhile, peak RSS MB)."""
-    port = _free_port()
+    port = free_port()
     config = folder / f"{keys.prefix}.toml"
     config.write_text(
         f'[redis]\nurl = "{redis_url}"\nkey_prefix = "{keys.prefix}"\n'
@@ -232,13 +184,13 @@ def run_ingest(
             "warning",
         ],
         cwd=ROOT,
-        env={**os.environ, **_AWS_ENV},
+        env={**os.environ, **AWS_ENV},
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
     client = redis.Redis.from_url(redis_url)
     try:
-        _wait_http(f"http://127.0.0.1:{port}/healthz", 60)
+        wait_http(f"http://127.0.0.1:{port}/healthz", 60)
         start, cpu_start = time.perf_counter(), cpu_s(process.pid)
         deadline = start + timeout_s
         while int(client.xlen(keys.journal)) < events:
@@ -270,7 +222,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="rounds of the normalize reference")
     parser.add_argument("--no-memory", action="store_true", help="skip the 100 MiB object")
     args = parser.parse_args()
-    os.environ.update(_AWS_ENV)  # moto's test credentials, for this process and its children
+    os.environ.update(AWS_ENV)  # moto's test credentials, for this process and its children
     base = corpus_records(args.corpus)
     normalizer = Normalizer(default_registry())
     records = list(scaled(base, args.copies))
@@ -281,7 +233,7 @@ def main() -> int:
     reference = normalize_rate(lines, args.rounds)
     with tempfile.TemporaryDirectory(prefix="es-bench-") as tmp:
         folder = Path(tmp)
-        moto = Moto(_free_port())
+        moto = Moto(free_port())
         try:
             with EmbeddedRedis(folder / "redis", fsync="everysec") as server:
                 bucket, queue_name = "bench-trail", "bench-trail"

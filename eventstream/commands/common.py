@@ -28,7 +28,7 @@ from eventstream.config.describe import DescribeSettings
 from eventstream.enrich.live import cloudcontrol
 from eventstream.enrich.live.clients import DefaultClients
 from eventstream.enrich.live.describe import describers
-from eventstream.enrich.live.stage import LiveCommitter
+from eventstream.enrich.live.stage import LiveCommitter, LiveCounters
 from eventstream.errors import ConfigError
 from eventstream.journal.commit import Committer
 from eventstream.journal.keys import Keys
@@ -169,7 +169,8 @@ def committing_pipeline(
     )
     closers: list[Callable[[], Awaitable[None]]] = []
     if settings.describe.enabled:
-        committer, close = live_committer(committer, settings.describe)
+        counters = metrics.describe if metrics is not None else None
+        committer, close = live_committer(committer, settings.describe, counters)
         closers.append(close)
     quarantine = RedisQuarantine(
         redis, keys, settings.pipeline.quarantine_max_entries, redis_url=url
@@ -187,9 +188,12 @@ def committing_pipeline(
 
 
 def live_committer(
-    committer: PipelineCommitter, settings: DescribeSettings
+    committer: PipelineCommitter,
+    settings: DescribeSettings,
+    counters: LiveCounters | None = None,
 ) -> tuple[PipelineCommitter, Callable[[], Awaitable[None]]]:
-    """`committer` behind the live-configuration stage, and what closes its AWS clients."""
+    """`committer` behind the live-configuration stage (counting into `counters`, the
+    pipeline metrics' when there are metrics), and what closes its AWS clients."""
     clients = DefaultClients(settings.endpoint_url)
     explicit = describers()
     fetchers = (
@@ -203,6 +207,7 @@ def live_committer(
         delay_s=settings.delay_s,
         max_concurrency_per_service=settings.max_concurrency_per_service,
         max_attempts=settings.max_attempts,
+        counters=counters,
     )
     return live, clients.close
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from eventstream.enrich.live.counters import DescribeCollector, LiveCounters
+
 
 class PipelineMetrics:
     """What the pipeline counts, per source: every record lands in exactly one outcome."""
@@ -94,3 +96,6 @@ class PipelineMetrics:
             ["source", "region"],
             registry=r,
         )
+        # The live-configuration stage (`[describe]`): its counters, rendered at scrape time.
+        self.describe = LiveCounters()
+        r.register(DescribeCollector(self.describe))

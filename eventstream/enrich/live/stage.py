@@ -14,8 +14,11 @@ then delegates to the journal committer. Design:
 - `delay_s` before a fetch coalesces bursts; a semaphore per service bounds concurrency.
 - retries with exponential backoff for retryable failures, and for Missing after a create
   (not visible yet), within the budget.
-- an event that already carries a full configuration (`event`) is not described; a delete's
-  Missing confirms it (counted) and never sets a configuration.
+- every event of a describable type is described, also one whose record carried a full
+  configuration (`event`: a create's or update's response, in the API's camelCase): the
+  inventory then holds one shape per asset, so the next change's patch names what changed
+  rather than replacing the whole document. A delete's Missing confirms it (counted) and
+  never sets a configuration.
 - no credentials: logged once, and describing stops for the run.
 """
 
@@ -24,11 +27,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from eventstream.enrich.live.counters import LiveCounters
 from eventstream.enrich.live.outcome import (
     Clients,
     Failed,
@@ -40,22 +43,12 @@ from eventstream.enrich.live.outcome import (
     Target,
 )
 from eventstream.journal.commit import CommitResult
-from eventstream.models.event import Action, ConfigurationSource
+from eventstream.models.event import Action
 from eventstream.pipeline.runner import Committer
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class LiveCounters:
-    """Counts by (service, label): found, missing, confirmed_delete, timeout, error (a
-    fetcher raised), and each Failed kind (throttled, access_denied, ...) or Skipped reason."""
-
-    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
-    calls: Counter[str] = field(default_factory=Counter)  # fetch calls made, per service
-
-    def add(self, service: str, label: str) -> None:
-        self.counts[(service, label)] += 1
+__all__ = ["LiveCommitter", "LiveCounters"]
 
 
 @dataclass
@@ -117,9 +110,6 @@ class LiveCommitter:
         return await self._committer.commit(described, into)
 
     def _wanted(self, event: Mapping[str, Any]) -> Target | None:
-        data = event["data"]
-        if data.get("configuration_source") == ConfigurationSource.EVENT:
-            return None
         target = _target(event)
         return target if target.asset_type in self._fetchers else None
 
@@ -186,8 +176,11 @@ class LiveCommitter:
                 isinstance(outcome, Missing) and created
             )
             pause = self._backoff_s * 2**attempt
-            if not again or time.monotonic() + pause > deadline or self._disabled:
+            last = attempt == self._max_attempts - 1
+            if not again or last or time.monotonic() + pause > deadline or self._disabled:
                 break
+            if isinstance(outcome, Failed):
+                self._count(service, outcome)  # a throttled answer counts, even if retried
             await asyncio.sleep(pause)
         self._count(service, outcome)
         return outcome

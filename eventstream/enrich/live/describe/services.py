@@ -1,5 +1,7 @@
 """Describe calls of the other families: Lambda, RDS, KMS, SNS, SQS, DynamoDB, Secrets
-Manager (describe_secret only, never the secret value), CloudTrail."""
+Manager (describe_secret only, never the secret value), CloudTrail. Where a service keeps
+tags out of its describe answer (Lambda, KMS, SQS, DynamoDB), they are read beside it, so a
+tagging call's event has a patch."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ async def _function(made: Any, target: Target) -> dict[str, Any] | None:
         if error_code(e) != "ResourceNotFoundException":
             raise
         config["Policy"] = None
+    tags = await made.list_tags(Resource=config["FunctionArn"])  # not in the configuration
+    config["Tags"] = dict(tags.get("Tags", {}))
     return config
 
 
@@ -51,6 +55,9 @@ async def _key(made: Any, target: Target) -> dict[str, Any] | None:
     ):
         rotation = await made.get_key_rotation_status(KeyId=key_id)
         meta["KeyRotationEnabled"] = rotation.get("KeyRotationEnabled")
+    if meta.get("KeyManager") == "CUSTOMER":  # AWS managed keys carry no tags of their own
+        tags = await made.list_resource_tags(KeyId=key_id)
+        meta["Tags"] = list(tags.get("Tags", []))
     return meta
 
 
@@ -89,14 +96,21 @@ async def _queue(made: Any, target: Target) -> dict[str, Any] | None:
             await made.get_queue_url(QueueName=name_of(pid), QueueOwnerAWSAccountId=target.account)
         )["QueueUrl"]
     got = await made.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
-    return _attributes(got, "Policy", "RedrivePolicy", "RedriveAllowPolicy")
+    queue = _attributes(got, "Policy", "RedrivePolicy", "RedriveAllowPolicy")
+    tags = await made.list_queue_tags(QueueUrl=url)  # not among the attributes
+    queue["Tags"] = dict(tags.get("Tags", {}))
+    return queue
 
 
 async def _table(made: Any, target: Target) -> dict[str, Any] | None:
+    """`DescribeTable` with the table's tags (`ListTagsOfResource`): DescribeTable has none,
+    so a `TagResource` change would otherwise be described with an empty patch."""
     got = await made.describe_table(TableName=name_of(target.provider_id))
     table = dict(got["Table"])
     if table.get("TableStatus") == "DELETING":
         return None
+    tags = await made.list_tags_of_resource(ResourceArn=table["TableArn"])
+    table["Tags"] = list(tags.get("Tags", []))
     return table
 
 
