@@ -181,7 +181,7 @@ async def test_throttling_past_the_attempts_is_counted_and_the_event_goes_on(
     finally:
         await clients.close()
     assert len(fake.asked("GetResource")) == 2
-    assert live.counters.counts[("logs", "throttled")] == 1
+    assert live.counters.counts[("logs", "throttled")] == 2  # one per throttled answer
     [event] = await _journaled(aredis, keys, result.ids)
     assert event["data"]["configuration_source"] != "cloudcontrol"
     assert event["data"]["configuration"] is None
