@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from eventstream.config.sections import Section
-from eventstream.enrich.sync.listers import LISTERS
+from eventstream.enrich.sync.listers import LISTERS, cloudcontrol_types
 
 
 class SyncSettings(Section):
@@ -27,7 +27,9 @@ class SyncSettings(Section):
     )
     types: list[str] = Field(
         default_factory=list,
-        description="Asset types to sync (CloudFormation names); empty: every supported type.",
+        description="Asset types to sync (CloudFormation names); empty: every type with an "
+        "explicit describe call. Other CloudFormation types with one primary identifier are "
+        "listed and read through Cloud Control when named here.",
     )
     concurrency: int = Field(8, ge=1, le=256, description="Describe calls in flight at once.")
     drift_grace_s: float = Field(
@@ -42,8 +44,11 @@ class SyncSettings(Section):
     @field_validator("types")
     @classmethod
     def _known_types(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - set(LISTERS))
-        if unknown:
+        unknown = set(value) - set(LISTERS)
+        if unknown and (unknown := unknown - cloudcontrol_types()):
             supported = ", ".join(sorted(LISTERS))
-            raise ValueError(f"cannot sync {', '.join(unknown)} (supported: {supported})")
+            raise ValueError(
+                f"cannot sync {', '.join(sorted(unknown))} (supported: {supported}, and "
+                "through Cloud Control the CloudFormation types with one primary identifier)"
+            )
         return value

@@ -4,16 +4,19 @@ A lister yields `Listed` items: the value the normalizer would resolve the asset
 a name or an ARN, resolved here through the same registry so that a synced asset has the name
 its CloudTrail events give it), and, for types whose list call returns exactly what the
 describe call returns (EC2's describe calls list too), the configuration itself, so that such
-types cost one paginated call per region instead of one call per resource.
+types cost one paginated call per region instead of one call per resource. Types without an
+explicit lister can be listed through Cloud Control (`cloudcontrol_lister`), when named.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+from eventstream.enrich.live.cloudcontrol import SERVICE, list_resources
 from eventstream.enrich.live.describe.base import jsonable
+from eventstream.normalize.derived import load_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,8 @@ class Lister:
     @property
     def event_source(self) -> str:
         """The service's CloudTrail event source, for the events a sync makes (drift)."""
+        if self.service == SERVICE:
+            return "cloudcontrolapi.amazonaws.com"
         return f"{self.service}.amazonaws.com"
 
 
@@ -134,3 +139,26 @@ LISTERS: dict[str, Lister] = {
     "AWS::CloudTrail::Trail": Lister("cloudtrail", False, _trails),
 }
 """Every type the inventory sync lists (those with an explicit describe call)."""
+
+
+def cloudcontrol_types(explicit: Collection[str] = ()) -> set[str]:
+    """The types the sync lists through Cloud Control when asked (`[sync] types`): every
+    CloudFormation type with one primary identifier (its value is then the asset's id, name or
+    ARN, as its events give it) that no explicit lister covers."""
+    table = load_table()
+    return {
+        name
+        for name, derived in table.types.items()
+        if len(derived.identifiers) == 1 and name not in LISTERS and name not in explicit
+    }
+
+
+def cloudcontrol_lister(type_name: str) -> Lister:
+    """Cloud Control's `ListResources` for one type; each resource is then read with
+    `GetResource` (list handlers often return the identifier only), as events' are."""
+
+    async def call(client: Any, account: str, region: str) -> AsyncIterator[Listed]:
+        async for identifier, _ in list_resources(type_name, client):
+            yield Listed(identifier)
+
+    return Lister(SERVICE, False, call)

@@ -24,15 +24,23 @@ from typing import Any
 from redis.asyncio import Redis
 
 from eventstream.enrich.inventory import Version
+from eventstream.enrich.live.cloudcontrol import CloudControl
 from eventstream.enrich.live.describe.base import GLOBAL_REGION
 from eventstream.enrich.live.outcome import GLOBAL, Clients, Failed, Fetcher, Found, Target
-from eventstream.enrich.sync.listers import LISTERS, Listed, Lister
+from eventstream.enrich.sync.listers import (
+    LISTERS,
+    Listed,
+    Lister,
+    cloudcontrol_lister,
+    cloudcontrol_types,
+)
 from eventstream.enrich.sync.progress import ProgressStore, Run, Unit
 from eventstream.enrich.sync.verdict import Suspect, Verdict, digest, verdict
 from eventstream.errors import SyncError
 from eventstream.journal.commit import Committer
 from eventstream.journal.keys import VERSION, Keys, version_field
 from eventstream.models.event import Action, ConfigurationSource, Resolution
+from eventstream.normalize import derived
 from eventstream.normalize.attribution import unknown_attribution
 from eventstream.normalize.naming import AssetRef
 from eventstream.normalize.normalizer import Normalizer
@@ -136,11 +144,12 @@ class InventorySync:
         on_progress: Progress | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        unknown = sorted(set(types or ()) - set(LISTERS))
-        if unknown:
+        unknown = set(types or ()) - set(LISTERS)
+        if unknown and (unknown := unknown - cloudcontrol_types()):
             raise SyncError(
-                f"inventory sync cannot list {', '.join(unknown)} (supported: "
-                f"{', '.join(sorted(LISTERS))})",
+                f"inventory sync cannot list {', '.join(sorted(unknown))} (supported: "
+                f"{', '.join(sorted(LISTERS))}, and through Cloud Control the CloudFormation "
+                "types with one primary identifier)",
                 prefix=keys.prefix,
             )
         self._redis = redis
@@ -153,6 +162,8 @@ class InventorySync:
         self._accounts = list(dict.fromkeys(accounts))
         self._regions = list(dict.fromkeys(regions))
         self._types = sorted(types) if types else sorted(LISTERS)
+        self._listers = {t: LISTERS.get(t) or cloudcontrol_lister(t) for t in self._types}
+        self._cloudcontrol: Fetcher = CloudControl.for_types(LISTERS)
         self._concurrency = asyncio.Semaphore(max(1, concurrency))
         self._grace_s = grace_s
         self._dry_run = dry_run
@@ -166,7 +177,7 @@ class InventorySync:
         found: list[Unit] = []
         for account in self._accounts:
             for asset_type in self._types:
-                if LISTERS[asset_type].global_:
+                if self._listers[asset_type].global_:
                     found.append(Unit(account, GLOBAL, asset_type))
                 else:
                     found.extend(Unit(account, region, asset_type) for region in self._regions)
@@ -233,7 +244,7 @@ class InventorySync:
 
     async def _unit(self, unit: Unit, summary: SyncSummary, index: int, units: int) -> Tally | None:
         """Sync one unit; None when its list call failed (counted in `summary`)."""
-        lister = LISTERS[unit.asset_type]
+        lister = self._listers[unit.asset_type]
         region = GLOBAL_REGION if unit.region == GLOBAL else unit.region
         tally = Tally()
         try:
@@ -271,9 +282,8 @@ class InventorySync:
     async def _observe(self, unit: Unit, lister: Lister, items: list[Listed], tally: Tally) -> None:
         """Resolve, describe (where the list did not) and write one chunk of a unit."""
         refs: list[tuple[AssetRef, Listed]] = []
-        kind = self._registry.kind_for_type(unit.asset_type)
         for item in items:
-            ref = self._registry.resolve(kind, item.value, unit.account, unit.region)
+            ref = self._resolve(unit.asset_type, item.value, unit.account, unit.region)
             if ref is None or ref.type != unit.asset_type:
                 tally.skipped += 1
                 log.warning(
@@ -294,13 +304,24 @@ class InventorySync:
                 tally.skipped += 1
         await self._write(lister, observed, tally)
 
+    def _resolve(self, asset_type: str, value: str, account: str, region: str) -> AssetRef | None:
+        """The asset a listed id, name or ARN names, as the normalizer names it (a family's
+        kind, else the derived resolver's)."""
+        kind = self._registry.kind_for_type(asset_type)
+        table = self._registry.derived
+        if kind is None and table is not None and asset_type in table.types:
+            found = derived.resolve(self._registry, table.types[asset_type], value, account, region)
+            return found[0] if found is not None else None
+        return self._registry.resolve(kind, value, account, region)
+
     async def _configuration(self, ref: AssetRef, item: Listed) -> dict[str, Any] | str:
         """The resource's configuration, or why there is none (`failed`, `missing`, ...)."""
         if item.configuration is not None:
             return item.configuration
         target = Target(ref.type, ref.provider_id, ref.arn, ref.account, ref.region)
+        fetcher = self._fetcher if ref.type in LISTERS else self._cloudcontrol
         async with self._concurrency:
-            outcome = await self._fetcher.fetch(target, self._clients)
+            outcome = await fetcher.fetch(target, self._clients)
         if isinstance(outcome, Found):
             return outcome.configuration
         if isinstance(outcome, Failed):
@@ -419,7 +440,11 @@ class InventorySync:
                     "configuration_digest": fingerprint,
                 }
             },
-            resolution=Resolution.TABLE,
+            resolution=(
+                Resolution.TABLE
+                if self._registry.kind_for_type(ref.type) is not None
+                else Resolution.DERIVED
+            ),
         )
         event["data"]["configuration_source"] = ConfigurationSource.SYNC
         return event
