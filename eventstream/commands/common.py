@@ -24,8 +24,9 @@ from eventstream.config import (
     load_settings,
     with_options,
 )
+from eventstream.config.accounts import AccountsSettings
 from eventstream.config.describe import DescribeSettings
-from eventstream.enrich.live.clients import DefaultClients
+from eventstream.enrich.live.accounts import live_clients
 from eventstream.enrich.live.describe import describers
 from eventstream.enrich.live.stage import LiveCommitter
 from eventstream.errors import ConfigError
@@ -168,7 +169,7 @@ def committing_pipeline(
     )
     closers: list[Callable[[], Awaitable[None]]] = []
     if settings.describe.enabled:
-        committer, close = live_committer(committer, settings.describe)
+        committer, close = live_committer(committer, settings.describe, accounts=settings.accounts)
         closers.append(close)
     quarantine = RedisQuarantine(
         redis, keys, settings.pipeline.quarantine_max_entries, redis_url=url
@@ -186,10 +187,14 @@ def committing_pipeline(
 
 
 def live_committer(
-    committer: PipelineCommitter, settings: DescribeSettings
+    committer: PipelineCommitter,
+    settings: DescribeSettings,
+    *,
+    accounts: AccountsSettings | None = None,
 ) -> tuple[PipelineCommitter, Callable[[], Awaitable[None]]]:
-    """`committer` behind the live-configuration stage, and what closes its AWS clients."""
-    clients = DefaultClients(settings.endpoint_url)
+    """`committer` behind the live-configuration stage, and what closes its AWS clients (of
+    the `accounts` when `[accounts]` names a role to assume, else the default chain's own)."""
+    clients = live_clients(accounts or AccountsSettings(), settings.endpoint_url)
     live = LiveCommitter(
         committer,
         describers(),
