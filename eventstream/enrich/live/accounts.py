@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from eventstream.enrich.live.organizations import AccountList, active_accounts
 from eventstream.enrich.live.outcome import AccountNotConfigured, Clients, CredentialsError
 from eventstream.enrich.live.roles import Assume, RoleSessions, StsAssume
 from eventstream.sources import aws
+
+_ACCOUNT_ID = re.compile(r"\d{12}")
 
 
 @dataclass(slots=True)
@@ -94,7 +97,9 @@ class AccountClients:
         home = await self.home()
         if account in ("", home):
             return await self._home_clients.client(service, account=home, region=region)
-        if self._restricted and not await self._list.contains(account):
+        if not _ACCOUNT_ID.fullmatch(account) or (
+            self._restricted and not await self._list.contains(account)
+        ):
             raise AccountNotConfigured(account)
         held = await self._sessions.session(account)
         key = (account, service, region)

@@ -232,7 +232,9 @@ async def test_an_account_outside_the_list_is_skipped(moto: Moto) -> None:
         assert got == Skipped("account_not_configured")
         with pytest.raises(AccountNotConfigured, match="999999999999"):
             await clients.client("ec2", account="999999999999", region=REGION)
-        assert counted.asked == []  # no role assumed for it
+        with pytest.raises(AccountNotConfigured):
+            await clients.client("ec2", account="not-an-account", region=REGION)
+        assert counted.asked == []  # no role assumed for either
     finally:
         await clients.close()
         await counted.sts.close()
