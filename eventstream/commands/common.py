@@ -24,9 +24,10 @@ from eventstream.config import (
     load_settings,
     with_options,
 )
+from eventstream.config.accounts import AccountsSettings
 from eventstream.config.describe import DescribeSettings
 from eventstream.enrich.live import cloudcontrol
-from eventstream.enrich.live.clients import DefaultClients
+from eventstream.enrich.live.accounts import live_clients
 from eventstream.enrich.live.describe import describers
 from eventstream.enrich.live.stage import LiveCommitter, LiveCounters
 from eventstream.errors import ConfigError
@@ -170,7 +171,9 @@ def committing_pipeline(
     closers: list[Callable[[], Awaitable[None]]] = []
     if settings.describe.enabled:
         counters = metrics.describe if metrics is not None else None
-        committer, close = live_committer(committer, settings.describe, counters)
+        committer, close = live_committer(
+            committer, settings.describe, counters, accounts=settings.accounts
+        )
         closers.append(close)
     quarantine = RedisQuarantine(
         redis, keys, settings.pipeline.quarantine_max_entries, redis_url=url
@@ -191,10 +194,13 @@ def live_committer(
     committer: PipelineCommitter,
     settings: DescribeSettings,
     counters: LiveCounters | None = None,
+    *,
+    accounts: AccountsSettings | None = None,
 ) -> tuple[PipelineCommitter, Callable[[], Awaitable[None]]]:
     """`committer` behind the live-configuration stage (counting into `counters`, the
-    pipeline metrics' when there are metrics), and what closes its AWS clients."""
-    clients = DefaultClients(settings.endpoint_url)
+    pipeline metrics' when there are metrics), and what closes its AWS clients (of the
+    `accounts` when `[accounts]` names a role to assume, else the default chain's own)."""
+    clients = live_clients(accounts or AccountsSettings(), settings.endpoint_url)
     explicit = describers()
     fetchers = (
         {**cloudcontrol.fetchers(explicit), **explicit} if settings.cloudcontrol else explicit

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from eventstream.config.accounts import AccountsSettings
 from eventstream.config.client import ClientSettings
 from eventstream.config.describe import DescribeSettings
 from eventstream.config.sections import (
@@ -29,6 +30,7 @@ class Settings(Section):
     serve: ServeSettings = Field(default_factory=ServeSettings)
     client: ClientSettings = Field(default_factory=ClientSettings)
     describe: DescribeSettings = Field(default_factory=DescribeSettings)
+    accounts: AccountsSettings = Field(default_factory=AccountsSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Where raw records come from (`[[sources]]`)."

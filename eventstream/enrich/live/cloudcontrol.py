@@ -31,6 +31,7 @@ from eventstream.enrich.live.outcome import (
     Outcome,
     Skipped,
     Target,
+    open_client,
 )
 from eventstream.models.event import ConfigurationSource
 from eventstream.normalize.derived import DerivedTable, DerivedType, load_table
@@ -151,9 +152,9 @@ class CloudControl:
         if wanted is None:
             return Skipped(NO_IDENTIFIER)
         try:
-            made = await clients.client(
-                SERVICE, account=target.account, region=client_region(target)
-            )
+            made = await open_client(clients, SERVICE, target, client_region(target))
+            if isinstance(made, Outcome):
+                return made  # the account cannot be read (not configured, no role)
             got = await made.get_resource(TypeName=target.asset_type, Identifier=wanted)
             properties = codec.loads(got["ResourceDescription"]["Properties"])
         except ClientError as e:

@@ -75,6 +75,64 @@ class Clients(Protocol):
     async def close(self) -> None: ...
 
 
+class ClientsError(Exception):
+    """Why `Clients.client` gives no client for an account; `outcome()` is what a fetcher
+    reports for the asset instead (the implementation's AWS failures come wrapped in these,
+    so a fetcher needs no knowledge of STS or Organizations)."""
+
+    def outcome(self) -> Outcome:
+        raise NotImplementedError
+
+
+class AccountNotConfigured(ClientsError):
+    """The asset's account is not among the configured (or Organizations') accounts."""
+
+    def __init__(self, account: str) -> None:
+        super().__init__(f"account {account or '(none)'} is not configured in [accounts]")
+        self.account = account
+
+    def outcome(self) -> Outcome:
+        return Skipped("account_not_configured")
+
+
+class AssumeRoleError(ClientsError):
+    """The account's role could not be assumed (`kind`: access_denied, throttled, ...)."""
+
+    def __init__(self, account: str, role_arn: str, kind: str, detail: str) -> None:
+        super().__init__(f"cannot assume {role_arn} for account {account}: {detail}")
+        self.account = account
+        self.role_arn = role_arn
+        self.kind = kind
+        self.detail = detail
+
+    def outcome(self) -> Outcome:
+        return Failed("sts", self.kind, str(self))
+
+
+class CredentialsError(ClientsError):
+    """A call the implementation makes for itself failed (`sts` GetCallerIdentity, the
+    `organizations` account list), so no account can be decided on."""
+
+    def __init__(self, service: str, kind: str, detail: str) -> None:
+        super().__init__(f"{service}: {detail}")
+        self.service = service
+        self.kind = kind
+        self.detail = detail
+
+    def outcome(self) -> Outcome:
+        return Failed(self.service, self.kind, str(self))
+
+
+async def open_client(clients: Clients, service: str, target: Target, region: str) -> Any:
+    """`clients.client(service)` for the target's account in `region`, or the `Outcome` to
+    report instead when the account cannot be read (not configured, role not assumable):
+    `if isinstance(made, Outcome): return made`."""
+    try:
+        return await clients.client(service, account=target.account, region=region)
+    except ClientsError as e:
+        return e.outcome()
+
+
 class Fetcher(Protocol):
     """Fetches one asset's configuration (no retries, no caching: the caller does those)."""
 

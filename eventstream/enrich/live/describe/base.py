@@ -10,7 +10,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from eventstream.enrich.live.outcome import GLOBAL, Clients, Failed, Found, Missing, Outcome, Target
+from eventstream.enrich.live.outcome import (
+    GLOBAL,
+    Clients,
+    Failed,
+    Found,
+    Missing,
+    Outcome,
+    Target,
+    open_client,
+)
 from eventstream.models.event import ConfigurationSource
 from eventstream.sources.aws import AWS_ERRORS, describe, error_code, error_kind
 
@@ -106,9 +115,9 @@ class Describer:
     async def fetch(self, target: Target, clients: Clients) -> Outcome:
         kind = self.kinds[target.asset_type]
         try:
-            made = await clients.client(
-                kind.service, account=target.account, region=client_region(target)
-            )
+            made = await open_client(clients, kind.service, target, client_region(target))
+            if isinstance(made, Outcome):
+                return made
             configuration = await kind.describe(made, target)
         except Gone as e:
             return Missing(str(e))
