@@ -26,7 +26,15 @@ from redis.asyncio import Redis
 from eventstream.enrich.inventory import Version
 from eventstream.enrich.live.cloudcontrol import CloudControl
 from eventstream.enrich.live.describe.base import GLOBAL_REGION
-from eventstream.enrich.live.outcome import GLOBAL, Clients, Failed, Fetcher, Found, Target
+from eventstream.enrich.live.outcome import (
+    GLOBAL,
+    Clients,
+    ClientsError,
+    Failed,
+    Fetcher,
+    Found,
+    Target,
+)
 from eventstream.enrich.sync.listers import (
     LISTERS,
     Listed,
@@ -259,6 +267,11 @@ class InventorySync:
                     self._report(SyncProgress(index, units, unit, tally.listed, self._seen(tally)))
             if chunk:
                 await self._observe(unit, lister, chunk, tally)
+        except ClientsError as error:  # the account cannot be read (not configured, no role)
+            summary.units_failed += 1
+            summary.errors.append(f"{unit.key}: {error}")
+            log.warning("inventory sync: account unreadable", extra={"unit": unit.key})
+            return None
         except AWS_ERRORS as error:
             kind = error_kind(error)
             if kind == "no_credentials":

@@ -9,10 +9,10 @@ from typing import Any
 from redis.asyncio import Redis
 
 from eventstream.config import Settings
-from eventstream.enrich.live.clients import DefaultClients
+from eventstream.enrich.live.accounts import AccountClients, live_clients
 from eventstream.enrich.live.describe import describer
 from eventstream.enrich.live.describe.base import GLOBAL_REGION
-from eventstream.enrich.live.outcome import Clients
+from eventstream.enrich.live.outcome import Clients, ClientsError
 from eventstream.enrich.sync.run import InventorySync, Progress
 from eventstream.errors import SyncError
 from eventstream.journal.commit import Committer
@@ -43,6 +43,16 @@ async def home_account(clients: Clients, *, prefix: str) -> str:
     return str(identity["Account"])
 
 
+async def _accounts(clients: Clients, *, prefix: str) -> list[str]:
+    """The home account, and with `[accounts]` the configured (or organization's) ones."""
+    if not isinstance(clients, AccountClients):
+        return [await home_account(clients, prefix=prefix)]
+    try:
+        return await clients.accounts()
+    except ClientsError as error:
+        raise SyncError(f"cannot list the accounts to sync: {error}", prefix=prefix) from None
+
+
 @contextlib.asynccontextmanager
 async def inventory_sync(
     settings: Settings,
@@ -53,11 +63,13 @@ async def inventory_sync(
     dry_run: bool = False,
     on_progress: Progress | None = None,
 ) -> AsyncIterator[InventorySync]:
-    """The sync `settings` describe (`[sync]`, `[describe] endpoint_url`), its AWS clients
-    closed on exit."""
-    clients = DefaultClients(settings.describe.endpoint_url, max_attempts=SYNC_ATTEMPTS)
+    """The sync `settings` describe (`[sync]`, the `[accounts]` to read, `[describe]
+    endpoint_url`), its AWS clients closed on exit."""
+    clients = live_clients(
+        settings.accounts, settings.describe.endpoint_url, max_attempts=SYNC_ATTEMPTS
+    )
     try:
-        accounts = [await home_account(clients, prefix=keys.prefix)]
+        accounts = await _accounts(clients, prefix=keys.prefix)
         sync = settings.sync
         yield InventorySync(
             redis=redis,
@@ -67,7 +79,7 @@ async def inventory_sync(
             fetcher=describer(),
             registry=default_registry(),
             accounts=accounts,
-            regions=sync.regions or [default_region()],
+            regions=sync.regions or settings.accounts.regions or [default_region()],
             types=sync.types or None,
             concurrency=sync.concurrency,
             grace_s=sync.drift_grace_s,
