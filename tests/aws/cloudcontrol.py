@@ -6,7 +6,6 @@ only SigV4-signed requests for the `cloudcontrolapi` service accepted."""
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from eventstream import codec
+from tests.aws import awsjson
 
 PREFIX = "CloudApiService."
 CONTENT_TYPE = "application/x-amz-json-1.0"
@@ -129,27 +129,11 @@ def _answer(body: dict[str, Any]) -> web.Response:
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
-    return web.Response(
-        status=status,
-        body=codec.dumps({"__type": code, "message": message}),
-        content_type=CONTENT_TYPE,
-        headers={"x-amzn-RequestId": "00000000-0000-0000-0000-000000000000"},
-    )
+    return awsjson.error(status, code, message, CONTENT_TYPE)
 
 
 @asynccontextmanager
 async def cloudcontrol_server(fake: FakeCloudControl) -> AsyncIterator[FakeCloudControl]:
-    app = web.Application()
-    app.router.add_post("/", fake.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
-    site = web.SockSite(runner, listening)
-    await site.start()
-    fake.endpoint = f"http://127.0.0.1:{port}"
-    try:
+    async with awsjson.served(fake.handle) as endpoint:
+        fake.endpoint = endpoint
         yield fake
-    finally:
-        await runner.cleanup()

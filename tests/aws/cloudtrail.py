@@ -4,7 +4,6 @@ second (a faster caller gets `ThrottlingException`, as from AWS), and throttling
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from eventstream import codec
+from tests.aws import awsjson
 
 TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
 _WINDOW_S = 0.7  # 2 requests per second: a third within this of the one two before is over it
@@ -95,27 +95,11 @@ class FakeCloudTrail:
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
-    return web.Response(
-        status=status,
-        body=codec.dumps({"__type": code, "message": message}),
-        content_type="application/x-amz-json-1.1",
-        headers={"x-amzn-RequestId": "00000000-0000-0000-0000-000000000000"},
-    )
+    return awsjson.error(status, code, message, "application/x-amz-json-1.1")
 
 
 @asynccontextmanager
 async def cloudtrail_server(fake: FakeCloudTrail) -> AsyncIterator[FakeCloudTrail]:
-    app = web.Application()
-    app.router.add_post("/", fake.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
-    site = web.SockSite(runner, listening)
-    await site.start()
-    fake.endpoint = f"http://127.0.0.1:{port}"
-    try:
+    async with awsjson.served(fake.handle) as endpoint:
+        fake.endpoint = endpoint
         yield fake
-    finally:
-        await runner.cleanup()

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from eventstream.journal.keys import Keys
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources.catalog import default_registry
 from tests.aws.cloudcontrol import FakeCloudControl, cloudcontrol_server
+from tests.enrich.live import changes
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -49,21 +49,7 @@ def _sync(redis: Redis, keys: Keys, clients: DefaultClients) -> InventorySync:
 
 def _subject(source: str, name: str, request: dict[str, Any], response: Any) -> str:
     """The asset name the normalizer gives the record's asset."""
-    record = {
-        "eventVersion": "1.08",
-        "eventID": str(uuid.uuid4()),
-        "eventTime": "2026-12-03T11:00:00Z",
-        "eventSource": source,
-        "eventName": name,
-        "awsRegion": REGION,
-        "sourceIPAddress": "198.51.100.7",
-        "userAgent": "aws-cli/2",
-        "userIdentity": {"type": "IAMUser", "arn": f"arn:aws:iam::{ACCOUNT}:user/a"},
-        "recipientAccountId": ACCOUNT,
-        "eventType": "AwsApiCall",
-        "requestParameters": request,
-        "responseElements": response,
-    }
+    record = changes.record(source.removesuffix(".amazonaws.com"), name, request, response)
     [event] = Normalizer(default_registry()).normalize(record).events
     return str(event["subject"])
 

@@ -26,6 +26,7 @@ from eventstream.journal.keys import Keys
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources.catalog import default_registry
 from tests.aws.conftest import Moto
+from tests.enrich.live import changes
 
 ACCOUNT = "123456789012"  # moto's default account
 REGIONS = ("us-east-1", "eu-west-1")
@@ -167,25 +168,8 @@ def _record(
     CloudTrail times are whole seconds, so one second later)."""
     later = dt.datetime.fromtimestamp(at if at is not None else time.time(), dt.UTC)
     later += dt.timedelta(seconds=1)
-    return {
-        "eventVersion": "1.08",
-        "eventID": str(uuid.uuid4()),
-        "eventTime": later.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "eventSource": source,
-        "eventName": name,
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": "198.51.100.7",
-        "userAgent": "aws-cli/2.15.0",
-        "userIdentity": {
-            "type": "IAMUser",
-            "arn": f"arn:aws:iam::{ACCOUNT}:user/alice",
-            "accountId": ACCOUNT,
-        },
-        "recipientAccountId": ACCOUNT,
-        "eventType": "AwsApiCall",
-        "requestParameters": request,
-        "responseElements": {"_return": True},
-    }
+    made = changes.record(source.removesuffix(".amazonaws.com"), name, request, {"_return": True})
+    return {**made, "eventTime": later.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def _events(record: dict[str, Any]) -> list[dict[str, Any]]:
