@@ -7,16 +7,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
 
+from eventstream.commands.common import committing_pipeline
 from eventstream.enrich.live.clients import DefaultClients
 from eventstream.enrich.live.describe import describers
 from eventstream.enrich.live.outcome import Fetcher
 from eventstream.enrich.live.stage import LiveCommitter
 from eventstream.journal.commit import Committer
 from eventstream.journal.keys import Keys
+from eventstream.sources.local import FilesSource
 from tests.aws.conftest import REGION, Moto
 from tests.enrich.live.test_stage import _events, _journaled
 
@@ -87,3 +90,21 @@ async def committed(
 def ops(changes: list[dict[str, Any]] | None) -> set[tuple[str, str]]:
     """A JSON Patch as (op, path) pairs."""
     return {(op["op"], op["path"]) for op in changes or []}
+
+
+async def replayed(settings: Any, path: Path, aredis: Redis, keys: Keys) -> list[dict[str, Any]]:
+    """The events journaled by the commands' pipeline (`committing_pipeline`, as `replay`
+    builds it from `settings`) from the one record in the file at `path`."""
+    pipeline = committing_pipeline(
+        settings,
+        [FilesSource([str(path)])],
+        redis=aredis,
+        keys=keys,
+        redis_url="redis://127.0.0.1",
+        metrics=None,
+        wait_for_redis=False,
+    )
+    totals = await pipeline.run()
+    assert totals.journaled == 1
+    rows: Any = await aredis.xrange(keys.journal)
+    return await _journaled(aredis, keys, [row[0].decode() for row in rows])

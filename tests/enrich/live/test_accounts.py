@@ -22,7 +22,6 @@ from moto.sts.models import sts_backends
 from redis.asyncio import Redis
 
 from eventstream import codec
-from eventstream.commands.common import committing_pipeline
 from eventstream.config import Settings, load_settings
 from eventstream.config.accounts import AccountsSettings
 from eventstream.enrich.live.accounts import AccountClients, live_clients
@@ -41,9 +40,8 @@ from eventstream.enrich.live.roles import RoleCredentials, StsAssume
 from eventstream.errors import ConfigError
 from eventstream.journal.keys import Keys
 from eventstream.sources import aws
-from eventstream.sources.local import FilesSource
 from tests.aws.conftest import REGION, Moto
-from tests.enrich.live.test_stage import _journaled
+from tests.enrich.live import changes
 
 HOME = "123456789012"
 SECOND = "210987654321"
@@ -401,19 +399,7 @@ async def test_the_pipeline_describes_an_event_of_the_second_account(
             },
         }
     )
-    pipeline = committing_pipeline(
-        settings,
-        [FilesSource([str(path)])],
-        redis=aredis,
-        keys=keys,
-        redis_url="redis://127.0.0.1",
-        metrics=None,
-        wait_for_redis=False,
-    )
-    totals = await pipeline.run()
-    assert totals.journaled == 1
-    ids: Any = await aredis.xrange(keys.journal)
-    [event] = await _journaled(aredis, keys, [row[0].decode() for row in ids])
+    [event] = await changes.replayed(settings, path, aredis, keys)
     assert event["data"]["configuration_source"] == "describe"
     assert event["data"]["configuration"]["OwnerId"] == SECOND
     assert event["data"]["configuration"]["GroupId"] == gid

@@ -15,7 +15,6 @@ from botocore.exceptions import ClientError
 from redis.asyncio import Redis
 
 from eventstream import codec
-from eventstream.commands.common import committing_pipeline
 from eventstream.config import Settings
 from eventstream.enrich.live import cloudcontrol
 from eventstream.enrich.live.clients import DefaultClients
@@ -30,8 +29,8 @@ from eventstream.normalize.derived import load_table
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.resources.catalog import default_registry
 from eventstream.sources import aws
-from eventstream.sources.local import FilesSource
 from tests.aws.cloudcontrol import FakeCloudControl, cloudcontrol_server
+from tests.enrich.live import changes
 from tests.enrich.live.test_stage import _journaled
 
 ACCOUNT = "123456789012"
@@ -297,19 +296,7 @@ async def test_log_group_configuration_then_a_change_gives_previous_and_patch(
 
 
 async def _replay(settings: Settings, path: Path, aredis: Redis, keys: Keys) -> dict[str, Any]:
-    pipeline = committing_pipeline(
-        settings,
-        [FilesSource([str(path)])],
-        redis=aredis,
-        keys=keys,
-        redis_url="redis://127.0.0.1",
-        metrics=None,
-        wait_for_redis=False,
-    )
-    totals = await pipeline.run()
-    assert totals.journaled == 1
-    rows: Any = await aredis.xrange(keys.journal)
-    [event] = await _journaled(aredis, keys, [row[0].decode() for row in rows])
+    [event] = await changes.replayed(settings, path, aredis, keys)
     return event
 
 

@@ -9,28 +9,15 @@ from typing import Any
 from redis.asyncio import Redis
 
 from eventstream import codec
-from eventstream.commands.common import committing_pipeline
 from eventstream.config import Settings
 from eventstream.journal.keys import Keys
-from eventstream.sources.local import FilesSource
 from tests.aws.conftest import Moto
-from tests.enrich.live.test_stage import _journaled, _record
+from tests.enrich.live import changes
+from tests.enrich.live.test_stage import _record
 
 
 async def _run(settings: Settings, path: Path, aredis: Redis, keys: Keys) -> list[Any]:
-    pipeline = committing_pipeline(
-        settings,
-        [FilesSource([str(path)])],
-        redis=aredis,
-        keys=keys,
-        redis_url="redis://127.0.0.1",
-        metrics=None,
-        wait_for_redis=False,
-    )
-    totals = await pipeline.run()
-    assert totals.journaled == 1
-    ids: Any = await aredis.xrange(keys.journal)
-    return await _journaled(aredis, keys, [row[0].decode() for row in ids])
+    return await changes.replayed(settings, path, aredis, keys)
 
 
 async def test_replayed_record_is_described_when_enabled_and_not_otherwise(
