@@ -68,10 +68,10 @@ async def _wait_for(check: Any, timeout_s: float = 30.0) -> None:
 
 
 async def test_replicas_take_one_turn_per_interval_and_stop_at_once(
-    own_moto: Moto, redis_srv: RedisServer, aredis: Redis, keys: Keys
+    moto: Moto, redis_srv: RedisServer, aredis: Redis, keys: Keys
 ) -> None:
-    group = _group(own_moto)
-    settings = _settings(own_moto, redis_srv, keys, interval_s=3600)
+    group = _group(moto)
+    settings = _settings(moto, redis_srv, keys, interval_s=3600)
     replicas = [
         PeriodicSync(settings, redis=aredis, keys=keys, redis_url=redis_srv.url) for _ in range(3)
     ]
@@ -95,19 +95,19 @@ async def test_replicas_take_one_turn_per_interval_and_stop_at_once(
 
 
 async def test_ingest_syncs_periodically_reports_drift_and_stops_on_sigterm(
-    own_moto: Moto, redis_srv: RedisServer, aredis: Redis, keys: Keys, tmp_path: Path
+    moto: Moto, redis_srv: RedisServer, aredis: Redis, keys: Keys, tmp_path: Path
 ) -> None:
-    group = _group(own_moto)
-    sqs = boto3.client("sqs", region_name=REGION, endpoint_url=own_moto.endpoint)
+    group = _group(moto)
+    sqs = boto3.client("sqs", region_name=REGION, endpoint_url=moto.endpoint)
     queue = sqs.create_queue(QueueName=f"q{time.time_ns()}")["QueueUrl"]
     config = tmp_path / "eventstream.toml"
     config.write_text(
         f'[redis]\nurl = "{redis_srv.url}"\nkey_prefix = "{keys.prefix}"\n'
-        f'[describe]\nendpoint_url = "{own_moto.endpoint}"\n'
+        f'[describe]\nendpoint_url = "{moto.endpoint}"\n'
         f'[sync]\ninterval_s = 1\nregions = ["{REGION}"]\ntypes = {list(GROUPS)!r}\n'
         "drift_grace_s = 0\n"
         f'[[sources]]\ntype = "sqs"\nqueue_url = "{queue}"\nregion = "{REGION}"\n'
-        f'endpoint_url = "{own_moto.endpoint}"\nwait_time_s = 1\n'
+        f'endpoint_url = "{moto.endpoint}"\nwait_time_s = 1\n'
     )
     log = tmp_path / "ingest.log"
     process = _ingest(config, log)
@@ -122,7 +122,7 @@ async def test_ingest_syncs_periodically_reports_drift_and_stops_on_sigterm(
     try:
         await _wait_for(seeded)
         assert await aredis.xlen(keys.journal) == 0
-        ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=own_moto.endpoint)
+        ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=moto.endpoint)
         ec2.authorize_security_group_ingress(
             GroupId=group, IpProtocol="tcp", FromPort=5432, ToPort=5432, CidrIp="10.1.0.0/16"
         )
@@ -139,9 +139,9 @@ async def test_ingest_syncs_periodically_reports_drift_and_stops_on_sigterm(
 
 
 def test_the_command_prints_a_summary_resumes_and_dry_runs(
-    own_moto: Moto, redis_srv: RedisServer, keys: Keys
+    moto: Moto, redis_srv: RedisServer, keys: Keys
 ) -> None:
-    _group(own_moto)
+    _group(moto)
     base = [
         sys.executable,
         "-m",
@@ -153,7 +153,7 @@ def test_the_command_prints_a_summary_resumes_and_dry_runs(
         "--prefix",
         keys.prefix,
         "--endpoint-url",
-        own_moto.endpoint,
+        moto.endpoint,
         "--region",
         REGION,
         "--type",

@@ -183,10 +183,10 @@ async def _journal(redis: Redis, keys: Keys) -> list[dict[str, Any]]:
 
 
 async def test_sync_seeds_every_resource_in_two_regions_without_journaling(
-    own_moto: Moto, aredis: Redis, keys: Keys
+    moto: Moto, aredis: Redis, keys: Keys
 ) -> None:
-    scene = _scene(own_moto)
-    clients = DefaultClients(own_moto.endpoint)
+    scene = _scene(moto)
+    clients = DefaultClients(moto.endpoint)
     try:
         summary = await _sync(aredis, keys, clients).run()
     finally:
@@ -194,7 +194,7 @@ async def test_sync_seeds_every_resource_in_two_regions_without_journaling(
     inventory = await _inventory(aredis, keys)
     # Every security group moto has, in both regions, and nothing else of that type.
     groups = {n for n in inventory if "/ec2/security-group/" in n}
-    assert groups == _groups_in_moto(own_moto)
+    assert groups == _groups_in_moto(moto)
     group = inventory[f"aws/{ACCOUNT}/us-east-1/ec2/security-group/{scene['group']}"]
     assert group["configuration"]["GroupName"].startswith("web-")
     assert f"aws/{ACCOUNT}/eu-west-1/ec2/security-group/{scene['group_eu']}" in inventory
@@ -220,13 +220,13 @@ async def test_sync_seeds_every_resource_in_two_regions_without_journaling(
 
 
 async def test_seeded_names_are_the_names_events_give_and_the_first_change_has_a_previous(
-    own_moto: Moto, aredis: Redis, keys: Keys
+    moto: Moto, aredis: Redis, keys: Keys
 ) -> None:
-    scene = _scene(own_moto)
-    clients = DefaultClients(own_moto.endpoint)
+    scene = _scene(moto)
+    clients = DefaultClients(moto.endpoint)
     try:
         await _sync(aredis, keys, clients, types=("AWS::EC2::SecurityGroup",)).run()
-        ec2 = _client(own_moto, "ec2")
+        ec2 = _client(moto, "ec2")
         ec2.authorize_security_group_ingress(
             GroupId=scene["group"],
             IpProtocol="tcp",
@@ -254,10 +254,10 @@ async def test_seeded_names_are_the_names_events_give_and_the_first_change_has_a
 
 
 async def test_a_rerun_changes_nothing_and_an_interrupted_sync_resumes_without_duplicates(
-    own_moto: Moto, aredis: Redis, keys: Keys
+    moto: Moto, aredis: Redis, keys: Keys
 ) -> None:
-    _scene(own_moto)
-    clients = DefaultClients(own_moto.endpoint)
+    _scene(moto)
+    clients = DefaultClients(moto.endpoint)
     stopped: list[SyncProgress] = []
     task: asyncio.Task[SyncSummary] | None = None
 
@@ -292,17 +292,17 @@ async def test_a_rerun_changes_nothing_and_an_interrupted_sync_resumes_without_d
 
 
 async def test_a_change_made_without_a_record_is_reported_as_drift_with_its_patch(
-    own_moto: Moto, aredis: Redis, keys: Keys
+    moto: Moto, aredis: Redis, keys: Keys
 ) -> None:
-    scene = _scene(own_moto)
-    clients = DefaultClients(own_moto.endpoint)
+    scene = _scene(moto)
+    clients = DefaultClients(moto.endpoint)
     types = ("AWS::EC2::SecurityGroup", "AWS::SQS::Queue")
     try:
         await _sync(aredis, keys, clients, types=types).run()
-        _client(own_moto, "ec2").authorize_security_group_ingress(
+        _client(moto, "ec2").authorize_security_group_ingress(
             GroupId=scene["group"], IpProtocol="tcp", FromPort=22, ToPort=22, CidrIp="10.0.0.0/8"
         )
-        sqs = _client(own_moto, "sqs", "eu-west-1")
+        sqs = _client(moto, "sqs", "eu-west-1")
         url = sqs.get_queue_url(QueueName=scene["queue"])["QueueUrl"]
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "120"})
         summary = await _sync(aredis, keys, clients, types=types).run()
@@ -336,17 +336,17 @@ async def test_a_change_made_without_a_record_is_reported_as_drift_with_its_patc
 
 
 async def test_drift_waits_out_the_grace_time_and_an_event_in_between_explains_it(
-    own_moto: Moto, aredis: Redis, keys: Keys
+    moto: Moto, aredis: Redis, keys: Keys
 ) -> None:
-    scene = _scene(own_moto)
-    clients = DefaultClients(own_moto.endpoint)
+    scene = _scene(moto)
+    clients = DefaultClients(moto.endpoint)
     now = [time.time()]
     types = ("AWS::EC2::SecurityGroup",)
 
     def sync() -> InventorySync:
         return _sync(aredis, keys, clients, types=types, grace_s=600, clock=lambda: now[0])
 
-    ec2 = _client(own_moto, "ec2")
+    ec2 = _client(moto, "ec2")
     try:
         await sync().run()
         ec2.authorize_security_group_ingress(
@@ -389,14 +389,14 @@ async def test_drift_waits_out_the_grace_time_and_an_event_in_between_explains_i
 
 
 async def test_an_event_without_configuration_explains_a_difference(
-    own_moto: Moto, aredis: Redis, keys: Keys
+    moto: Moto, aredis: Redis, keys: Keys
 ) -> None:
-    scene = _scene(own_moto)
-    clients = DefaultClients(own_moto.endpoint)
+    scene = _scene(moto)
+    clients = DefaultClients(moto.endpoint)
     types = ("AWS::EC2::SecurityGroup",)
     try:
         await _sync(aredis, keys, clients, types=types).run()
-        _client(own_moto, "ec2").authorize_security_group_ingress(
+        _client(moto, "ec2").authorize_security_group_ingress(
             GroupId=scene["group"], IpProtocol="tcp", FromPort=25, ToPort=25, CidrIp="0.0.0.0/0"
         )
         record = _record(
@@ -416,10 +416,10 @@ async def test_an_event_without_configuration_explains_a_difference(
 
 
 async def test_a_dry_run_writes_nothing_and_one_sync_runs_at_a_time(
-    own_moto: Moto, aredis: Redis, keys: Keys
+    moto: Moto, aredis: Redis, keys: Keys
 ) -> None:
-    _scene(own_moto)
-    clients = DefaultClients(own_moto.endpoint)
+    _scene(moto)
+    clients = DefaultClients(moto.endpoint)
     try:
         dry = await _sync(aredis, keys, clients, dry_run=True).run()
         assert dry.total().seeded == dry.total().listed > 0
