@@ -3,6 +3,7 @@ sub-call's "not configured" error leaves its key None."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from eventstream import codec
@@ -14,19 +15,23 @@ async def _bucket(made: Any, target: Target) -> dict[str, Any] | None:
     bucket = name_of(target.provider_id)
     await made.head_bucket(Bucket=bucket)  # 404 / NoSuchBucket: Missing
     b = {"Bucket": bucket}
-    policy = await optional(made.get_bucket_policy(**b), "NoSuchBucketPolicy")
-    acl = await made.get_bucket_acl(**b)
-    encryption = await optional(
-        made.get_bucket_encryption(**b), "ServerSideEncryptionConfigurationNotFoundError"
+    # The sub-calls are independent: at once, so a bucket costs one round trip after the head.
+    answers = await asyncio.gather(
+        optional(made.get_bucket_policy(**b), "NoSuchBucketPolicy"),
+        made.get_bucket_acl(**b),
+        optional(made.get_bucket_encryption(**b), "ServerSideEncryptionConfigurationNotFoundError"),
+        made.get_bucket_versioning(**b),
+        optional(made.get_public_access_block(**b), "NoSuchPublicAccessBlockConfiguration"),
+        optional(made.get_bucket_lifecycle_configuration(**b), "NoSuchLifecycleConfiguration"),
+        optional(made.get_bucket_tagging(**b), "NoSuchTagSet"),
+        return_exceptions=True,
     )
-    versioning = await made.get_bucket_versioning(**b)
-    public = await optional(
-        made.get_public_access_block(**b), "NoSuchPublicAccessBlockConfiguration"
-    )
-    lifecycle = await optional(
-        made.get_bucket_lifecycle_configuration(**b), "NoSuchLifecycleConfiguration"
-    )
-    tags = await optional(made.get_bucket_tagging(**b), "NoSuchTagSet")
+    got: list[Any] = []
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer  # the first failure, as the describer reports it (all have ended)
+        got.append(answer)
+    policy, acl, encryption, versioning, public, lifecycle, tags = got
     return {
         "BucketName": bucket,
         "Policy": codec.loads(policy["Policy"]) if policy else None,
