@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from eventstream.config.sections import Section
-from eventstream.enrich.sync.listers import LISTERS, cloudcontrol_types
+from eventstream.enrich.sync.listers import unsupported, unsupported_message
 
 
 class SyncSettings(Section):
@@ -44,11 +44,7 @@ class SyncSettings(Section):
     @field_validator("types")
     @classmethod
     def _known_types(cls, value: list[str]) -> list[str]:
-        unknown = set(value) - set(LISTERS)
-        if unknown and (unknown := unknown - cloudcontrol_types()):
-            supported = ", ".join(sorted(LISTERS))
-            raise ValueError(
-                f"cannot sync {', '.join(sorted(unknown))} (supported: {supported}, and "
-                "through Cloud Control the CloudFormation types with one primary identifier)"
-            )
+        unknown = unsupported(value)
+        if unknown:
+            raise ValueError(unsupported_message(unknown))
         return value

@@ -162,3 +162,17 @@ def cloudcontrol_lister(type_name: str) -> Lister:
             yield Listed(identifier)
 
     return Lister(SERVICE, False, call)
+
+
+def unsupported(types: Collection[str]) -> list[str]:
+    """The types in `types` the sync cannot list (neither explicitly nor through Cloud
+    Control), sorted."""
+    unknown = set(types) - set(LISTERS)
+    return sorted(unknown - cloudcontrol_types()) if unknown else []
+
+
+def unsupported_message(unknown: Collection[str], verb: str = "sync") -> str:
+    return (
+        f"cannot {verb} {', '.join(unknown)} (supported: {', '.join(sorted(LISTERS))}, and "
+        "through Cloud Control the CloudFormation types with one primary identifier)"
+    )

@@ -40,13 +40,15 @@ from eventstream.enrich.sync.listers import (
     Listed,
     Lister,
     cloudcontrol_lister,
-    cloudcontrol_types,
+    unsupported,
+    unsupported_message,
 )
 from eventstream.enrich.sync.progress import ProgressStore, Run, Unit
 from eventstream.enrich.sync.verdict import Suspect, Verdict, digest, verdict
 from eventstream.errors import SyncError
+from eventstream.journal.assets import AssetStore
 from eventstream.journal.commit import Committer
-from eventstream.journal.keys import VERSION, Keys, version_field
+from eventstream.journal.keys import Keys
 from eventstream.models.event import Action, ConfigurationSource, Resolution
 from eventstream.normalize import derived
 from eventstream.normalize.attribution import unknown_attribution
@@ -152,14 +154,10 @@ class InventorySync:
         on_progress: Progress | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        unknown = set(types or ()) - set(LISTERS)
-        if unknown and (unknown := unknown - cloudcontrol_types()):
-            raise SyncError(
-                f"inventory sync cannot list {', '.join(sorted(unknown))} (supported: "
-                f"{', '.join(sorted(LISTERS))}, and through Cloud Control the CloudFormation "
-                "types with one primary identifier)",
-                prefix=keys.prefix,
-            )
+        unknown = unsupported(types or ())
+        if unknown:
+            message = unsupported_message(unknown, "list")
+            raise SyncError(f"inventory sync {message}", prefix=keys.prefix)
         self._redis = redis
         self._keys = keys
         self._committer = committer
@@ -179,6 +177,7 @@ class InventorySync:
         self._on_progress = on_progress
         self._clock = clock
         self._progress = ProgressStore(redis, keys)
+        self._store = AssetStore(redis, keys)
         self._owner = uuid.uuid4().hex
 
     def units(self) -> list[Unit]:
@@ -347,19 +346,8 @@ class InventorySync:
 
     async def _currents(self, names: list[str]) -> dict[str, Version | None]:
         """The inventory's current version of each asset (None: not in the inventory)."""
-        pipe = self._redis.pipeline(transaction=False)
-        for name in names:
-            pipe.hget(self._keys.asset(name), VERSION)
-        numbers: list[bytes | None] = await pipe.execute()
-        known = [(n, int(v)) for n, v in zip(names, numbers, strict=True) if v]
-        pipe = self._redis.pipeline(transaction=False)
-        for name, number in known:
-            pipe.hget(self._keys.asset(name), version_field(number))
-        entries: list[bytes | None] = await pipe.execute() if known else []
-        currents: dict[str, Version | None] = dict.fromkeys(names)
-        for (name, _), entry in zip(known, entries, strict=True):
-            currents[name] = Version.decode(entry) if entry else None
-        return currents
+        states = await self._store.many(names)
+        return {n: s.current if s else None for n, s in zip(names, states, strict=True)}
 
     async def _suspects(self, names: list[str]) -> dict[str, Suspect]:
         if self._grace_s <= 0 or not names:
