@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from eventstream.enrich.inventory import Version
 from eventstream.enrich.live.cloudcontrol import CloudControl
@@ -153,6 +154,7 @@ class InventorySync:
         chunk: int = 500,
         on_progress: Progress | None = None,
         clock: Callable[[], float] = time.time,
+        lock_ttl_s: float = LOCK_TTL_S,
     ) -> None:
         unknown = unsupported(types or ())
         if unknown:
@@ -179,6 +181,7 @@ class InventorySync:
         self._progress = ProgressStore(redis, keys)
         self._store = AssetStore(redis, keys)
         self._owner = uuid.uuid4().hex
+        self._lock_ttl_s = lock_ttl_s
 
     def units(self) -> list[Unit]:
         found: list[Unit] = []
@@ -195,8 +198,10 @@ class InventorySync:
         the inventory but writes nothing, and neither resumes nor records progress."""
         started = time.monotonic()
         units = self.units()
+        holding = None
         if not self._dry_run:
             await self._lock()
+            holding = asyncio.ensure_future(self._hold())
         try:
             if self._dry_run:
                 run = Run(uuid.uuid4().hex[:12], self._clock(), {}, resumed=False)
@@ -216,12 +221,12 @@ class InventorySync:
                 tally.add(counts)
                 if not self._dry_run:
                     await self._progress.mark(run, unit, asdict(counts))
-                    await self._lock()  # renewed
             self._report(SyncProgress(len(units), len(units), None, 0, 0))
             if not self._dry_run:
                 await self._progress.finish(run)
         finally:
-            if not self._dry_run:
+            if holding is not None:
+                holding.cancel()
                 await self._unlock()
         summary.seconds = time.monotonic() - started
         return summary
@@ -232,17 +237,27 @@ class InventorySync:
 
     async def _lock(self) -> None:
         key = self._keys.sync_lock
-        if await self._redis.set(key, self._owner, nx=True, ex=LOCK_TTL_S):
+        ttl_ms = max(1, int(self._lock_ttl_s * 1000))
+        if await self._redis.set(key, self._owner, nx=True, px=ttl_ms):
             return
         holder = await self._redis.get(key)
         if holder == self._owner.encode():
-            await self._redis.expire(key, LOCK_TTL_S)
+            await self._redis.pexpire(key, ttl_ms)
             return
         raise SyncError(
             "another inventory sync is running on this deployment (it holds "
-            f"{key} for up to {LOCK_TTL_S} s after it stops)",
+            f"{key} for up to {self._lock_ttl_s:g} s after it stops)",
             prefix=self._keys.prefix,
         )
+
+    async def _hold(self) -> None:
+        """Renew the lock while the sync runs (a unit of slow describes can outlast its TTL)."""
+        while True:
+            await asyncio.sleep(self._lock_ttl_s / 3)
+            try:
+                await self._lock()
+            except (SyncError, RedisError, OSError) as error:
+                log.warning("inventory sync: lock not renewed", extra={"error": repr(error)})
 
     async def _unlock(self) -> None:
         key = self._keys.sync_lock

@@ -432,6 +432,53 @@ async def test_a_dry_run_writes_nothing_and_one_sync_runs_at_a_time(
     assert await aredis.zcard(keys.asset_index) == 0
 
 
+class _Slow:
+    """The real describer, 2.5 s slower per call (a unit that outlasts the lock's TTL)."""
+
+    def __init__(self) -> None:
+        self.inner = describer()
+
+    def supports(self, asset_type: str) -> bool:
+        return self.inner.supports(asset_type)
+
+    async def fetch(self, target: Any, clients: Any) -> Any:
+        await asyncio.sleep(2.5)
+        return await self.inner.fetch(target, clients)
+
+
+async def test_the_lock_is_held_while_a_long_unit_runs(
+    moto: Moto, aredis: Redis, keys: Keys
+) -> None:
+    _scene(moto)
+    clients = DefaultClients(moto.endpoint)
+    sync = InventorySync(
+        redis=aredis,
+        keys=keys,
+        committer=Committer(aredis, keys),
+        clients=clients,
+        fetcher=_Slow(),
+        registry=default_registry(),
+        accounts=[ACCOUNT],
+        regions=["us-east-1"],
+        types=["AWS::KMS::Key"],  # described one by one, each call slow
+        concurrency=1,
+        lock_ttl_s=0.6,
+    )
+    try:
+        task = asyncio.ensure_future(sync.run())
+        held = []
+        for _ in range(8):  # 2 s, over three TTLs, while the one unit runs
+            await asyncio.sleep(0.25)
+            held.append(await aredis.exists(keys.sync_lock))
+        assert not task.done()
+        summary = await task
+    finally:
+        await clients.close()
+    assert all(held), held
+    assert summary.by_type["AWS::KMS::Key"].seeded >= 1
+    assert not await aredis.exists(keys.sync_lock)
+
+
 def test_unknown_types_are_refused_with_the_supported_list(aredis: Redis, keys: Keys) -> None:
     with pytest.raises(SyncError, match="cannot list AWS::Nope::Thing"):
         InventorySync(
