@@ -227,6 +227,7 @@ class InventorySync:
         finally:
             if holding is not None:
                 holding.cancel()
+                await asyncio.gather(holding, return_exceptions=True)  # ended, not left pending
                 await self._unlock()
         summary.seconds = time.monotonic() - started
         return summary
