@@ -10,13 +10,16 @@ signal exits at once with status 130.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable
-from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # not imported at run time: installing the handlers must come first and fast
+    import asyncio
+    from types import FrameType
 
 log = logging.getLogger(__name__)
 
