@@ -26,7 +26,6 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from eventstream import codec
 from eventstream.commands.common import (
@@ -43,6 +42,7 @@ from eventstream.errors import ConfigError, EventStreamError
 from eventstream.forward.deadletters import DeadLetters
 from eventstream.forward.formats import format_of, item_of
 from eventstream.forward.metrics import ForwardMetrics
+from eventstream.forward.progress import counted, progress_of, read_snapshot
 from eventstream.forward.replay import replay
 from eventstream.forward.sender import SendFailure
 from eventstream.forward.service import Forwarding, sender_of
@@ -187,26 +187,26 @@ def run_status(args: argparse.Namespace) -> int:
 async def status_rows(
     redis: Redis, keys: Keys, destinations: list[WebhookSettings]
 ) -> list[dict[str, Any]]:
-    """Per destination: its group on the journal, its state and its dead-letter count."""
-    try:
-        groups: list[dict[str, Any]] = await redis.xinfo_groups(keys.journal)
-    except ResponseError:  # no journal yet
-        groups = []
-    by_name = {_text(group.get("name")): group for group in groups}
+    """Per destination: its group on the journal (lag computed without the group's `lag`
+    field where Redis does not give it), its state and its dead-letter count."""
+    snapshot = await read_snapshot(redis, keys.journal)
     rows = []
     for destination in destinations:
-        group = by_name.get(keys.webhook_group(destination.name))
+        group = snapshot.groups.get(keys.webhook_group(destination.name))
         state = await DestinationState(redis, keys, destination.name).read()
-        lag = group.get("lag") if group else None
+        progress = None
+        if group is not None:
+            progress = await counted(redis, keys.journal, progress_of(group, snapshot.ends))
         rows.append(
             {
                 "destination": destination.name,
                 "format": destination.format,
                 "enabled": destination.enabled,
                 "started": group is not None,
-                "lag": lag,
-                "in_flight": group.get("pending") if group else 0,
-                "last_delivered_id": _text(group.get("last-delivered-id")) if group else None,
+                "lag": progress.lag if progress else None,
+                "lag_text": progress.lag_text if progress else None,
+                "in_flight": progress.pending if progress else 0,
+                "last_delivered_id": progress.last_delivered_id if progress else None,
                 "delivered": int(state.get("delivered", 0)),
                 "last_success": _when(state.get("last_success_ms")),
                 "last_error": state.get("last_error") or None,
@@ -216,10 +216,6 @@ async def status_rows(
             }
         )
     return rows
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _when(value: str | None) -> str | None:
@@ -233,7 +229,7 @@ def _print_status(rows: list[dict[str, Any]]) -> None:
     if not rows:
         print("no [[webhooks]] destinations configured")
     for row in rows:
-        lag = "unknown" if row["lag"] is None else row["lag"]
+        lag = row["lag_text"] or "unknown"
         print(
             f"{row['destination']} ({row['format']}"
             f"{'' if row['enabled'] else ', not enabled'}"
