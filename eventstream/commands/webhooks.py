@@ -5,7 +5,8 @@ destinations (`[[webhooks]]` in `--config`).
   finishes; what is pending is reclaimed by the next forwarder). `serve` and `ingest` do the
   same when destinations are configured.
 - `status`: per destination, the lag (journal entries not yet read), the entries in flight,
-  the last success, the last error, the dead-letter count, and whether it is disabled.
+  the last success, the last error, the dead-letter count, whether it is disabled, and
+  entries trimmed from the journal before it read them (lost to it).
 - `replay DEST`: re-deliver DEST's dead-letter list; what is delivered leaves it.
 - `test DEST`: send one signed sample event to DEST and show its answer (no Redis needed).
 - `enable DEST`: resume a destination disabled by a 410 Gone answer.
@@ -42,7 +43,7 @@ from eventstream.errors import ConfigError, EventStreamError
 from eventstream.forward.deadletters import DeadLetters
 from eventstream.forward.formats import format_of, item_of
 from eventstream.forward.metrics import ForwardMetrics
-from eventstream.forward.progress import counted, progress_of, read_snapshot
+from eventstream.forward.progress import Gap, Progress, counted, progress_of, read_snapshot
 from eventstream.forward.replay import replay
 from eventstream.forward.sender import SendFailure
 from eventstream.forward.service import Forwarding, sender_of
@@ -213,9 +214,22 @@ async def status_rows(
                 "last_error_at": _when(state.get("last_error_ms")),
                 "dead_letters": await DeadLetters(redis, keys, destination.name).count(),
                 "disabled": state.get("disabled") or None,
+                "trim_gaps": int(state.get("trim_gaps", 0)),
+                "trimmed_unread": int(state.get("trimmed_unread", 0)),
+                "last_trim": state.get("last_trim") or None,
+                "last_trim_at": _when(state.get("last_trim_ms")),
+                "trimmed_now": _gap(progress),
             }
         )
     return rows
+
+
+def _gap(progress: Progress | None) -> dict[str, Any] | None:
+    """Unread entries the journal no longer holds (a destination stopped or far behind)."""
+    gap = Gap.of(progress) if progress is not None else None
+    if gap is None:
+        return None
+    return {"after_id": gap.after_id, "before_id": gap.before_id, "entries": gap.count}
 
 
 def _when(value: str | None) -> str | None:
@@ -243,6 +257,19 @@ def _print_status(rows: list[dict[str, Any]]) -> None:
         if row["last_error"]:
             print(f"  last error {row['last_error_at']}: {row['last_error']}")
         print(f"  dead letters {row['dead_letters']}")
+        if row["trim_gaps"]:
+            print(
+                f"  TRIMMED before delivery: {row['trim_gaps']} time(s), "
+                f"{row['trimmed_unread'] or 'an unknown number of'} entries; last at "
+                f"{row['last_trim_at']}: {row['last_trim']}"
+            )
+        now = row["trimmed_now"]
+        if now:
+            count = "" if now["entries"] is None else f"{now['entries']} "
+            print(
+                f"  TRIMMED unread now: {count}entries after {now['after_id']}, before "
+                f"{now['before_id']} are no longer in the journal"
+            )
 
 
 # -- replay, enable --------------------------------------------------------------------

@@ -32,6 +32,19 @@ class ForwardMetrics:
             ["destination", "outcome"],
             registry=r,
         )
+        self.trim_gaps = Counter(
+            "eventstream_webhook_trim_gaps",
+            "Times the journal was trimmed past entries the destination had not read yet.",
+            ["destination"],
+            registry=r,
+        )
+        self.trimmed_unread = Counter(
+            "eventstream_webhook_events_trimmed_unread",
+            "Entries trimmed from the journal before the destination read them (counted where "
+            "Redis >= 7 reports entries-added and entries-read; see trim_gaps otherwise).",
+            ["destination"],
+            registry=r,
+        )
         self.last_success = Gauge(
             "eventstream_webhook_last_success_timestamp_seconds",
             "When the destination last accepted a request.",

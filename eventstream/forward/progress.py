@@ -32,12 +32,6 @@ def order(entry_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-def previous_id(entry_id: str) -> str:
-    """The id just before `entry_id` (for an inclusive range's end)."""
-    ms, seq = order(entry_id)
-    return f"{ms}-{seq - 1}" if seq > 0 else f"{ms - 1}-18446744073709551615"
-
-
 def text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -96,8 +90,10 @@ class Progress:
     lag: int | None
     lag_bound: bool = False
     trimmed: bool = False
-    trimmed_from: str = ""
-    trimmed_to: str = ""
+    trimmed_after: str = ""
+    """Lost entries are after this id (the group's last-delivered-id) ..."""
+    trimmed_before: str = ""
+    """... and before this one (the journal's first entry)."""
     trimmed_count: int | None = None
 
     @property
@@ -134,8 +130,8 @@ def progress_of(group: Mapping[str, Any], ends: Ends) -> Progress:
             pending,
             ends.length,  # every entry the journal holds is after the group's position
             trimmed=True,
-            trimmed_from=last,
-            trimmed_to=previous_id(ends.first_id),
+            trimmed_after=last,
+            trimmed_before=ends.first_id,
             trimmed_count=lost,
         )
     lag = group.get("lag")
@@ -151,3 +147,23 @@ async def counted(
         return progress
     rows: Any = await redis.xrange(journal, f"({progress.last_delivered_id}", "+", count=bound)
     return replace(progress, lag=len(rows), lag_bound=len(rows) >= bound)
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Entries trimmed before a destination read them: after `after_id`, before `before_id`;
+    `count` when Redis can tell."""
+
+    after_id: str
+    before_id: str
+    count: int | None
+
+    @classmethod
+    def of(cls, progress: Progress) -> Gap | None:
+        if not progress.trimmed:
+            return None
+        return cls(progress.trimmed_after, progress.trimmed_before, progress.trimmed_count)
+
+    @property
+    def range(self) -> str:
+        return f"after {self.after_id}, before {self.before_id}"

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from eventstream.forward.deadletters import DeadLetters
 from eventstream.forward.formats import Item
 from eventstream.forward.metrics import ForwardMetrics
+from eventstream.forward.progress import Gap
 from eventstream.forward.state import DestinationState
 from eventstream.forward.verdicts import Verdict
 from eventstream.journal.keys import Keys
@@ -91,6 +92,25 @@ class Settler:
         log.error(
             "webhook entries lost to journal trimming",
             extra={"destination": self.name, "entries": len(entry_ids)},
+        )
+
+    async def trimmed_unread(self, gap: Gap) -> None:
+        """Entries trimmed from the journal before this destination read them: counted,
+        recorded in its state (`webhooks status`) and logged with their id range."""
+        await self.state.trimmed(gap.range, gap.count)
+        if self.metrics is not None:
+            self.metrics.trim_gaps.labels(self.name).inc()
+            if gap.count:
+                self.metrics.trimmed_unread.labels(self.name).inc(gap.count)
+        log.warning(
+            "webhook entries trimmed from the journal before this destination read them "
+            "(lost to it: raise journal.max_length or max_age_s, or fix the destination)",
+            extra={
+                "destination": self.name,
+                "after_id": gap.after_id,
+                "before_id": gap.before_id,
+                "entries": gap.count if gap.count is not None else "unknown",
+            },
         )
 
     async def disable(self, error: str) -> None:
