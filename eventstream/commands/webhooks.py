@@ -366,7 +366,7 @@ def run_test(args: argparse.Namespace) -> int:
         for name, value in answer.headers.items():
             print(f"{name}: {value}")
         print()
-        print(answer.body.decode("utf-8", "replace")[:4000])
+        print(sender.scrub(answer.body.decode("utf-8", "replace")[:4000]))
         return EXIT_OK if 200 <= answer.status < 300 else EXIT_FAILED
 
     return _guarded(args, body)

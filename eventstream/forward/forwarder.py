@@ -46,7 +46,7 @@ from eventstream.forward.sender import Sender, SendFailure
 from eventstream.forward.settle import Settler
 from eventstream.forward.signing import message_id
 from eventstream.forward.state import DestinationState
-from eventstream.forward.verdicts import Verdict, judge
+from eventstream.forward.verdicts import Verdict, judge, scrubbed
 from eventstream.journal.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -383,7 +383,9 @@ class Forwarder:
         if isinstance(answer, SendFailure):
             self._count("failed")
             return Verdict.all_retry(len(pending), answer.error)
-        verdict = judge(self.settings.format, answer, len(pending), time.time())
+        verdict = scrubbed(
+            judge(self.settings.format, answer, len(pending), time.time()), self.sender.scrub
+        )
         outcome = (
             "disabled"
             if verdict.disable

@@ -117,6 +117,13 @@ class Forwarding:
             "forwarding",
             extra={"destinations": [forwarder.name for forwarder in self.forwarders]},
         )
+        for forwarder in self.forwarders:
+            if not forwarder.sender.keys:
+                log.warning(
+                    "webhook destination has no signing secret: its requests are not signed "
+                    "(set secrets or secret_env)",
+                    extra={"destination": forwarder.name},
+                )
         async with asyncio.TaskGroup() as group:
             for forwarder in self.forwarders:
                 group.create_task(_guarded(forwarder), name=f"webhook-{forwarder.name}")

@@ -9,7 +9,7 @@ batch (a lone event: dead); 408, 425, 429 and 5xx retried (`Retry-After` honoure
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -51,6 +51,13 @@ class Verdict:
     @classmethod
     def all_dead(cls, count: int, error: str) -> Verdict:
         return cls(dead=[(i, error) for i in range(count)], error=error)
+
+
+def scrubbed(verdict: Verdict, scrub: Callable[[str], str]) -> Verdict:
+    """`verdict` with `scrub` applied to its error texts (a destination echoing a secret)."""
+    verdict.error = scrub(verdict.error)
+    verdict.dead = [(index, scrub(reason)) for index, reason in verdict.dead]
+    return verdict
 
 
 def snippet(body: bytes) -> str:
