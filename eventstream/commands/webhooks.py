@@ -9,7 +9,8 @@ destinations (`[[webhooks]]` in `--config`).
   entries trimmed from the journal before it read them (lost to it).
 - `replay DEST`: re-deliver DEST's dead-letter list; what is delivered leaves it.
 - `test DEST`: send one signed sample event to DEST and show its answer (no Redis needed).
-- `enable DEST`: resume a destination disabled by a 410 Gone answer.
+- `enable DEST`: resume a destination disabled by a 410 Gone answer, or by Splunk HEC
+  refusing its token or index (fix the settings or the token first).
 
 Exit status: 0; 1 when `test` gets no 2xx or `replay` leaves letters; 2 bad settings;
 3 Redis unavailable.
@@ -73,7 +74,7 @@ def register(subparsers: Any) -> None:
         ("status", run_status, "lag, last success, last error, dead letters per destination"),
         ("replay", run_replay, "re-deliver a destination's dead-letter list"),
         ("test", run_test, "send one signed sample event to a destination"),
-        ("enable", run_enable, "resume a destination disabled by a 410 answer"),
+        ("enable", run_enable, "resume a disabled destination (410, HEC token or index)"),
     ):
         action = actions.add_parser(name, help=helptext, description=__doc__)
         add_redis_options(action)

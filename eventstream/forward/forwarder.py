@@ -17,8 +17,9 @@ so several processes share the work and an entry goes to one of them. The loop:
    keeps its pending entries fresh (`XCLAIM` to itself) so no live delivery is reclaimed;
 4. acknowledges an entry only once the destination took it (2xx; per item for Elastic);
    what runs out of attempts or is refused for good goes to the dead-letter list, written in
-   the same transaction as its acknowledgement. A 410 disables the destination (state in
-   Redis, `eventstream webhooks enable`); its entries stay pending.
+   the same transaction as its acknowledgement. A 410, or Splunk HEC refusing the token or
+   the index, disables the destination (state in Redis, `eventstream webhooks enable`); its
+   entries stay pending.
 
 A down or slow destination holds only its own loop: one batch in memory, whatever its backlog
 (the backlog stays in the journal).
@@ -355,7 +356,7 @@ class Forwarder:
                 break
             await self._settle(_items(pending), verdict, attempt)
             if verdict.disable:
-                await self.settler.disable(verdict.error)
+                await self.settler.disable(verdict.cause, verdict.error)
                 self._state_due = 0.0  # the next turn sees it
                 return False
             pending = [pending[index] for index in verdict.retry]

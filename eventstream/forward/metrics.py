@@ -53,8 +53,14 @@ class ForwardMetrics:
         )
         self.disabled = Gauge(
             "eventstream_webhook_disabled",
-            "1 while the destination is disabled (it answered 410 Gone).",
+            "1 while the destination is disabled (410 Gone, or HEC refused the token or index).",
             ["destination"],
+            registry=r,
+        )
+        self.disables = Counter(
+            "eventstream_webhook_disables",
+            "Times the destination was disabled, by cause (gone, credentials, index).",
+            ["destination", "cause"],
             registry=r,
         )
         self.backlog = Gauge(

@@ -88,7 +88,7 @@ class Forwarding:
 
     async def drained(self) -> bool:
         """Whether every destination has read and settled every journal entry (a destination
-        disabled by a 410 counts as settled: it waits for `webhooks enable`)."""
+        disabled (410, HEC token or index) counts as settled: it waits for `webhooks enable`)."""
         if not self.forwarders:
             return True
         first = self.forwarders[0]

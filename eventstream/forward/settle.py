@@ -15,7 +15,7 @@ from eventstream.forward.formats import Item
 from eventstream.forward.metrics import ForwardMetrics
 from eventstream.forward.progress import Gap
 from eventstream.forward.state import DestinationState
-from eventstream.forward.verdicts import Verdict
+from eventstream.forward.verdicts import CAUSES, Verdict
 from eventstream.journal.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -113,11 +113,16 @@ class Settler:
             },
         )
 
-    async def disable(self, error: str) -> None:
-        await self.state.disable(f"410 Gone: {error}")
+    async def disable(self, cause: str, error: str) -> None:
+        """Disable the destination for an answer that holds for every event (`CAUSES`): its
+        entries stay pending until `eventstream webhooks enable`."""
+        reason = f"{CAUSES.get(cause, cause)}: {error}"
+        await self.state.disable(reason)
         if self.metrics is not None:
             self.metrics.disabled.labels(self.name).set(1)
+            self.metrics.disables.labels(self.name, cause).inc()
         log.error(
-            "webhook destination disabled (410 Gone); `eventstream webhooks enable` resumes it",
-            extra={"destination": self.name, "error": error},
+            "webhook destination disabled: nothing is sent to it until "
+            "`eventstream webhooks enable` (its entries stay pending)",
+            extra={"destination": self.name, "cause": cause, "reason": reason},
         )
