@@ -49,11 +49,11 @@ async def test_drained_and_lag_without_the_lag_field(
     running = await start(aredis, keys, settings)
     expected = await commit(aredis, keys, sample_events[:60])
     await until(lambda: len(delivered_ids(receiver)) >= len(expected))
+    await until_true(lambda: settled_without_lag(running.forwarding, aredis, keys))
     group = keys.webhook_group("siem")
     snapshot = without_lag(await read_snapshot(aredis, keys.journal))
     assert "lag" not in snapshot.groups[group]
     assert progress_of(snapshot.groups[group], snapshot.ends).drained
-    await until_true(lambda: settled_without_lag(running.forwarding, aredis, keys))
     assert await running.forwarding.drained()
     await running.stop()
 
