@@ -5,10 +5,12 @@ destinations (`[[webhooks]]` in `--config`).
   finishes; what is pending is reclaimed by the next forwarder). `serve` and `ingest` do the
   same when destinations are configured.
 - `status`: per destination, the lag (journal entries not yet read), the entries in flight,
-  the last success, the last error, the dead-letter count, and whether it is disabled.
+  the last success, the last error, the dead-letter count, whether it is disabled, and
+  entries trimmed from the journal before it read them (lost to it).
 - `replay DEST`: re-deliver DEST's dead-letter list; what is delivered leaves it.
 - `test DEST`: send one signed sample event to DEST and show its answer (no Redis needed).
-- `enable DEST`: resume a destination disabled by a 410 Gone answer.
+- `enable DEST`: resume a destination disabled by a 410 Gone answer, or by Splunk HEC
+  refusing its token or index (fix the settings or the token first).
 
 Exit status: 0; 1 when `test` gets no 2xx or `replay` leaves letters; 2 bad settings;
 3 Redis unavailable.
@@ -26,7 +28,6 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from eventstream import codec
 from eventstream.commands.common import (
@@ -43,6 +44,7 @@ from eventstream.errors import ConfigError, EventStreamError
 from eventstream.forward.deadletters import DeadLetters
 from eventstream.forward.formats import format_of, item_of
 from eventstream.forward.metrics import ForwardMetrics
+from eventstream.forward.progress import Gap, Progress, counted, progress_of, read_snapshot
 from eventstream.forward.replay import replay
 from eventstream.forward.sender import SendFailure
 from eventstream.forward.service import Forwarding, sender_of
@@ -72,7 +74,7 @@ def register(subparsers: Any) -> None:
         ("status", run_status, "lag, last success, last error, dead letters per destination"),
         ("replay", run_replay, "re-deliver a destination's dead-letter list"),
         ("test", run_test, "send one signed sample event to a destination"),
-        ("enable", run_enable, "resume a destination disabled by a 410 answer"),
+        ("enable", run_enable, "resume a disabled destination (410, HEC token or index)"),
     ):
         action = actions.add_parser(name, help=helptext, description=__doc__)
         add_redis_options(action)
@@ -187,39 +189,48 @@ def run_status(args: argparse.Namespace) -> int:
 async def status_rows(
     redis: Redis, keys: Keys, destinations: list[WebhookSettings]
 ) -> list[dict[str, Any]]:
-    """Per destination: its group on the journal, its state and its dead-letter count."""
-    try:
-        groups: list[dict[str, Any]] = await redis.xinfo_groups(keys.journal)
-    except ResponseError:  # no journal yet
-        groups = []
-    by_name = {_text(group.get("name")): group for group in groups}
+    """Per destination: its group on the journal (lag computed without the group's `lag`
+    field where Redis does not give it), its state and its dead-letter count."""
+    snapshot = await read_snapshot(redis, keys.journal)
     rows = []
     for destination in destinations:
-        group = by_name.get(keys.webhook_group(destination.name))
+        group = snapshot.groups.get(keys.webhook_group(destination.name))
         state = await DestinationState(redis, keys, destination.name).read()
-        lag = group.get("lag") if group else None
+        progress = None
+        if group is not None:
+            progress = await counted(redis, keys.journal, progress_of(group, snapshot.ends))
         rows.append(
             {
                 "destination": destination.name,
                 "format": destination.format,
                 "enabled": destination.enabled,
                 "started": group is not None,
-                "lag": lag,
-                "in_flight": group.get("pending") if group else 0,
-                "last_delivered_id": _text(group.get("last-delivered-id")) if group else None,
+                "lag": progress.lag if progress else None,
+                "lag_text": progress.lag_text if progress else None,
+                "in_flight": progress.pending if progress else 0,
+                "last_delivered_id": progress.last_delivered_id if progress else None,
                 "delivered": int(state.get("delivered", 0)),
                 "last_success": _when(state.get("last_success_ms")),
                 "last_error": state.get("last_error") or None,
                 "last_error_at": _when(state.get("last_error_ms")),
                 "dead_letters": await DeadLetters(redis, keys, destination.name).count(),
                 "disabled": state.get("disabled") or None,
+                "trim_gaps": int(state.get("trim_gaps", 0)),
+                "trimmed_unread": int(state.get("trimmed_unread", 0)),
+                "last_trim": state.get("last_trim") or None,
+                "last_trim_at": _when(state.get("last_trim_ms")),
+                "trimmed_now": _gap(progress),
             }
         )
     return rows
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+def _gap(progress: Progress | None) -> dict[str, Any] | None:
+    """Unread entries the journal no longer holds (a destination stopped or far behind)."""
+    gap = Gap.of(progress) if progress is not None else None
+    if gap is None:
+        return None
+    return {"after_id": gap.after_id, "before_id": gap.before_id, "entries": gap.count}
 
 
 def _when(value: str | None) -> str | None:
@@ -233,7 +244,7 @@ def _print_status(rows: list[dict[str, Any]]) -> None:
     if not rows:
         print("no [[webhooks]] destinations configured")
     for row in rows:
-        lag = "unknown" if row["lag"] is None else row["lag"]
+        lag = row["lag_text"] or "unknown"
         print(
             f"{row['destination']} ({row['format']}"
             f"{'' if row['enabled'] else ', not enabled'}"
@@ -247,6 +258,19 @@ def _print_status(rows: list[dict[str, Any]]) -> None:
         if row["last_error"]:
             print(f"  last error {row['last_error_at']}: {row['last_error']}")
         print(f"  dead letters {row['dead_letters']}")
+        if row["trim_gaps"]:
+            print(
+                f"  TRIMMED before delivery: {row['trim_gaps']} time(s), "
+                f"{row['trimmed_unread'] or 'an unknown number of'} entries; last at "
+                f"{row['last_trim_at']}: {row['last_trim']}"
+            )
+        now = row["trimmed_now"]
+        if now:
+            count = "" if now["entries"] is None else f"{now['entries']} "
+            print(
+                f"  TRIMMED unread now: {count}entries after {now['after_id']}, before "
+                f"{now['before_id']} are no longer in the journal"
+            )
 
 
 # -- replay, enable --------------------------------------------------------------------
@@ -343,7 +367,7 @@ def run_test(args: argparse.Namespace) -> int:
         for name, value in answer.headers.items():
             print(f"{name}: {value}")
         print()
-        print(answer.body.decode("utf-8", "replace")[:4000])
+        print(sender.scrub(answer.body.decode("utf-8", "replace")[:4000]))
         return EXIT_OK if 200 <= answer.status < 300 else EXIT_FAILED
 
     return _guarded(args, body)

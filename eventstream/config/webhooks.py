@@ -23,6 +23,7 @@ from pydantic import Field, field_validator, model_validator
 from eventstream.config.sections import Section
 from eventstream.errors import ConfigError, FilterError
 from eventstream.filters import parse_filter_text
+from eventstream.journal.urls import hide_password
 
 Format = Literal["cloudevents", "cloudevents-batch", "splunk-hec", "elastic-bulk", "jsonl"]
 FORMATS: tuple[str, ...] = (
@@ -145,13 +146,14 @@ class WebhookSettings(Section):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
+        shown = hide_password(value)[:80]
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http:// or https:// URL: {value[:80]!r}")
+            raise ValueError(f"not an http:// or https:// URL: {shown!r}")
         try:
             _ = parts.port
         except ValueError:
-            raise ValueError(f"bad port in {value[:80]!r}") from None
+            raise ValueError(f"bad port in {shown!r}") from None
         return value
 
     @field_validator("filter")
@@ -190,6 +192,15 @@ class WebhookSettings(Section):
             raise ValueError("set token or token_env, not both")
         if self.format == "splunk-hec" and not (self.token or self.token_env):
             raise ValueError("splunk-hec needs token or token_env")
+        parts = urlsplit(self.url)
+        authorization = self.format == "splunk-hec" or any(
+            name.lower() == "authorization" for name in self.headers
+        )
+        if (parts.username or parts.password) and authorization:
+            raise ValueError(
+                "user info in url (Basic authentication) cannot be combined with an "
+                "Authorization header (splunk-hec's token, or headers)"
+            )
         if self.claim_idle_s <= self.timeout_s:
             raise ValueError(
                 "claim_idle_s must exceed timeout_s (else a slow request's entries would be "

@@ -5,7 +5,10 @@ so several processes share the work and an entry goes to one of them. The loop:
 
 1. reclaims (`XAUTOCLAIM`) entries another consumer left pending longer than `claim_idle_s`
    (it crashed), oldest first; else reads new entries (`XREADGROUP >`), filling a batch up to
-   `batch_max_events` for at most `batch_max_wait_s`;
+   `batch_max_events` for at most `batch_max_wait_s`. Each read that does not wait runs in
+   one transaction with `XINFO STREAM` and `XINFO GROUPS`: if the group's last-delivered-id
+   is older than the journal's first entry, entries were trimmed before this destination
+   read them; that is counted, recorded and logged with the id range (`progress.py`);
 2. acknowledges at once what the destination's filter refuses; an entry that cannot be read
    goes to the dead-letter list with the reason;
 3. sends the batch (cut by `batch_max_bytes`) and retries what is not delivered on the
@@ -14,8 +17,9 @@ so several processes share the work and an entry goes to one of them. The loop:
    keeps its pending entries fresh (`XCLAIM` to itself) so no live delivery is reclaimed;
 4. acknowledges an entry only once the destination took it (2xx; per item for Elastic);
    what runs out of attempts or is refused for good goes to the dead-letter list, written in
-   the same transaction as its acknowledgement. A 410 disables the destination (state in
-   Redis, `eventstream webhooks enable`); its entries stay pending.
+   the same transaction as its acknowledgement. A 410, or Splunk HEC refusing the token or
+   the index, disables the destination (state in Redis, `eventstream webhooks enable`); its
+   entries stay pending.
 
 A down or slow destination holds only its own loop: one batch in memory, whatever its backlog
 (the backlog stays in the journal).
@@ -37,12 +41,13 @@ from eventstream.forward.batches import Batch, Encoder, Piece, Rows
 from eventstream.forward.deadletters import DeadLetters
 from eventstream.forward.formats import Item
 from eventstream.forward.metrics import ForwardMetrics
+from eventstream.forward.progress import Ends, Gap, progress_of, text
 from eventstream.forward.retry import Schedule
 from eventstream.forward.sender import Sender, SendFailure
 from eventstream.forward.settle import Settler
 from eventstream.forward.signing import message_id
 from eventstream.forward.state import DestinationState
-from eventstream.forward.verdicts import Verdict, judge
+from eventstream.forward.verdicts import Verdict, judge, scrubbed
 from eventstream.journal.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -261,27 +266,47 @@ class Forwarder:
         rows: Rows = []
         deadline = 0.0
         while len(rows) < wanted and not self.stopping:
-            if rows:
-                left_ms = int((deadline - time.monotonic()) * 1000)
-                if left_ms <= 0:
+            got = await self._read_checked(wanted - len(rows))
+            if not got:  # at the journal's end: wait for more
+                if rows:
+                    left_ms = int((deadline - time.monotonic()) * 1000)
+                    if left_ms <= 0:
+                        break
+                    block = left_ms
+                else:
+                    block = IDLE_BLOCK_MS
+                reply: Any = await self.redis.xreadgroup(
+                    self.group,
+                    self.consumer,
+                    {self.journal: ">"},
+                    count=wanted - len(rows),
+                    block=block,
+                )
+                if not reply:
                     break
-                block = left_ms
-            else:
-                block = IDLE_BLOCK_MS
-            reply: Any = await self.redis.xreadgroup(
-                self.group,
-                self.consumer,
-                {self.journal: ">"},
-                count=wanted - len(rows),
-                block=block,
-            )
-            if not reply:
-                break
+                got = reply[0][1]
             if not rows:
                 deadline = time.monotonic() + self.settings.batch_max_wait_s
-            rows.extend(reply[0][1])
+            rows.extend(got)
             if self.settings.batch_max_wait_s <= 0:
                 break
+        return rows
+
+    async def _read_checked(self, count: int) -> Rows:
+        """New entries without waiting, read in one transaction with the journal's ends and
+        the group's position: entries trimmed before this destination read them are seen
+        (once: the read moves the group past them) and reported."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xinfo_stream(self.journal)
+            pipe.xinfo_groups(self.journal)
+            pipe.xreadgroup(self.group, self.consumer, {self.journal: ">"}, count=count)
+            info, groups, reply = await pipe.execute()
+        rows: Rows = reply[0][1] if reply else []
+        if rows:
+            group = next((row for row in groups if text(row["name"]) == self.group), None)
+            gap = Gap.of(progress_of(group, Ends.of(info))) if group is not None else None
+            if gap is not None:
+                await self.settler.trimmed_unread(gap)
         return rows
 
     # -- one batch ------------------------------------------------------------------------
@@ -331,7 +356,7 @@ class Forwarder:
                 break
             await self._settle(_items(pending), verdict, attempt)
             if verdict.disable:
-                await self.settler.disable(verdict.error)
+                await self.settler.disable(verdict.cause, verdict.error)
                 self._state_due = 0.0  # the next turn sees it
                 return False
             pending = [pending[index] for index in verdict.retry]
@@ -359,7 +384,9 @@ class Forwarder:
         if isinstance(answer, SendFailure):
             self._count("failed")
             return Verdict.all_retry(len(pending), answer.error)
-        verdict = judge(self.settings.format, answer, len(pending), time.time())
+        verdict = scrubbed(
+            judge(self.settings.format, answer, len(pending), time.time()), self.sender.scrub
+        )
         outcome = (
             "disabled"
             if verdict.disable

@@ -32,6 +32,19 @@ class ForwardMetrics:
             ["destination", "outcome"],
             registry=r,
         )
+        self.trim_gaps = Counter(
+            "eventstream_webhook_trim_gaps",
+            "Times the journal was trimmed past entries the destination had not read yet.",
+            ["destination"],
+            registry=r,
+        )
+        self.trimmed_unread = Counter(
+            "eventstream_webhook_events_trimmed_unread",
+            "Entries trimmed from the journal before the destination read them (counted where "
+            "Redis >= 7 reports entries-added and entries-read; see trim_gaps otherwise).",
+            ["destination"],
+            registry=r,
+        )
         self.last_success = Gauge(
             "eventstream_webhook_last_success_timestamp_seconds",
             "When the destination last accepted a request.",
@@ -40,8 +53,14 @@ class ForwardMetrics:
         )
         self.disabled = Gauge(
             "eventstream_webhook_disabled",
-            "1 while the destination is disabled (it answered 410 Gone).",
+            "1 while the destination is disabled (410 Gone, or HEC refused the token or index).",
             ["destination"],
+            registry=r,
+        )
+        self.disables = Counter(
+            "eventstream_webhook_disables",
+            "Times the destination was disabled, by cause (gone, credentials, index).",
+            ["destination", "cause"],
             registry=r,
         )
         self.backlog = Gauge(

@@ -17,7 +17,7 @@ from eventstream.forward.retry import Schedule
 from eventstream.forward.sender import Sender, SendFailure
 from eventstream.forward.signing import message_id
 from eventstream.forward.state import DestinationState
-from eventstream.forward.verdicts import Verdict, judge
+from eventstream.forward.verdicts import Verdict, judge, scrubbed
 
 log = logging.getLogger(__name__)
 REPLAY_SCHEDULE_S = (0.0, 1.0, 5.0)
@@ -119,7 +119,9 @@ async def _deliver(run: _Run, chunk: list[tuple[DeadLetter, bytes]]) -> None:
         if isinstance(answer, SendFailure):
             verdict = Verdict.all_retry(len(pending), answer.error)
         else:
-            verdict = judge(settings.format, answer, len(pending), time.time())
+            verdict = scrubbed(
+                judge(settings.format, answer, len(pending), time.time()), sender.scrub
+            )
         if verdict.split:
             half = len(pending) // 2
             for part in (pending[:half], pending[half:]):

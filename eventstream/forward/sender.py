@@ -6,9 +6,11 @@ optional gzip. Answers are returned, never raised; a request that gets no answer
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -50,6 +52,7 @@ class Sender:
         if settings.gzip:
             base["Content-Encoding"] = "gzip"
         self.base_headers = base
+        self.secret_texts = _secret_texts(settings, self.keys, token)
         self._resolver = resolver
         self._session: aiohttp.ClientSession | None = None
 
@@ -68,6 +71,14 @@ class Sender:
                 trust_env=False,
             )
         return self._session
+
+    def scrub(self, text: str) -> str:
+        """`text` (an error, an answer's snippet) without this destination's secrets: the
+        URL's password, the HEC token, extra header values, signing secrets."""
+        for secret in self.secret_texts:
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
 
     def headers_for(
         self, message_id: str, body: bytes, timestamp: int | None = None
@@ -88,13 +99,25 @@ class Sender:
                 return Answer(response.status, dict(response.headers), answer)
         except TimeoutError:
             return SendFailure(f"no answer within timeout_s={self.settings.timeout_s}")
-        except (aiohttp.ClientError, OSError) as error:
-            return SendFailure(_describe(error))
+        except (aiohttp.ClientError, OSError, ValueError) as error:
+            return SendFailure(self.scrub(_describe(error)))
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _secret_texts(settings: WebhookSettings, keys: Sequence[bytes], token: str) -> list[str]:
+    """The texts that must never be shown, longest first (so none is left half masked)."""
+    parts = urlsplit(settings.url)
+    found = {token, *settings.headers.values()}
+    found |= {base64.b64encode(key).decode() for key in keys}
+    if parts.password:
+        found |= {parts.password, unquote(parts.password)}
+        credentials = f"{unquote(parts.username or '')}:{unquote(parts.password)}"
+        found.add(base64.b64encode(credentials.encode("latin1", "replace")).decode())
+    return sorted((text for text in found if len(text) >= 4), key=len, reverse=True)
 
 
 async def _read(response: aiohttp.ClientResponse) -> bytes:

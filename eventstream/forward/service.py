@@ -10,7 +10,6 @@ import os
 import secrets
 import socket
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from aiohttp.abc import AbstractResolver
 from redis.asyncio import Redis
@@ -19,6 +18,7 @@ from eventstream.config.webhooks import WebhookSettings, resolve_secrets
 from eventstream.forward.formats import format_of
 from eventstream.forward.forwarder import Forwarder
 from eventstream.forward.metrics import ForwardMetrics
+from eventstream.forward.progress import Snapshot, progress_of, read_snapshot
 from eventstream.forward.sender import Sender
 from eventstream.journal.keys import Keys
 
@@ -88,15 +88,19 @@ class Forwarding:
 
     async def drained(self) -> bool:
         """Whether every destination has read and settled every journal entry (a destination
-        disabled by a 410 counts as settled: it waits for `webhooks enable`)."""
+        disabled (410, HEC token or index) counts as settled: it waits for `webhooks enable`)."""
         if not self.forwarders:
             return True
         first = self.forwarders[0]
-        groups: list[dict[str, Any]] = await first.redis.xinfo_groups(first.journal)
-        found = {_text(group["name"]): group for group in groups}
+        return await self.settled(await read_snapshot(first.redis, first.journal))
+
+    async def settled(self, snapshot: Snapshot) -> bool:
+        """`drained()` on a snapshot of the journal: each group's last-delivered-id at the
+        journal's last entry and nothing pending (the group's `lag`, which Redis 6.2 does
+        not give, is not needed)."""
         for forwarder in self.forwarders:
-            group = found.get(forwarder.group)
-            behind = group is None or group.get("pending") or group.get("lag") != 0
+            group = snapshot.groups.get(forwarder.group)
+            behind = group is None or not progress_of(group, snapshot.ends).drained
             if behind and not await forwarder.state.disabled():
                 return False
         return True
@@ -113,13 +117,16 @@ class Forwarding:
             "forwarding",
             extra={"destinations": [forwarder.name for forwarder in self.forwarders]},
         )
+        for forwarder in self.forwarders:
+            if not forwarder.sender.keys:
+                log.warning(
+                    "webhook destination has no signing secret: its requests are not signed "
+                    "(set secrets or secret_env)",
+                    extra={"destination": forwarder.name},
+                )
         async with asyncio.TaskGroup() as group:
             for forwarder in self.forwarders:
                 group.create_task(_guarded(forwarder), name=f"webhook-{forwarder.name}")
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 async def _guarded(forwarder: Forwarder) -> None:

@@ -13,8 +13,9 @@ from redis.asyncio import Redis
 from eventstream.forward.deadletters import DeadLetters
 from eventstream.forward.formats import Item
 from eventstream.forward.metrics import ForwardMetrics
+from eventstream.forward.progress import Gap
 from eventstream.forward.state import DestinationState
-from eventstream.forward.verdicts import Verdict
+from eventstream.forward.verdicts import CAUSES, Verdict
 from eventstream.journal.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -93,11 +94,35 @@ class Settler:
             extra={"destination": self.name, "entries": len(entry_ids)},
         )
 
-    async def disable(self, error: str) -> None:
-        await self.state.disable(f"410 Gone: {error}")
+    async def trimmed_unread(self, gap: Gap) -> None:
+        """Entries trimmed from the journal before this destination read them: counted,
+        recorded in its state (`webhooks status`) and logged with their id range."""
+        await self.state.trimmed(gap.range, gap.count)
+        if self.metrics is not None:
+            self.metrics.trim_gaps.labels(self.name).inc()
+            if gap.count:
+                self.metrics.trimmed_unread.labels(self.name).inc(gap.count)
+        log.warning(
+            "webhook entries trimmed from the journal before this destination read them "
+            "(lost to it: raise journal.max_length or max_age_s, or fix the destination)",
+            extra={
+                "destination": self.name,
+                "after_id": gap.after_id,
+                "before_id": gap.before_id,
+                "entries": gap.count if gap.count is not None else "unknown",
+            },
+        )
+
+    async def disable(self, cause: str, error: str) -> None:
+        """Disable the destination for an answer that holds for every event (`CAUSES`): its
+        entries stay pending until `eventstream webhooks enable`."""
+        reason = f"{CAUSES.get(cause, cause)}: {error}"
+        await self.state.disable(reason)
         if self.metrics is not None:
             self.metrics.disabled.labels(self.name).set(1)
+            self.metrics.disables.labels(self.name, cause).inc()
         log.error(
-            "webhook destination disabled (410 Gone); `eventstream webhooks enable` resumes it",
-            extra={"destination": self.name, "error": error},
+            "webhook destination disabled: nothing is sent to it until "
+            "`eventstream webhooks enable` (its entries stay pending)",
+            extra={"destination": self.name, "cause": cause, "reason": reason},
         )

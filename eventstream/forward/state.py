@@ -17,6 +17,10 @@ DELIVERED = "delivered"
 DEAD = "dead_lettered"
 DISABLED = "disabled"
 DISABLED_AT = "disabled_ms"
+TRIM_GAPS = "trim_gaps"
+TRIMMED_UNREAD = "trimmed_unread"
+LAST_TRIM = "last_trim"
+LAST_TRIM_AT = "last_trim_ms"
 
 
 def now_ms() -> int:
@@ -37,6 +41,15 @@ class DestinationState:
 
     async def error(self, error: str) -> None:
         await self.redis.hset(self.key, mapping={LAST_ERROR: error[:2000], LAST_ERROR_AT: now_ms()})
+
+    async def trimmed(self, gap_range: str, count: int | None) -> None:
+        """Entries trimmed before this destination read them (`count`: if Redis can tell)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hincrby(self.key, TRIM_GAPS, 1)
+            if count:
+                pipe.hincrby(self.key, TRIMMED_UNREAD, count)
+            pipe.hset(self.key, mapping={LAST_TRIM: gap_range, LAST_TRIM_AT: now_ms()})
+            await pipe.execute()
 
     async def disable(self, reason: str) -> None:
         await self.redis.hset(self.key, mapping={DISABLED: reason[:2000], DISABLED_AT: now_ms()})

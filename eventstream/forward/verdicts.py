@@ -9,7 +9,7 @@ batch (a lone event: dead); 408, 425, 429 and 5xx retried (`Retry-After` honoure
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -20,6 +20,15 @@ RETRIED = frozenset({408, 425, 429})
 RETRY_AFTER = frozenset({429, 503})
 HEC_BUSY = 9
 HEC_PERMANENT = range(1, 8)  # 1-7: token disabled/missing/invalid, no data, bad data, bad index
+HEC_CREDENTIALS = frozenset({1, 2, 3, 4})  # token disabled, required, bad authorization, invalid
+HEC_INDEX = 7  # incorrect index: the destination's `index` setting
+GONE, CREDENTIALS, INDEX = "gone", "credentials", "index"
+CAUSES = {
+    GONE: "410 Gone",
+    CREDENTIALS: "Splunk HEC refused the token",
+    INDEX: "Splunk HEC refused the index",
+}
+"""Why a destination is disabled: an answer that holds for every event it would be sent."""
 _SNIPPET = 300
 
 
@@ -42,6 +51,8 @@ class Verdict:
     error: str = ""
     retry_after_s: float | None = None
     disable: bool = False
+    cause: str = ""
+    """Why `disable` (`GONE`, `CREDENTIALS`, `INDEX`)."""
     split: bool = False
 
     @classmethod
@@ -51,6 +62,13 @@ class Verdict:
     @classmethod
     def all_dead(cls, count: int, error: str) -> Verdict:
         return cls(dead=[(i, error) for i in range(count)], error=error)
+
+
+def scrubbed(verdict: Verdict, scrub: Callable[[str], str]) -> Verdict:
+    """`verdict` with `scrub` applied to its error texts (a destination echoing a secret)."""
+    verdict.error = scrub(verdict.error)
+    verdict.dead = [(index, scrub(reason)) for index, reason in verdict.dead]
+    return verdict
 
 
 def snippet(body: bytes) -> str:
@@ -80,9 +98,7 @@ def generic(answer: Answer, count: int, now_s: float) -> Verdict:
     if 200 <= status < 300:
         return Verdict(delivered=list(range(count)))
     if status == 410:
-        verdict = Verdict.all_retry(count, what)
-        verdict.disable = True
-        return verdict
+        return disabled(count, what, GONE)
     if status == 413:
         if count > 1:
             return Verdict(error=what, split=True)
@@ -91,6 +107,14 @@ def generic(answer: Answer, count: int, now_s: float) -> Verdict:
         after = retry_after_s(answer.headers, now_s) if status in RETRY_AFTER else None
         return Verdict.all_retry(count, what, after)
     return Verdict.all_dead(count, what)
+
+
+def disabled(count: int, what: str, cause: str) -> Verdict:
+    """Nothing delivered, nothing dead: the destination is disabled until enabled again (its
+    entries stay pending)."""
+    verdict = Verdict.all_retry(count, what)
+    verdict.disable, verdict.cause = True, cause
+    return verdict
 
 
 def _json(body: bytes) -> Any:
@@ -102,8 +126,11 @@ def _json(body: bytes) -> Any:
 
 def splunk_hec(answer: Answer, count: int, now_s: float) -> Verdict:
     """HEC: success is 200 with `{"code": 0}`; code 9 (busy) and 5xx are retried; a 4xx with
-    codes 1-7 is permanent; code 6 with `invalid-event-number` N means events before N were
-    indexed, N was refused, and the rest can be sent again."""
+    codes 1-7 is permanent: codes 1-4 (the token) and 7 (the index) hold for every event, so
+    they disable the destination (nothing dead-lettered: its entries wait, pending, for
+    `webhooks enable`), codes 5 and 6 refuse this request's events; code 6 with
+    `invalid-event-number` N means events before N were indexed, N was refused, and the rest
+    can be sent again."""
     reply = _json(answer.body)
     code = reply.get("code") if isinstance(reply, dict) else None
     text = reply.get("text", "") if isinstance(reply, dict) else snippet(answer.body)
@@ -115,6 +142,10 @@ def splunk_hec(answer: Answer, count: int, now_s: float) -> Verdict:
     if code == HEC_BUSY:
         return Verdict.all_retry(count, what, retry_after_s(answer.headers, now_s))
     if 400 <= answer.status < 500 and isinstance(code, int) and code in HEC_PERMANENT:
+        if code in HEC_CREDENTIALS:
+            return disabled(count, what, CREDENTIALS)
+        if code == HEC_INDEX:
+            return disabled(count, what, INDEX)
         bad = reply.get("invalid-event-number") if isinstance(reply, dict) else None
         if code == 6 and isinstance(bad, int) and 0 <= bad < count:
             return Verdict(

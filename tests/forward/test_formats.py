@@ -3,20 +3,30 @@ them, plus CloudEvents (read by the CloudEvents SDK) and JSON lines."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime
 from typing import Any
 
+import pytest
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event
+from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from standardwebhooks.webhooks import Webhook
 
 from eventstream import codec
+from eventstream.commands.webhooks import status_rows
 from eventstream.forward.deadletters import DeadLetters
 from eventstream.forward.formats import EpochCache, epoch_s
+from eventstream.forward.metrics import ForwardMetrics
+from eventstream.forward.service import Forwarding
+from eventstream.forward.state import DestinationState
 from eventstream.journal.keys import Keys
 from tests.forward.conftest import (
     SECRET,
+    STARTED,
     Receiver,
+    Running,
     commit,
     destination,
     start,
@@ -73,30 +83,75 @@ async def test_splunk_hec_wire_format(
         Webhook(SECRET).verify(request.body, request.headers, json_parse=False)
 
 
-async def test_splunk_hec_bad_token_is_permanent(
-    aredis: Redis, keys: Keys, sample_events: list[dict[str, Any]]
+async def test_splunk_hec_bad_token_disables_the_destination(
+    aredis: Redis,
+    keys: Keys,
+    sample_events: list[dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """HEC code 4 (invalid token) is not retried: the events go to the dead-letter list at
-    once, with the HEC code and text as their error."""
+    """HEC code 4 (invalid token) holds for every event: the destination is disabled at the
+    first answer (not retried, nothing dead-lettered, its entries stay pending), reported in
+    the log, the metrics and `status`; once enabled (the token fixed), everything arrives."""
     hec = SplunkHec(token="the-right-one")
     receiver = await Receiver(hec).start()
     try:
         settings = destination(
             f"http://127.0.0.1:{receiver.port}{HEC_PATH}", format="splunk-hec", token="wrong"
         )
-        running = await start(aredis, keys, settings)
-        expected = await commit(aredis, keys, sample_events[:30])
+        registry = CollectorRegistry()
+        forwarding = Forwarding(
+            [settings], redis=aredis, keys=keys, metrics=ForwardMetrics(registry), environ={}
+        )
+        await forwarding.prepare()
+        state = DestinationState(aredis, keys, "siem")
+        with caplog.at_level(logging.ERROR, logger="eventstream.forward"):
+            running = Running(forwarding, asyncio.create_task(forwarding.run()))
+            STARTED.add(running)
+            expected = await commit(aredis, keys, sample_events[:30])
+            await until(lambda: len(receiver.requests) >= 1)
+            await until_count(lambda: _is_disabled(state), 1)
+            await asyncio.sleep(1.5)  # past the state poll: still disabled, not retried
+        assert len(receiver.requests) == 1
+        assert hec.answers == [403]
         dead = DeadLetters(aredis, keys, "siem")
-        await until(lambda: len(receiver.requests) >= 1)
-        await until_count(dead.count, len(expected))
+        assert await dead.count() == 0
+        pending: Any = await aredis.xpending(keys.journal, keys.webhook_group("siem"))
+        assert pending["pending"] == len(expected)
+        reason = "Splunk HEC refused the token: HTTP 403, HEC code 4: Invalid token"
+        assert await state.disabled() == reason
+        records: Any = [r for r in caplog.records if "destination disabled" in r.getMessage()]
+        assert [(r.destination, r.cause, r.reason) for r in records] == [
+            ("siem", "credentials", reason)
+        ]
+        labels = {"destination": "siem"}
+        assert registry.get_sample_value("eventstream_webhook_disabled", labels) == 1
+        assert (
+            registry.get_sample_value(
+                "eventstream_webhook_disables_total", {**labels, "cause": "credentials"}
+            )
+            == 1
+        )
+        status = (await status_rows(aredis, keys, [settings]))[0]
+        assert (status["disabled"], status["in_flight"], status["dead_letters"]) == (
+            reason,
+            len(expected),
+            0,
+        )
+        assert await forwarding.drained()  # disabled: `ingest` does not wait for it
+
+        hec.token = "wrong"  # the token fixed on the Splunk side
+        assert await state.enable()
+        await until(lambda: len(hec.indexed) >= len(expected))
         await running.stop()
     finally:
         await receiver.stop()
-    letters = await dead.page()
-    assert len(letters) == len(expected)
-    assert len(receiver.requests) == 1
-    assert {letter.attempts for letter in letters} == {1}
-    assert letters[0].error == "HTTP 403, HEC code 4: Invalid token"
+    assert [item["event"]["id"] for item in hec.indexed] == expected
+    assert await dead.count() == 0
+    assert registry.get_sample_value("eventstream_webhook_disabled", labels) == 0
+
+
+async def _is_disabled(state: DestinationState) -> int:
+    return 1 if await state.disabled() else 0
 
 
 async def test_splunk_hec_invalid_event_number(

@@ -60,10 +60,17 @@ def test_hec_answers() -> None:
     assert odd.retry == [0, 1]
     busy = judge("splunk-hec", _answer(503, {"text": "Server is busy", "code": 9}), 2, NOW)
     assert busy.retry == [0, 1]
-    for code, status in ((1, 403), (2, 401), (3, 401), (4, 403), (5, 400), (7, 400)):
+    # codes true of every event: the destination is disabled, nothing is dead
+    whole = [(1, 403, "credentials"), (2, 401, "credentials"), (3, 401, "credentials")]
+    whole += [(4, 403, "credentials"), (7, 400, "index")]
+    for code, status, cause in whole:
         verdict = judge("splunk-hec", _answer(status, {"text": "x", "code": code}), 2, NOW)
-        assert [index for index, _ in verdict.dead] == [0, 1], code
+        assert (verdict.disable, verdict.cause, verdict.dead) == (True, cause, []), code
+        assert verdict.retry == [0, 1]
         assert f"HEC code {code}" in verdict.error
+    no_data = judge("splunk-hec", _answer(400, {"text": "No data", "code": 5}), 2, NOW)
+    assert [index for index, _ in no_data.dead] == [0, 1]
+    assert not no_data.disable
     partial = judge(
         "splunk-hec",
         _answer(400, {"text": "Invalid data format", "code": 6, "invalid-event-number": 1}),
