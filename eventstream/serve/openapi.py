@@ -83,7 +83,21 @@ def _errors(*statuses: str) -> dict[str, Any]:
         "429": "too many connections from this client (retry later)",
         "503": "the journal (Redis) is unavailable, or the server is at its connection limit",
     }
-    return {status: _body("Error", texts[status]) for status in sorted({*statuses, *_CONNECTION})}
+    answers = {status: _body("Error", texts[status]) for status in {*statuses, *_CONNECTION}}
+    answers["405"] = _METHOD_NOT_ALLOWED
+    return dict(sorted(answers.items()))
+
+
+_METHOD_NOT_ALLOWED = {
+    **_body("Error", "a method this path does not take (any other than those described here)"),
+    "headers": {
+        "Allow": {
+            "description": "the methods this path takes (GET comes with HEAD)",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+}
 
 
 _DATA_ERRORS = ("400", "401", "403", "503")
