@@ -127,6 +127,7 @@ async def test_an_event_belongs_to_the_account_whose_trail_recorded_it(
             assert response.status == 200
             history = await response.json()
     assert [item["event"] for item in history["items"]] == [None]
+    assert [item["journal_id"] for item in history["items"]] == [None]  # no id outside its scope
     # ... and A, whose token's account is not the asset's, does not see the asset.
     assert mine["history"] is not None
     assert mine["history"][0] == 404
