@@ -174,7 +174,7 @@ async def test_header_bombs_are_cut_without_being_read(
         start_mb = await _warm_up(server)
         watch = Watch(server)
         await asyncio.sleep(0.2)
-        results = []
+        results: list[tuple[float, bytes, int]] = []
         started = time.monotonic()
         # At least three waves, and waves for at least ATTACK_S, so /healthz is probed
         # throughout an attack of some length, not a burst shorter than a few probes.
