@@ -330,6 +330,20 @@ def spec(auth: bool = True) -> dict[str, Any]:
         },
         **_errors("401", "403"),
     }
+    description = {
+        "200": {
+            "description": "the OpenAPI 3.1 description of this server",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **_errors(),
+    }
+    page = {
+        "200": {
+            "description": "an HTML page that reads the stream (EventSource)",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        **_errors(),
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "EventStream", "version": __version__},
@@ -347,6 +361,8 @@ def spec(auth: bool = True) -> dict[str, Any]:
             "/healthz": _open("Liveness", health),
             "/readyz": _open("Readiness: Redis, the journal reader, the sources", ready),
             "/metrics": _open("Prometheus metrics (a token with `metrics` when required)", metrics),
+            "/openapi.json": _open("This description", description),
+            "/": _open("A live view of the stream in the browser", page),
         },
     }
 
