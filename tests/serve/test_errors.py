@@ -4,6 +4,7 @@ the middle of its replay), never a traceback or a broken body."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import aiohttp
@@ -85,10 +86,23 @@ async def test_every_path_answers_other_methods_405_with_all_its_methods(
 
 
 async def test_redis_down_is_a_json_503_and_a_clean_close(
-    sample_events: list[dict[str, Any]],
+    sample_events: list[dict[str, Any]], caplog: pytest.LogCaptureFixture
 ) -> None:
     """REST answers 503 JSON; a stream mid-replay ends with `close` (journal_unavailable) and
-    a complete chunked body."""
+    a complete chunked body; no traceback is logged (no "Exception in ASGI application")."""
+    caplog.set_level(logging.WARNING)
+    uvicorn_log = logging.getLogger("uvicorn.error")  # does not propagate to the root
+    uvicorn_log.addHandler(caplog.handler)
+    try:
+        await _redis_goes_down(sample_events)
+    finally:
+        uvicorn_log.removeHandler(caplog.handler)
+    tracebacks = [r.getMessage()[:200] for r in caplog.records if r.exc_info or r.levelno >= 40]
+    assert tracebacks == []
+    assert any("journal unavailable" in r.getMessage() for r in caplog.records)  # captured
+
+
+async def _redis_goes_down(sample_events: list[dict[str, Any]]) -> None:
     keys = Keys(prefix="errors")
     with redis_server() as redis_srv:
         Journal(redis_srv.client(), keys).append(sample_events * 40)
