@@ -169,6 +169,9 @@ class EventFilter:
     subject_prefixes: tuple[str, ...] | None = None
     owners: frozenset[str] | None = None
     parts: tuple[EventFilter, ...] = field(default=())
+    principal_owners: frozenset[str] | None = None
+    """With `principal`: only events that these accounts own can pass it (an event shown to
+    a token of another account is redacted: its caller's identity is not there to match)."""
 
     def matches(self, meta: Meta) -> bool:
         if self.actions is not None and meta.action not in self.actions:
@@ -187,8 +190,12 @@ class EventFilter:
             return False
         if self.asset_type is not None and not self.asset_type.match(meta.asset_type):
             return False
-        if self.principal is not None and not any(
-            self.principal.match(who) for who in meta.principals
+        if self.principal is not None and (
+            (
+                self.principal_owners is not None
+                and (meta.owner or meta.account) not in self.principal_owners
+            )
+            or not any(self.principal.match(who) for who in meta.principals)
         ):
             return False
         if self.subject_prefixes is not None and not meta.subject.startswith(self.subject_prefixes):

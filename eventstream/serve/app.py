@@ -31,7 +31,7 @@ from eventstream.journal.keys import Keys
 from eventstream.journal.reader import JournalReader
 from eventstream.pipeline import Pipeline
 from eventstream.serve import inventory, views
-from eventstream.serve.auth import Auth, create_session, delete_session
+from eventstream.serve.auth import Auth, session
 from eventstream.serve.broker import Broker
 from eventstream.serve.context import Services, State
 from eventstream.serve.cors import cors_middleware
@@ -197,8 +197,7 @@ def create_app(config: AppConfig) -> App:
         Route("/readyz", views.readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/openapi.json", openapi_endpoint, methods=["GET"]),
-        Route("/v1/session", create_session, methods=["POST"]),
-        Route("/v1/session", delete_session, methods=["DELETE"]),
+        Route("/v1/session", session, methods=["POST", "DELETE"]),  # one route: one `Allow`
         Route("/v1/events", views.events, methods=["GET"]),
         Route("/v1/events/{id}", views.event, methods=["GET"]),
         Route("/v1/assets", inventory.list_assets, methods=["GET"]),

@@ -213,3 +213,11 @@ async def delete_session(request: Request) -> Response:
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/", secure=auth.secure, httponly=True, samesite="strict")
     return response
+
+
+async def session(request: Request) -> Response:
+    """`/v1/session`: POST opens, DELETE revokes. One route for both methods, so that a 405 to
+    another method lists both in its `Allow` (two routes would each answer with their own)."""
+    if request.method == "DELETE":
+        return await delete_session(request)
+    return await create_session(request)

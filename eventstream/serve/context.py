@@ -11,7 +11,8 @@ from starlette.requests import Request
 
 from eventstream.config.serve import ServeSettings
 from eventstream.journal.keys import Keys
-from eventstream.journal.reader import JournalReader
+from eventstream.journal.reader import JournalReader, Resume
+from eventstream.journal.streamid import StreamKey
 from eventstream.serve import cursor
 from eventstream.serve.auth import Auth, Grant
 from eventstream.serve.broker import Broker
@@ -50,6 +51,21 @@ class Services:
         if grant.scope.matches_everything():
             return position
         return (await self._cursors()).seal(position)
+
+    async def resume(self, grant: Grant, after: StreamKey) -> Resume:
+        """Where a stream or page resumed after `after` continues, as `grant` may be told.
+
+        An id ahead of the journal's newest entry gets a reset (history lost in a failover).
+        Told to a scoped caller, that reset would say whether the newest entry of any account
+        is older than a guessed id, and guesses would find other accounts' last activity: for
+        it, an id up to Redis's present time resumes as it is (nothing after it is lost: new
+        entries get later ids), and only an id in the future gets the reset."""
+        resume = await self.reader.resume(after)
+        if resume.reset_reason and resume.after < after and not grant.scope.matches_everything():
+            seconds, micros = await self.redis.time()
+            if after[0] <= seconds * 1000 + micros // 1000:
+                return Resume(after)
+        return resume
 
     async def opened(self, text: str, parameter: str) -> str:
         """The position a client sent back: itself, or what its sealed cursor holds."""

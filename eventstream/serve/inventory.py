@@ -147,12 +147,15 @@ async def _state(request: Request, svc: Services, grant: Grant) -> AssetState:
 
 
 def _as_seen(record: VersionRecord, svc: Services, grant: Grant) -> VersionRecord:
-    """A kept version with its event as `grant` may see it (None when it may not)."""
-    if record.event is None or grant.scope.matches_everything():
+    """A kept version with its event as `grant` may see it (None when it may not, and then no
+    `journal_id` either: the id of an entry outside the scope tells when it was journaled)."""
+    if grant.scope.matches_everything():
         return record
+    if record.event is None:  # trimmed: whose it was is unknown
+        return dataclasses.replace(record, journal_id=None)
     meta = meta_of(codec.loads(record.event))
     if not grant.scope.matches(meta):
-        return dataclasses.replace(record, event=None)
+        return dataclasses.replace(record, event=None, journal_id=None)
     if grant.redacts(meta):
         return dataclasses.replace(record, event=svc.redactions.event(record.event))
     return record

@@ -83,7 +83,21 @@ def _errors(*statuses: str) -> dict[str, Any]:
         "429": "too many connections from this client (retry later)",
         "503": "the journal (Redis) is unavailable, or the server is at its connection limit",
     }
-    return {status: _body("Error", texts[status]) for status in sorted({*statuses, *_CONNECTION})}
+    answers = {status: _body("Error", texts[status]) for status in {*statuses, *_CONNECTION}}
+    answers["405"] = _METHOD_NOT_ALLOWED
+    return dict(sorted(answers.items()))
+
+
+_METHOD_NOT_ALLOWED = {
+    **_body("Error", "a method this path does not take (any other than those described here)"),
+    "headers": {
+        "Allow": {
+            "description": "the methods this path takes (GET comes with HEAD)",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+}
 
 
 _DATA_ERRORS = ("400", "401", "403", "503")
@@ -316,6 +330,20 @@ def spec(auth: bool = True) -> dict[str, Any]:
         },
         **_errors("401", "403"),
     }
+    description = {
+        "200": {
+            "description": "the OpenAPI 3.1 description of this server",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **_errors(),
+    }
+    page = {
+        "200": {
+            "description": "an HTML page that reads the stream (EventSource)",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        **_errors(),
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "EventStream", "version": __version__},
@@ -333,6 +361,8 @@ def spec(auth: bool = True) -> dict[str, Any]:
             "/healthz": _open("Liveness", health),
             "/readyz": _open("Readiness: Redis, the journal reader, the sources", ready),
             "/metrics": _open("Prometheus metrics (a token with `metrics` when required)", metrics),
+            "/openapi.json": _open("This description", description),
+            "/": _open("A live view of the stream in the browser", page),
         },
     }
 

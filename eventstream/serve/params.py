@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 
@@ -57,6 +58,10 @@ def request_filter(request: Request, grant: Grant) -> EventFilter:
             raise ApiError(
                 403, "out_of_scope", f"account={account} is outside this token's scope", "account"
             )
+    if wanted.principal is not None and grant.may_redact:
+        # Events this grant sees redacted have no caller to match: `principal=` guesses must
+        # not tell whether the withheld caller was the one guessed.
+        wanted = dataclasses.replace(wanted, principal_owners=grant.accounts)
     return wanted.both(grant.scope) if grant.scope != EventFilter() else wanted
 
 

@@ -87,7 +87,7 @@ async def events_page(
     after, check = await _since(request, svc)
     extra: dict[str, object] = {}
     if check:
-        resume = await svc.reader.resume(after)
+        resume = await svc.resume(grant, after)
         if resume.reset_reason:
             extra["reset"] = {
                 "reason": resume.reset_reason,

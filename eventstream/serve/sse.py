@@ -271,7 +271,7 @@ class _Stream:
         assert self.start.after is not None
         self.last = self.start.after
         if self.start.check:
-            resume = await self.svc.reader.resume(self.last)
+            resume = await self.svc.resume(self.scope, self.last)
             if resume.reset_reason:
                 self.last = resume.after
                 position = await self.svc.shown(self.scope, streamid.text(resume.after))

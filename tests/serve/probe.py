@@ -2,7 +2,8 @@
 
 `python -m tests.serve.probe PORT SOURCE PID`: from the loopback address SOURCE, on one
 keep-alive connection, GET /healthz every 50 ms and read the RSS of process PID, until its
-standard input closes; then print `{"latencies_s", "statuses", "rss_mb"}` as one JSON line.
+standard input closes. It prints `ready` once the first answer is in, and at the end
+`{"latencies_s", "statuses", "rss_mb"}` as one JSON line.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ def main(argv: list[str]) -> None:
             statuses.append(_answer(sock))
             latencies.append(time.perf_counter() - started)
             rss.append(rss_mb(pid))
+            if len(latencies) == 1:  # the first answer is in: the watch has begun
+                sys.stdout.write("ready\n")
+                sys.stdout.flush()
             readable, _, _ = select.select([sys.stdin], [], [], INTERVAL_S)
             if readable and not sys.stdin.read(1):
                 break

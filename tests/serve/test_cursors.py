@@ -119,3 +119,51 @@ async def test_a_scoped_reset_position_is_sealed(
     assert reset.data is not None
     assert "resume_after" in reset.data
     assert re.search(r'"resume_after":"c1\.', reset.data)
+
+
+async def test_a_scoped_client_cannot_find_the_newest_entry_by_guessing_ids(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """A reset for an id ahead of the journal would tell a scoped client that the newest entry
+    (perhaps another account's) is older than its guess: for it, ids up to the present resume
+    as they are, with no reset, on streams and pages, and the stream goes on live; an id in
+    the future still gets its reset. An unscoped client keeps the reset for any id ahead."""
+    server = serve(tokens=TOKENS)
+    old = [f"1700000000000-{n}" for n in range(1, 7)]  # in 2023: every guess is in the past
+    written = journal.append(spread(sample_events[:6], 6), old)
+    newest = streamid.parse(written[-1])
+    guesses = [f"{newest[0]}-{newest[1] + 1}", f"{newest[0] + 1000}-0", f"{newest[0] + 5000}-0"]
+    for guess in guesses:
+        headers = {**_bearer(TEAM_A), "Last-Event-ID": guess}
+        async with SSEStream(f"{server.url}/v1/events", headers) as stream:
+            frames = await stream.drain(0.5)
+        assert [frame.event for frame in frames if frame.event] == [], guess
+        async with (
+            aiohttp.ClientSession(headers=_bearer(TEAM_A)) as session,
+            session.get(f"{server.url}/v1/events?since={guess}") as response,
+        ):
+            page = await response.json()
+        assert "reset" not in page, guess
+        assert page["items"] == []
+        async with (
+            aiohttp.ClientSession(headers=_bearer(OPS)) as session,
+            session.get(f"{server.url}/v1/events?since={guess}") as response,
+        ):
+            assert "reset" in await response.json(), guess
+    headers = {**_bearer(TEAM_A), "Last-Event-ID": guesses[-1]}
+    async with SSEStream(f"{server.url}/v1/events", headers) as stream:
+        await _wait_subscribed(server)
+        later = spread(sample_events[6:18], 12)
+        more = journal.append(later)
+        mine = [
+            i
+            for i, e in zip(more, later, strict=True)
+            if e["data"]["asset"]["account"] == "111111111111"
+        ]
+        assert mine
+        frames = await stream.collect(10, lambda f: len(ids(f)) >= len(mine))
+    assert ids(frames) == mine
+    future = {**_bearer(TEAM_A), "Last-Event-ID": "99999999999999-0"}
+    async with SSEStream(f"{server.url}/v1/events", future) as stream:
+        frames = await stream.collect(10, lambda f: any(x.event == "reset" for x in f))
+    assert any(frame.event == "reset" for frame in frames)

@@ -4,6 +4,7 @@ the middle of its replay), never a traceback or a broken body."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import aiohttp
@@ -56,11 +57,52 @@ async def test_method_not_allowed_says_which_are(serve: ServerFactory) -> None:
             assert (await _json(response))["code"] == "not_found"
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+async def test_every_path_answers_other_methods_405_with_all_its_methods(
+    serve: ServerFactory,
+) -> None:
+    """Each path of /openapi.json answers a method it does not describe with a JSON 405 whose
+    `Allow` lists exactly the methods described (GET with HEAD), and the description says so."""
+    server = serve()
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{server.url}/openapi.json") as response:
+            spec = await response.json()
+        for path, item in spec["paths"].items():
+            described = {method.upper() for method in item}
+            for method, operation in item.items():
+                answer = operation["responses"].get("405")
+                assert answer is not None, (path, method)
+                assert "Allow" in answer["headers"], (path, method)
+            allowed = described | ({"HEAD"} if "GET" in described else set())
+            url = server.url + path.replace("{id}", "1-0").replace("{name}", "some%2Fasset")
+            for method in set(_METHODS) - described:
+                async with session.request(method, url) as response:
+                    assert response.status == 405, (method, path)
+                    assert (await _json(response))["code"] == "method_not_allowed"
+                    header = response.headers["Allow"]
+                    assert {m.strip() for m in header.split(",")} == allowed, (method, path)
+
+
 async def test_redis_down_is_a_json_503_and_a_clean_close(
-    sample_events: list[dict[str, Any]],
+    sample_events: list[dict[str, Any]], caplog: pytest.LogCaptureFixture
 ) -> None:
     """REST answers 503 JSON; a stream mid-replay ends with `close` (journal_unavailable) and
-    a complete chunked body."""
+    a complete chunked body; no traceback is logged (no "Exception in ASGI application")."""
+    caplog.set_level(logging.WARNING)
+    uvicorn_log = logging.getLogger("uvicorn.error")  # does not propagate to the root
+    uvicorn_log.addHandler(caplog.handler)
+    try:
+        await _redis_goes_down(sample_events)
+    finally:
+        uvicorn_log.removeHandler(caplog.handler)
+    tracebacks = [r.getMessage()[:200] for r in caplog.records if r.exc_info or r.levelno >= 40]
+    assert tracebacks == []
+    assert any("journal unavailable" in r.getMessage() for r in caplog.records)  # captured
+
+
+async def _redis_goes_down(sample_events: list[dict[str, Any]]) -> None:
     keys = Keys(prefix="errors")
     with redis_server() as redis_srv:
         Journal(redis_srv.client(), keys).append(sample_events * 40)

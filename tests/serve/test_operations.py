@@ -8,9 +8,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+from starlette.routing import Route
 
 from eventstream import codec
+from eventstream.config import Settings
+from eventstream.serve.app import AppConfig, create_app
 from eventstream.serve.logs import JsonFormatter
+from eventstream.serve.openapi import spec
 from tests.serve.conftest import Journal, ServerFactory
 from tests.serve.sse_client import SSEStream, ids
 from tests.serve.test_sse import _wait_subscribed
@@ -84,6 +88,23 @@ async def test_openapi_describes_the_endpoints(serve: ServerFactory) -> None:
         "subject_prefix",
         "from",
     } <= names
+
+
+def test_every_route_and_method_is_described() -> None:
+    """Each route of the app is a path of /openapi.json with exactly its methods (HEAD comes
+    with GET), and nothing is described that the app does not serve."""
+    app = create_app(AppConfig(Settings(), "redis://127.0.0.1:1"))
+    served: dict[str, set[str]] = {}
+    for route in app.routes:
+        assert isinstance(route, Route)
+        path = route.path.replace("{name:path}", "{name}")
+        methods = set(route.methods or ()) - {"HEAD"}
+        for each in [path, f"{path}/history"] if path.endswith("{name}") else [path]:
+            served.setdefault(each, set()).update(methods)
+    described = {
+        path: {method.upper() for method in item} for path, item in spec()["paths"].items()
+    }
+    assert described == served
 
 
 def test_json_log_lines_carry_extra_fields() -> None:

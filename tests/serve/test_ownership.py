@@ -9,6 +9,7 @@ too, without the caller's identity; A's still see it whole.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -126,6 +127,7 @@ async def test_an_event_belongs_to_the_account_whose_trail_recorded_it(
             assert response.status == 200
             history = await response.json()
     assert [item["event"] for item in history["items"]] == [None]
+    assert [item["journal_id"] for item in history["items"]] == [None]  # no id outside its scope
     # ... and A, whose token's account is not the asset's, does not see the asset.
     assert mine["history"] is not None
     assert mine["history"][0] == 404
@@ -155,3 +157,37 @@ async def test_shared_with_the_asset_account_without_the_callers_identity(
     mine = await _views(server, TOKEN_A)
     assert [_identity(event) for event in mine["stream"]] == [_identity(cross)]
     assert _identity(mine["page"][0]["event"]) == _identity(cross)
+
+
+async def test_a_principal_filter_does_not_match_a_withheld_caller(
+    serve: ServerFactory, cross: dict[str, Any]
+) -> None:
+    """B sees A's event without its caller: asking B's view for that caller (`principal=` with
+    A's ARN, session or a glob of them) finds nothing, as if the caller were unknown; A's
+    token, which sees the caller, finds the event by it."""
+    server = serve(tokens=TOKENS, share_with_asset_account=True)
+    attribution = cross["data"]["attribution"]
+    guesses = [attribution["principal"]["arn"], attribution["principal"]["arn"][:20] + "*"]
+    guesses += [value for value in (attribution["session_name"],) if value]
+    for guess in guesses:
+        query = f"principal={quote(guess, safe='')}"
+        found = {}
+        for name, token in (("a", TOKEN_A), ("b", TOKEN_B)):
+            async with aiohttp.ClientSession(headers=_bearer(token)) as session:
+                url = f"{server.url}/v1/events?since=earliest&{query}"
+                async with session.get(url) as response:
+                    assert response.status == 200
+                    page = [item["event"]["id"] for item in (await response.json())["items"]]
+            url = f"{server.url}/v1/events?from=earliest&{query}"
+            async with SSEStream(url, _bearer(token)) as stream:
+                frames = await stream.drain(0.5)
+            streamed = [codec.loads(f.data)["id"] for f in frames if f.data and f.event != "close"]
+            found[name] = (page, streamed)
+        assert found["a"] == ([cross["id"]], [cross["id"]]), guess
+        assert found["b"] == ([], []), guess
+    # Without a principal condition B still sees the event (redacted).
+    async with (
+        aiohttp.ClientSession(headers=_bearer(TOKEN_B)) as session,
+        session.get(f"{server.url}/v1/events?since=earliest") as response,
+    ):
+        assert [item["event"]["id"] for item in (await response.json())["items"]] == [cross["id"]]
