@@ -3,7 +3,8 @@
 Each connection sends the last event id seen (`Last-Event-ID`), so the server resumes its
 journal right after it; an event whose id is not after the last one delivered is a duplicate
 and is dropped. Between connections the subscription waits (`Backoff`): the server's `retry:`
-hint after a clean end (its `close` event, or end of body), growing after failures. A
+hint after a clean end (its `close` event, which ends the connection even if the body stays
+open, or end of body), growing after failures. A
 connection with no byte for `idle_timeout_s` (heartbeats come every 15 s) is dropped and
 retried; there is no total timeout, so a healthy stream runs for ever. Permanent answers
 (401, 403, 404, not an event stream) raise at once.
@@ -193,11 +194,14 @@ class Subscription:
             self.parser.reset()
             async for chunk in response.content.iter_any():
                 self.backoff.succeeded()
+                closes = self.stats.closes
                 for sse in self.parser.feed(chunk):
                     event = await self._handle(sse)
                     if event is not None:
                         yield event
                 self.stats.heartbeats = self.parser.comments
+                if self.stats.closes != closes:
+                    return  # the server's `close`: reconnect, even if the body stays open
 
     async def _handle(self, sse: SSEEvent) -> StreamEvent | None:
         if sse.type == "reset":

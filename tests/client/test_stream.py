@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from redis.asyncio import Redis
 
+from eventstream import codec
 from eventstream.client import (
     BadRequestError,
     EventStreamClient,
@@ -366,3 +367,115 @@ async def test_an_event_that_is_not_an_asset_event_is_counted_and_skipped(
     assert subscription.stats.malformed == 1
     assert [id_ for id_, _ in malformed] == ids[:1]
     assert "data" in str(malformed[0][1])
+
+
+async def _sse_app(handler: Any) -> tuple[web.AppRunner, str]:
+    """A plain aiohttp server answering `/v1/events` with `handler` (for answers the real
+    server never gives: a proxy in between, a hand-made stream)."""
+    app = web.Application()
+    app.router.add_get("/v1/events", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def test_close_event_reconnects_even_if_the_connection_stays_open(
+    sample_events: list[dict[str, Any]],
+) -> None:
+    """A `close` event ends the connection on the client's side: a proxy that keeps the body
+    open (heartbeats and all) after it does not hold the client on a dead stream; the next
+    connection resumes after the last id."""
+    asked: list[str | None] = []
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        asked.append(request.headers.get("Last-Event-ID"))
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        number = len(asked)
+        body = codec.dumps(sample_events[number]).decode()
+        await response.write(
+            f"retry: 20\nid: 10-{number}\nevent: {sample_events[number]['type']}\n"
+            f"data: {body}\n\nevent: close\ndata: {{}}\n\n".encode()
+        )
+        try:
+            for _ in range(200):  # kept open after the close, as a buffering proxy might
+                await response.write(b": ping\n\n")
+                await asyncio.sleep(0.05)
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            pass
+        return response
+
+    runner, url = await _sse_app(events)
+    try:
+        async with EventStreamClient(url, options=FAST) as client:
+            subscription = client.subscribe()
+            got = await take(subscription, 3, timeout_s=4)
+    finally:
+        await runner.cleanup()
+    assert got == ["10-1", "10-2", "10-3"]
+    assert asked[:3] == [None, "10-1", "10-2"]
+    assert subscription.stats.closes >= 2
+
+
+async def test_reconnection_waits_the_servers_retry_time() -> None:
+    """WPT format-field-retry at the client: `retry:0800` (decimal, not octal) sets the wait
+    between connections to 0.8 s, kept for later connections that send no `retry`; jitter
+    only ever shortens it, to no less than half."""
+    opened: list[float] = []
+
+    async def events(request: web.Request) -> web.Response:
+        opened.append(time.monotonic())
+        body = "retry:0800\n: hello\n\n" if len(opened) == 1 else ": hello\n\n"
+        return web.Response(body=body.encode(), headers={"Content-Type": "text/event-stream"})
+
+    runner, url = await _sse_app(events)
+    try:
+        for jitter, low, high in ((0.0, 0.72, 0.95), (0.5, 0.36, 0.95)):
+            opened.clear()
+            options = StreamOptions(initial_delay_s=0.05, max_delay_s=5.0, jitter=jitter)
+            async with EventStreamClient(url, options=options) as client:
+                task = asyncio.create_task(take(client.subscribe(), 1, timeout_s=30))
+                await until(lambda: len(opened) >= 4, timeout_s=10)
+                task.cancel()
+            gaps = [later - earlier for earlier, later in pairwise(opened[:4])]
+            assert all(low <= gap <= high for gap in gaps), (jitter, gaps)
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "accepted"),
+    [
+        ("text/event-stream;", True),  # WPT format-mime-trailing-semicolon
+        ("text/event-stream; charset=utf-8", True),
+        ("text/x-bogus", False),  # WPT format-mime-valid-bogus
+        ("x bogus", False),  # WPT format-mime-bogus
+    ],
+)
+async def test_content_type_of_the_stream(
+    content_type: str, accepted: bool, sample_events: list[dict[str, Any]]
+) -> None:
+    """The WPT MIME cases: parameters after `text/event-stream` are fine, any other type
+    fails the connection for good (`NotAnEventStreamError`, no retry)."""
+    calls: list[int] = []
+    event = sample_events[0]
+
+    async def events(request: web.Request) -> web.Response:
+        calls.append(1)
+        body = f"id: 3-0\nevent: {event['type']}\ndata: {codec.dumps(event).decode()}\n\n"
+        return web.Response(body=body.encode(), headers={"Content-Type": content_type})
+
+    runner, url = await _sse_app(events)
+    try:
+        async with EventStreamClient(url, options=FAST) as client:
+            if accepted:
+                assert await take(client.subscribe(), 1, timeout_s=10) == ["3-0"]
+            else:
+                with pytest.raises(NotAnEventStreamError):
+                    await take(client.subscribe(), 1, timeout_s=10)
+                assert len(calls) == 1
+    finally:
+        await runner.cleanup()
