@@ -89,6 +89,46 @@ def test_open_to_world_reports_world_ingress_and_public_buckets(
     assert any("PutBucketPolicy makes it public" in line for line in lines)
 
 
+def test_open_to_world_reports_public_canned_acls_and_grants(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """A bucket created or re-ACLed with a public canned ACL (`x-amz-acl`, a string or a list
+    in CloudTrail) or granted to AllUsers is reported; the corpus' own `private` buckets are
+    not."""
+    created = [e for e in sample_events if e["data"]["change"]["operation"] == "CreateBucket"]
+    assert created
+    assert all(e["data"]["raw"]["requestParameters"]["x-amz-acl"] == "private" for e in created)
+    base = created[0]
+
+    def with_acl(suffix: str, operation: str, **params: Any) -> dict[str, Any]:
+        made = _variant(base, suffix)
+        made["data"]["change"]["operation"] = operation
+        made["data"]["raw"]["requestParameters"] = {
+            "bucketName": base["data"]["raw"]["requestParameters"]["bucketName"],
+            **params,
+        }
+        return made
+
+    grant = {
+        "AccessControlList": {
+            "Grant": [{"Grantee": {"URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+                       "Permission": "READ"}]
+        }
+    }  # fmt: skip
+    public = [
+        with_acl("read", "CreateBucket", **{"x-amz-acl": "public-read"}),
+        with_acl("readwrite", "PutBucketAcl", **{"x-amz-acl": ["public-read-write"]}),
+        with_acl("grant", "PutBucketAcl", AccessControlPolicy=grant),
+    ]
+    private = with_acl("owner", "PutBucketAcl", **{"x-amz-acl": ["bucket-owner-full-control"]})
+    events = [*created, *public, private]
+    journal.append(events)
+    lines = _run("open_to_world.py", serve().url, "--from", "earliest", "--limit", str(len(events)))
+    assert len(lines) == 3, "\n".join(lines)
+    assert sum("CreateBucket makes it public" in line for line in lines) == 1
+    assert sum("PutBucketAcl makes it public" in line for line in lines) == 2
+
+
 def test_region_guard_reports_changes_outside_the_allowed_regions(
     serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
 ) -> None:
