@@ -237,6 +237,50 @@ def test_console_on_managed_uses_the_stream_history_and_tags(
         assert all(f"{unmanaged['subject']} " not in line for line in lines)
 
 
+def test_console_on_managed_reads_tags_the_first_time_an_asset_shows_up(
+    serve: ServerFactory,
+    journal: Journal,
+    sample_events: list[dict[str, Any]],
+    redis_srv: RedisServer,
+    keys: Keys,
+) -> None:
+    """The watcher starts after the assets were made: a console change to an asset whose
+    inventory history carries CloudFormation's tags, and one to an asset whose own event
+    carries a `ManagedBy: terraform` tag, are reported; both were made by the SDK, so
+    only the tags tell."""
+    sdk = next(e for e in sample_events if e["data"]["attribution"]["method"] == "sdk")
+    stack = _variant(sdk, "stack")
+    stack["subject"] = stack["data"]["asset"]["name"] = sdk["subject"] + "-stack"
+    stack["data"]["configuration"] = {
+        "Tags": [{"Key": "aws:cloudformation:stack-name", "Value": "network"}]
+    }
+    _committed(redis_srv, keys, [stack])  # in the inventory and the journal, before the watcher
+
+    def by_console(event: dict[str, Any], suffix: str, configuration: Any) -> dict[str, Any]:
+        made = _variant(event, suffix)
+        made["data"]["attribution"].update({"method": "console"})
+        made["data"]["change"].update({"action": "update", "operation": "ModifyByHand"})
+        made["data"]["configuration"] = configuration
+        made["type"] = made["type"].rsplit(".", 1)[0] + ".update"
+        return made
+
+    tf = _variant(sdk, "tf")
+    tf["subject"] = tf["data"]["asset"]["name"] = sdk["subject"] + "-tf"
+    time.sleep(0.01)
+    ids = journal.append(
+        [
+            by_console(stack, "hand", None),
+            by_console(tf, "hand", {"Tags": [{"Key": "ManagedBy", "Value": "Terraform"}]}),
+        ]
+    )
+    lines = _run(
+        "console_on_managed.py", serve().url, "--from", ids[0].split("-")[0], "--limit", "2"
+    )
+    assert len(lines) == 2, lines
+    assert f"cloudformation-managed {stack['subject']} " in lines[0]
+    assert f"terraform-managed {tf['subject']} " in lines[1]
+
+
 def test_new_ip_reports_new_addresses_and_countries(
     serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]], tmp_path: Path
 ) -> None:
