@@ -479,3 +479,45 @@ async def test_content_type_of_the_stream(
                 assert len(calls) == 1
     finally:
         await runner.cleanup()
+
+
+async def test_compressed_answers_are_read_and_streams_ask_for_none(
+    sample_events: list[dict[str, Any]],
+) -> None:
+    """Behind a proxy that compresses: a gzip REST answer is decompressed, the stream asks
+    for `Accept-Encoding: identity` (a compressed stream waits in the compressor), and a
+    stream gzipped all the same still decodes to its events."""
+    event = sample_events[0]
+    asked: list[str] = []
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        asked.append(request.headers.get("Accept-Encoding", ""))
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        response.enable_compression(web.ContentCoding.gzip, strategy=None)  # even if not asked
+        await response.prepare(request)
+        body = f"id: 4-0\nevent: {event['type']}\ndata: {codec.dumps(event).decode()}\n\n"
+        await response.write(body.encode())
+        return response
+
+    async def asset(request: web.Request) -> web.Response:
+        response = web.json_response({"name": request.match_info["name"], "version": 3})
+        response.enable_compression(strategy=None)  # gzip when the client accepts it
+        return response
+
+    app = web.Application()
+    app.router.add_get("/v1/events", stream)
+    app.router.add_get("/v1/assets/{name}", asset)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with EventStreamClient(f"http://127.0.0.1:{port}", options=FAST) as client:
+            found = await client.asset("a")
+            got = await take(client.subscribe(), 1, timeout_s=10)
+    finally:
+        await runner.cleanup()
+    assert found == {"name": "a", "version": 3}
+    assert got == ["4-0"]
+    assert asked[0] == "identity"
