@@ -166,6 +166,30 @@ def test_incident_diff_prints_every_change_of_one_asset(
     assert any(line.strip().startswith("add") and "/IpPermissions/1" in line for line in lines)
 
 
+def test_incident_diff_since_a_time_leaves_out_earlier_changes(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """`--since` an RFC 3339 time: the changes made before it are not printed, even when the
+    journal got them after it (CloudTrail delivers minutes late; here every entry is new)."""
+    sg = _sg(sample_events)
+    early = _variant(sg, "early") | {"time": "2023-07-10T11:00:00.000Z"}
+    late = _variant(sg, "late") | {"time": "2023-07-10T13:00:00.000Z"}
+    events = [*sample_events[:300], early, late]
+    journal.append(events)
+    since = "2023-07-10T12:30:00Z"
+    mine = [e for e in events if e["subject"] == sg["subject"]]
+    after = [e for e in mine if e["time"] >= "2023-07-10T12:30:00"]
+    assert late in after
+    assert early not in after
+    lines = _run(
+        "incident_diff.py", serve().url, "--asset", sg["subject"], "--since", since,
+        "--idle-s", "1.5",
+    )  # fmt: skip
+    headers = [line for line in lines if line.startswith("== ")]
+    assert [line.split(" ")[1] for line in headers] == [e["time"] for e in after]
+    assert lines[-1] == f"{len(after)} change(s) of {sg['subject']} since {since}"
+
+
 def _committed(redis_srv: RedisServer, keys: Keys, events: list[dict[str, Any]]) -> None:
     async def commit() -> None:
         client = Redis.from_url(redis_srv.url)
