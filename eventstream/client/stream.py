@@ -116,10 +116,15 @@ class Subscription:
         return self
 
     async def __anext__(self) -> StreamEvent:
-        """The next event; loops that leave and come back go on with the same stream."""
+        """The next event; loops that leave and come back go on with the same stream, also
+        after an error or a cancelled wait (which end the connection, not the subscription)."""
         if self._events is None:
             self._events = self._run()
-        return await anext(self._events)
+        try:
+            return await anext(self._events)
+        except BaseException:
+            self._events = None  # that generator is finished: the next call starts anew
+            raise
 
     async def aclose(self) -> None:
         """Close the connection (the subscription can be iterated again: it resumes)."""
@@ -133,6 +138,7 @@ class Subscription:
             if saved:
                 self.parser = SSEParser(saved)
                 self._last_key = order_key(saved)
+        self._loaded = True  # a later run goes on from memory, not from an older checkpoint
         while True:
             floor_s = 0.0
             try:

@@ -521,3 +521,26 @@ async def test_compressed_answers_are_read_and_streams_ask_for_none(
     assert found == {"name": "a", "version": 3}
     assert got == ["4-0"]
     assert asked[0] == "identity"
+
+
+async def test_iterating_again_after_an_error_or_a_cancelled_wait_goes_on(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]], tmp_path: Any
+) -> None:
+    """A subscription whose iteration raised (`StreamResetError`) or whose `anext` was
+    cancelled (`wait_for` with a timeout) is not left ended: iterating again reconnects and
+    goes on after the last id, without replaying from the checkpoint."""
+    server = serve()
+    written = journal.append(sample_events[:10], [f"1700000000000-{n}" for n in range(1, 11)])
+    journal.client.xtrim(journal.keys.journal, maxlen=5, approximate=False)
+    checkpoint = FileCheckpoint(tmp_path / "last-id")
+    await checkpoint.save(written[1])
+    async with EventStreamClient(server.url, options=FAST) as client:
+        subscription = client.subscribe(checkpoint=checkpoint)
+        with pytest.raises(StreamResetError):
+            await take(subscription, 1)
+        assert await take(subscription, 5) == written[5:]  # after the gap, as the server said
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(anext(subscription), 0.3)  # a wait cut short...
+        later = journal.append(sample_events[10:12])
+        assert await take(subscription, 2) == later  # ...is not the end
+    assert subscription.stats.duplicates == 0
