@@ -544,3 +544,23 @@ async def test_iterating_again_after_an_error_or_a_cancelled_wait_goes_on(
         later = journal.append(sample_events[10:12])
         assert await take(subscription, 2) == later  # ...is not the end
     assert subscription.stats.duplicates == 0
+
+
+async def test_204_no_content_stops_for_good() -> None:
+    """WPT request-status-error: a 204 tells an event stream client not to reconnect; here it
+    is a permanent error after one request, not a retry loop."""
+    calls: list[int] = []
+
+    async def events(request: web.Request) -> web.Response:
+        calls.append(1)
+        return web.Response(status=204)
+
+    runner, url = await _sse_app(events)
+    try:
+        async with EventStreamClient(url, options=FAST) as client:
+            with pytest.raises(NotAnEventStreamError) as raised:
+                await take(client.subscribe(), 1, timeout_s=10)
+    finally:
+        await runner.cleanup()
+    assert raised.value.status == 204
+    assert len(calls) == 1
