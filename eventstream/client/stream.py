@@ -4,10 +4,9 @@ Each connection sends the last event id seen (`Last-Event-ID`), so the server re
 journal right after it; an event whose id is not after the last one delivered is a duplicate
 and is dropped. Between connections the subscription waits (`Backoff`): the server's `retry:`
 hint after a clean end (its `close` event, which ends the connection even if the body stays
-open, or end of body), growing after failures. A
-connection with no byte for `idle_timeout_s` (heartbeats come every 15 s) is dropped and
-retried; there is no total timeout, so a healthy stream runs for ever. Permanent answers
-(401, 403, 404, not an event stream) raise at once.
+open, or end of body), growing after failures. A connection with no byte for `idle_timeout_s`
+(heartbeats come every 15 s) is dropped and retried; there is no total timeout, so a healthy
+stream runs for ever. Permanent answers (401, 403, 404, not an event stream) raise at once.
 """
 
 from __future__ import annotations
