@@ -3,7 +3,8 @@
 An asset is managed when its creation or one of its recent changes came from Terraform or
 CloudFormation (seen in the stream, or in its history over REST the first time it shows up),
 or when it carries the tags those tools set (`aws:cloudformation:stack-name`, a `ManagedBy` /
-`managed-by` / `terraform` tag naming Terraform).
+`managed-by` / `terraform` tag naming Terraform): in the change itself (its configuration
+before or after), in an earlier change seen in the stream, or in a version of its history.
 
     python examples/console_on_managed.py http://127.0.0.1:8080 [--from earliest] [--limit N]
 """
@@ -59,7 +60,9 @@ class ManagedAssets:
     def learn(self, event: StreamEvent) -> None:
         method = event.attribution.method.value
         tool = method if method in TOOLS else None
-        tool = tool or tool_of_tags(event.configuration, event.raw.get("requestParameters"))
+        tool = tool or tool_of_tags(
+            event.configuration, event.previous_configuration, event.raw.get("requestParameters")
+        )
         if tool:
             self.tools[event.subject] = tool
 
@@ -72,8 +75,10 @@ class ManagedAssets:
                 history = []
             for version in history:
                 method = ((version.get("event") or {}).get("data") or {}).get("attribution", {})
-                if method.get("method") in TOOLS:
-                    self.tools[name] = str(method["method"])
+                tool = method.get("method") if method.get("method") in TOOLS else None
+                tool = tool or tool_of_tags(version.get("configuration"))
+                if tool:
+                    self.tools[name] = str(tool)
                     break
         return self.tools.get(name)
 
@@ -84,6 +89,7 @@ async def watch(url: str, token: str | None, start: str | None, limit: int) -> N
         count = 0
         async for event in client.events(start=start):
             count += 1
+            managed.learn(event)  # first: the tags the asset carries count for this change
             if event.attribution.method.value == "console":
                 tool = await managed.tool(event.subject)
                 if tool:
@@ -93,7 +99,6 @@ async def watch(url: str, token: str | None, start: str | None, limit: int) -> N
                         f"{tool}-managed {event.subject} by {who}",
                         flush=True,
                     )
-            managed.learn(event)
             if count == limit:
                 break
 

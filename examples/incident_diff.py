@@ -3,13 +3,16 @@
     python examples/incident_diff.py http://127.0.0.1:8080 --asset NAME --since 2023-07-10T12:00:00Z
 
 It reads the journal from `--since` with the asset's name as the filter, and prints each
-change: who, how, and the JSON Patch (or, without one, the configuration before and after).
+change made since then (by its event time: the journal also holds, after `--since`, changes
+made before it that CloudTrail delivered late): who, how, and the JSON Patch (or, without
+one, the configuration before and after).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import UTC, datetime
 
 from eventstream import codec
 from eventstream.client import EventStreamClient, StreamEvent, patch_summary
@@ -35,9 +38,20 @@ def describe(event: StreamEvent) -> list[str]:
     return lines
 
 
+def moment(text: str) -> datetime | None:
+    """`--since` as a time (None for `earliest`): RFC 3339, or epoch milliseconds."""
+    if text == "earliest":
+        return None
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, UTC)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 async def changes(url: str, asset: str, since: str, token: str | None, idle_s: float) -> int:
     """Print the asset's changes from `since` until the stream has been quiet for `idle_s`."""
     count = 0
+    start = moment(since)
     async with EventStreamClient(url, token=token) as client:
         subscription = client.subscribe(start=since, subject_prefixes=asset)
         while True:
@@ -45,7 +59,8 @@ async def changes(url: str, asset: str, since: str, token: str | None, idle_s: f
                 event = await asyncio.wait_for(anext(subscription), idle_s)
             except TimeoutError:
                 break
-            if event.subject == asset:
+            made = datetime.fromisoformat(event.time.replace("Z", "+00:00"))
+            if event.subject == asset and (start is None or made >= start):
                 count += 1
                 print("\n".join(describe(event)), flush=True)
         await subscription.aclose()

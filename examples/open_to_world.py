@@ -1,5 +1,6 @@
 """Alert when a security group opens a port to the whole internet (0.0.0.0/0 or ::/0), or a
-bucket policy or ACL becomes public.
+bucket policy or ACL becomes public (a policy allowing `*`, a public canned ACL such as
+`x-amz-acl: public-read` at creation or later, a grant to AllUsers or AuthenticatedUsers).
 
     python examples/open_to_world.py http://127.0.0.1:8080 [--from earliest] [--limit N]
 """
@@ -14,7 +15,21 @@ from eventstream.client import StreamEvent, SyncEventStreamClient, rules_of
 
 WORLD = {"0.0.0.0/0", "::/0"}
 PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers", "AuthenticatedUsers")
-BUCKET_CALLS = {"PutBucketPolicy", "PutBucketAcl", "PutObjectAcl", "DeletePublicAccessBlock"}
+BUCKET_CALLS = {
+    "CreateBucket",
+    "PutBucketPolicy",
+    "PutBucketAcl",
+    "PutObjectAcl",
+    "DeletePublicAccessBlock",
+}
+PUBLIC_CANNED_ACLS = {"public-read", "public-read-write", "authenticated-read"}
+
+
+def _public_canned_acl(params: dict[str, Any]) -> bool:
+    """The `x-amz-acl` header (a string, or a list of them in CloudTrail) names a public ACL."""
+    acl = params.get("x-amz-acl")
+    acls = acl if isinstance(acl, list) else [acl]
+    return any(isinstance(item, str) and item.lower() in PUBLIC_CANNED_ACLS for item in acls)
 
 
 def _public_policy(params: dict[str, Any]) -> bool:
@@ -48,7 +63,11 @@ def alerts(event: StreamEvent) -> list[str]:
         text = codec.dumps(params).decode()
         if operation == "DeletePublicAccessBlock":
             found.append(f"{event.subject}: public access block removed")
-        elif _public_policy(params) or any(grantee in text for grantee in PUBLIC_GRANTEES):
+        elif (
+            _public_policy(params)
+            or _public_canned_acl(params)
+            or any(grantee in text for grantee in PUBLIC_GRANTEES)
+        ):
             found.append(f"{event.subject}: {operation} makes it public")
     return found
 

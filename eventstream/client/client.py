@@ -64,10 +64,9 @@ class EventStreamClient:
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             # No total timeout on the session: each request sets its own (aiohttp's default
-            # would end any stream after 5 minutes). Streams are never decompressed.
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=None), auto_decompress=False
-            )
+            # would end any stream after 5 minutes). Answers are decompressed when a proxy
+            # compressed them (aiohttp asks for gzip); streams ask for none (`subscribe`).
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
             self._own_session = True
         return self._session
 
@@ -122,7 +121,8 @@ class EventStreamClient:
             lambda: self.session,  # made in the event loop, when the stream first connects
             f"{self.url}/v1/events",
             params=params,
-            headers=self.headers,
+            # A compressed stream waits in the compressor: events would arrive late.
+            headers={"Accept-Encoding": "identity", **self.headers},
             start=start,
             last_event_id=last_event_id,
             options=self.options,
@@ -157,7 +157,7 @@ class EventStreamClient:
         for attempt in range(1, _REST_ATTEMPTS + 1):
             try:
                 async with self.session.get(
-                    url, params=params, headers=self.headers, timeout=timeout
+                    url, params=params, headers=self.headers, timeout=timeout, auto_decompress=True
                 ) as response:
                     await check_answer(response)
                     return codec.loads(await response.read())

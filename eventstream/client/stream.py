@@ -3,10 +3,10 @@
 Each connection sends the last event id seen (`Last-Event-ID`), so the server resumes its
 journal right after it; an event whose id is not after the last one delivered is a duplicate
 and is dropped. Between connections the subscription waits (`Backoff`): the server's `retry:`
-hint after a clean end (its `close` event, or end of body), growing after failures. A
-connection with no byte for `idle_timeout_s` (heartbeats come every 15 s) is dropped and
-retried; there is no total timeout, so a healthy stream runs for ever. Permanent answers
-(401, 403, 404, not an event stream) raise at once.
+hint after a clean end (its `close` event, which ends the connection even if the body stays
+open, or end of body), growing after failures. A connection with no byte for `idle_timeout_s`
+(heartbeats come every 15 s) is dropped and retried; there is no total timeout, so a healthy
+stream runs for ever. Permanent answers (401, 403, 404, not an event stream) raise at once.
 """
 
 from __future__ import annotations
@@ -115,10 +115,15 @@ class Subscription:
         return self
 
     async def __anext__(self) -> StreamEvent:
-        """The next event; loops that leave and come back go on with the same stream."""
+        """The next event; loops that leave and come back go on with the same stream, also
+        after an error or a cancelled wait (which end the connection, not the subscription)."""
         if self._events is None:
             self._events = self._run()
-        return await anext(self._events)
+        try:
+            return await anext(self._events)
+        except BaseException:
+            self._events = None  # that generator is finished: the next call starts anew
+            raise
 
     async def aclose(self) -> None:
         """Close the connection (the subscription can be iterated again: it resumes)."""
@@ -132,6 +137,7 @@ class Subscription:
             if saved:
                 self.parser = SSEParser(saved)
                 self._last_key = order_key(saved)
+        self._loaded = True  # a later run goes on from memory, not from an older checkpoint
         while True:
             floor_s = 0.0
             try:
@@ -193,11 +199,14 @@ class Subscription:
             self.parser.reset()
             async for chunk in response.content.iter_any():
                 self.backoff.succeeded()
+                closes = self.stats.closes
                 for sse in self.parser.feed(chunk):
                     event = await self._handle(sse)
                     if event is not None:
                         yield event
                 self.stats.heartbeats = self.parser.comments
+                if self.stats.closes != closes:
+                    return  # the server's `close`: reconnect, even if the body stays open
 
     async def _handle(self, sse: SSEEvent) -> StreamEvent | None:
         if sse.type == "reset":

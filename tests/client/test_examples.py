@@ -89,6 +89,46 @@ def test_open_to_world_reports_world_ingress_and_public_buckets(
     assert any("PutBucketPolicy makes it public" in line for line in lines)
 
 
+def test_open_to_world_reports_public_canned_acls_and_grants(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """A bucket created or re-ACLed with a public canned ACL (`x-amz-acl`, a string or a list
+    in CloudTrail) or granted to AllUsers is reported; the corpus' own `private` buckets are
+    not."""
+    created = [e for e in sample_events if e["data"]["change"]["operation"] == "CreateBucket"]
+    assert created
+    assert all(e["data"]["raw"]["requestParameters"]["x-amz-acl"] == "private" for e in created)
+    base = created[0]
+
+    def with_acl(suffix: str, operation: str, **params: Any) -> dict[str, Any]:
+        made = _variant(base, suffix)
+        made["data"]["change"]["operation"] = operation
+        made["data"]["raw"]["requestParameters"] = {
+            "bucketName": base["data"]["raw"]["requestParameters"]["bucketName"],
+            **params,
+        }
+        return made
+
+    grant = {
+        "AccessControlList": {
+            "Grant": [{"Grantee": {"URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+                       "Permission": "READ"}]
+        }
+    }  # fmt: skip
+    public = [
+        with_acl("read", "CreateBucket", **{"x-amz-acl": "public-read"}),
+        with_acl("readwrite", "PutBucketAcl", **{"x-amz-acl": ["public-read-write"]}),
+        with_acl("grant", "PutBucketAcl", AccessControlPolicy=grant),
+    ]
+    private = with_acl("owner", "PutBucketAcl", **{"x-amz-acl": ["bucket-owner-full-control"]})
+    events = [*created, *public, private]
+    journal.append(events)
+    lines = _run("open_to_world.py", serve().url, "--from", "earliest", "--limit", str(len(events)))
+    assert len(lines) == 3, "\n".join(lines)
+    assert sum("CreateBucket makes it public" in line for line in lines) == 1
+    assert sum("PutBucketAcl makes it public" in line for line in lines) == 2
+
+
 def test_region_guard_reports_changes_outside_the_allowed_regions(
     serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
 ) -> None:
@@ -124,6 +164,30 @@ def test_incident_diff_prints_every_change_of_one_asset(
     assert lines[-1] == f"{len(mine)} change(s) of {sg['subject']} since earliest"
     assert any("+ingress 0.0.0.0/0:" in line for line in lines)
     assert any(line.strip().startswith("add") and "/IpPermissions/1" in line for line in lines)
+
+
+def test_incident_diff_since_a_time_leaves_out_earlier_changes(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]]
+) -> None:
+    """`--since` an RFC 3339 time: the changes made before it are not printed, even when the
+    journal got them after it (CloudTrail delivers minutes late; here every entry is new)."""
+    sg = _sg(sample_events)
+    early = _variant(sg, "early") | {"time": "2023-07-10T11:00:00.000Z"}
+    late = _variant(sg, "late") | {"time": "2023-07-10T13:00:00.000Z"}
+    events = [*sample_events[:300], early, late]
+    journal.append(events)
+    since = "2023-07-10T12:30:00Z"
+    mine = [e for e in events if e["subject"] == sg["subject"]]
+    after = [e for e in mine if e["time"] >= "2023-07-10T12:30:00"]
+    assert late in after
+    assert early not in after
+    lines = _run(
+        "incident_diff.py", serve().url, "--asset", sg["subject"], "--since", since,
+        "--idle-s", "1.5",
+    )  # fmt: skip
+    headers = [line for line in lines if line.startswith("== ")]
+    assert [line.split(" ")[1] for line in headers] == [e["time"] for e in after]
+    assert lines[-1] == f"{len(after)} change(s) of {sg['subject']} since {since}"
 
 
 def _committed(redis_srv: RedisServer, keys: Keys, events: list[dict[str, Any]]) -> None:
@@ -195,6 +259,50 @@ def test_console_on_managed_uses_the_stream_history_and_tags(
         assert f"terraform-managed {managed['subject']}" in lines[0]
         assert f"cloudformation-managed {tagged['subject']}" in lines[1]
         assert all(f"{unmanaged['subject']} " not in line for line in lines)
+
+
+def test_console_on_managed_reads_tags_the_first_time_an_asset_shows_up(
+    serve: ServerFactory,
+    journal: Journal,
+    sample_events: list[dict[str, Any]],
+    redis_srv: RedisServer,
+    keys: Keys,
+) -> None:
+    """The watcher starts after the assets were made: a console change to an asset whose
+    inventory history carries CloudFormation's tags, and one to an asset whose own event
+    carries a `ManagedBy: terraform` tag, are reported; both were made by the SDK, so
+    only the tags tell."""
+    sdk = next(e for e in sample_events if e["data"]["attribution"]["method"] == "sdk")
+    stack = _variant(sdk, "stack")
+    stack["subject"] = stack["data"]["asset"]["name"] = sdk["subject"] + "-stack"
+    stack["data"]["configuration"] = {
+        "Tags": [{"Key": "aws:cloudformation:stack-name", "Value": "network"}]
+    }
+    _committed(redis_srv, keys, [stack])  # in the inventory and the journal, before the watcher
+
+    def by_console(event: dict[str, Any], suffix: str, configuration: Any) -> dict[str, Any]:
+        made = _variant(event, suffix)
+        made["data"]["attribution"].update({"method": "console"})
+        made["data"]["change"].update({"action": "update", "operation": "ModifyByHand"})
+        made["data"]["configuration"] = configuration
+        made["type"] = made["type"].rsplit(".", 1)[0] + ".update"
+        return made
+
+    tf = _variant(sdk, "tf")
+    tf["subject"] = tf["data"]["asset"]["name"] = sdk["subject"] + "-tf"
+    time.sleep(0.01)
+    ids = journal.append(
+        [
+            by_console(stack, "hand", None),
+            by_console(tf, "hand", {"Tags": [{"Key": "ManagedBy", "Value": "Terraform"}]}),
+        ]
+    )
+    lines = _run(
+        "console_on_managed.py", serve().url, "--from", ids[0].split("-")[0], "--limit", "2"
+    )
+    assert len(lines) == 2, lines
+    assert f"cloudformation-managed {stack['subject']} " in lines[0]
+    assert f"terraform-managed {tf['subject']} " in lines[1]
 
 
 def test_new_ip_reports_new_addresses_and_countries(

@@ -1,6 +1,8 @@
 """The SSE parser against the public conformance cases: the web-platform-tests
 `eventsource/format-*` payloads and the fixtures of the JavaScript `eventsource-parser`,
-re-stated here as byte streams and the events a spec-exact parser must dispatch."""
+re-stated here as byte streams and the events a spec-exact parser must dispatch (the WPT
+MIME cases and the reconnection time of format-field-retry need a connection: they are in
+`test_stream.py`)."""
 
 from __future__ import annotations
 
@@ -47,6 +49,19 @@ WPT: dict[str, tuple[bytes, list[str]]] = {
     "format-field-event-empty": (b"event: \ndata:data\n\n\n", ["data"]),
     "format-null-character": (b"data:\x00\n\n\n", ["\x00"]),
     "format-utf-8": (b"data:ok\xe2\x80\xa6\n\n\n", ["ok\u2026"]),
+    # message.py?...&newline=none: the message, then one "\n"
+    "format-field-parsing": (
+        b"data:\x00\ndata:  2\rData:1\ndata\x00:2\ndata:1\r\x00data:4\nda-ta:3\rdata_5\n"
+        b"data:3\rdata:\r\n data:32\ndata:4\n\n",
+        ["\x00\n 2\n1\n3\n\n4"],
+    ),
+    "format-field-unknown": (
+        b"data:test\n data\ndata\nfoobar:xxx\njustsometext\n:thisisacommentyay\ndata:test\n\n\n",
+        ["test\n\ntest"],
+    ),
+    "format-leading-space": (b"data:\ttest\rdata: \ndata:test\n\n\n", ["\ttest\n\ntest"]),
+    "format-newlines": (b"data:test\r\ndata\ndata:test\r\n\r\n", ["test\n\ntest"]),
+    "format-field-retry-empty": (b"retry\ndata:test\n\n\n", ["test"]),
 }
 
 
@@ -99,6 +114,41 @@ def test_wpt_format_field_id_survives_reconnection() -> None:
 def test_wpt_format_field_id_3(stream: str, ids: list[str]) -> None:
     """format-field-id-3: the last event id persists, changes, and an empty `id:` resets it."""
     assert [event.id for event in parse([stream])] == ids
+
+
+def test_id_containing_null_in_the_same_block_keeps_the_buffered_id() -> None:
+    """eventsource-parser: `id: 123` then `id: bad\0id` in one block: the event has id 123."""
+    assert parse([b"id: 123\nid: bad\x00id\ndata: hello\n\n"]) == [
+        SSEEvent("message", "hello", "123")
+    ]
+
+
+def test_cr_separating_chunks_of_the_same_event() -> None:
+    """eventsource-parser issue 17: a CR ending a chunk may be half of a CRLF; with the LF
+    in the next chunk, A, B and C are one event, not two."""
+    events = parse(["data: A\r\n", "data: B\r", "\n", "data: C\r\n", "\n"])
+    assert [event.data for event in events] == ["A\nB\nC"]
+
+
+def test_fixture_field_parsing_stream() -> None:
+    """eventsource-parser's field-parsing fixture (the WPT payload with a bare `data` line
+    added), then a named `done` event."""
+    stream = (
+        b"data:\x00\ndata:  2\rData:1\ndata\x00:2\ndata:1\r\x00data:4\nda-ta:3\rdata_5\n"
+        b"data:3\rdata\ndata:\r\n data:32\ndata:4\n\n"
+    )
+    events = parse([stream, "event: done\ndata: \u2714\n\n"])
+    assert [(event.type, event.data) for event in events] == [
+        ("message", "\x00\n 2\n1\n3\n\n\n4"),
+        ("done", "\u2714"),
+    ]
+
+
+def test_partially_incorrect_retry_fields() -> None:
+    """eventsource-parser: `retry:1000` then `retry:2000x`: the bogus one is ignored."""
+    parser = SSEParser()
+    assert parse([b"retry:1000\nretry:2000x\ndata:x\n\n"], parser) == [SSEEvent("message", "x", "")]
+    assert parser.retry_ms == 1000
 
 
 def test_id_containing_null_is_ignored() -> None:

@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from redis.asyncio import Redis
 
+from eventstream import codec
 from eventstream.client import (
     BadRequestError,
     EventStreamClient,
@@ -366,3 +367,200 @@ async def test_an_event_that_is_not_an_asset_event_is_counted_and_skipped(
     assert subscription.stats.malformed == 1
     assert [id_ for id_, _ in malformed] == ids[:1]
     assert "data" in str(malformed[0][1])
+
+
+async def _sse_app(handler: Any) -> tuple[web.AppRunner, str]:
+    """A plain aiohttp server answering `/v1/events` with `handler` (for answers the real
+    server never gives: a proxy in between, a hand-made stream)."""
+    app = web.Application()
+    app.router.add_get("/v1/events", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def test_close_event_reconnects_even_if_the_connection_stays_open(
+    sample_events: list[dict[str, Any]],
+) -> None:
+    """A `close` event ends the connection on the client's side: a proxy that keeps the body
+    open (heartbeats and all) after it does not hold the client on a dead stream; the next
+    connection resumes after the last id."""
+    asked: list[str | None] = []
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        asked.append(request.headers.get("Last-Event-ID"))
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        number = len(asked)
+        body = codec.dumps(sample_events[number]).decode()
+        await response.write(
+            f"retry: 20\nid: 10-{number}\nevent: {sample_events[number]['type']}\n"
+            f"data: {body}\n\nevent: close\ndata: {{}}\n\n".encode()
+        )
+        try:
+            for _ in range(200):  # kept open after the close, as a buffering proxy might
+                await response.write(b": ping\n\n")
+                await asyncio.sleep(0.05)
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            pass
+        return response
+
+    runner, url = await _sse_app(events)
+    try:
+        async with EventStreamClient(url, options=FAST) as client:
+            subscription = client.subscribe()
+            got = await take(subscription, 3, timeout_s=4)
+    finally:
+        await runner.cleanup()
+    assert got == ["10-1", "10-2", "10-3"]
+    assert asked[:3] == [None, "10-1", "10-2"]
+    assert subscription.stats.closes >= 2
+
+
+async def test_reconnection_waits_the_servers_retry_time() -> None:
+    """WPT format-field-retry at the client: `retry:0800` (decimal, not octal) sets the wait
+    between connections to 0.8 s, kept for later connections that send no `retry`; jitter
+    only ever shortens it, to no less than half."""
+    opened: list[float] = []
+
+    async def events(request: web.Request) -> web.Response:
+        opened.append(time.monotonic())
+        body = "retry:0800\n: hello\n\n" if len(opened) == 1 else ": hello\n\n"
+        return web.Response(body=body.encode(), headers={"Content-Type": "text/event-stream"})
+
+    runner, url = await _sse_app(events)
+    try:
+        for jitter, low, high in ((0.0, 0.72, 1.2), (0.5, 0.36, 1.2)):
+            opened.clear()
+            options = StreamOptions(initial_delay_s=0.05, max_delay_s=5.0, jitter=jitter)
+            async with EventStreamClient(url, options=options) as client:
+                task = asyncio.create_task(take(client.subscribe(), 1, timeout_s=30))
+                await until(lambda: len(opened) >= 4, timeout_s=10)
+                task.cancel()
+            gaps = [later - earlier for earlier, later in pairwise(opened[:4])]
+            assert all(low <= gap <= high for gap in gaps), (jitter, gaps)
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "accepted"),
+    [
+        ("text/event-stream;", True),  # WPT format-mime-trailing-semicolon
+        ("text/event-stream; charset=utf-8", True),
+        ("text/x-bogus", False),  # WPT format-mime-valid-bogus
+        ("x bogus", False),  # WPT format-mime-bogus
+    ],
+)
+async def test_content_type_of_the_stream(
+    content_type: str, accepted: bool, sample_events: list[dict[str, Any]]
+) -> None:
+    """The WPT MIME cases: parameters after `text/event-stream` are fine, any other type
+    fails the connection for good (`NotAnEventStreamError`, no retry)."""
+    calls: list[int] = []
+    event = sample_events[0]
+
+    async def events(request: web.Request) -> web.Response:
+        calls.append(1)
+        body = f"id: 3-0\nevent: {event['type']}\ndata: {codec.dumps(event).decode()}\n\n"
+        return web.Response(body=body.encode(), headers={"Content-Type": content_type})
+
+    runner, url = await _sse_app(events)
+    try:
+        async with EventStreamClient(url, options=FAST) as client:
+            if accepted:
+                assert await take(client.subscribe(), 1, timeout_s=10) == ["3-0"]
+            else:
+                with pytest.raises(NotAnEventStreamError):
+                    await take(client.subscribe(), 1, timeout_s=10)
+                assert len(calls) == 1
+    finally:
+        await runner.cleanup()
+
+
+async def test_compressed_answers_are_read_and_streams_ask_for_none(
+    sample_events: list[dict[str, Any]],
+) -> None:
+    """Behind a proxy that compresses: a gzip REST answer is decompressed, the stream asks
+    for `Accept-Encoding: identity` (a compressed stream waits in the compressor), and a
+    stream gzipped all the same still decodes to its events."""
+    event = sample_events[0]
+    asked: list[str] = []
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        asked.append(request.headers.get("Accept-Encoding", ""))
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        response.enable_compression(web.ContentCoding.gzip, strategy=None)  # even if not asked
+        await response.prepare(request)
+        body = f"id: 4-0\nevent: {event['type']}\ndata: {codec.dumps(event).decode()}\n\n"
+        await response.write(body.encode())
+        return response
+
+    async def asset(request: web.Request) -> web.Response:
+        response = web.json_response({"name": request.match_info["name"], "version": 3})
+        response.enable_compression(strategy=None)  # gzip when the client accepts it
+        return response
+
+    app = web.Application()
+    app.router.add_get("/v1/events", stream)
+    app.router.add_get("/v1/assets/{name}", asset)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with EventStreamClient(f"http://127.0.0.1:{port}", options=FAST) as client:
+            found = await client.asset("a")
+            got = await take(client.subscribe(), 1, timeout_s=10)
+    finally:
+        await runner.cleanup()
+    assert found == {"name": "a", "version": 3}
+    assert got == ["4-0"]
+    assert asked[0] == "identity"
+
+
+async def test_iterating_again_after_an_error_or_a_cancelled_wait_goes_on(
+    serve: ServerFactory, journal: Journal, sample_events: list[dict[str, Any]], tmp_path: Any
+) -> None:
+    """A subscription whose iteration raised (`StreamResetError`) or whose `anext` was
+    cancelled (`wait_for` with a timeout) is not left ended: iterating again reconnects and
+    goes on after the last id, without replaying from the checkpoint."""
+    server = serve()
+    written = journal.append(sample_events[:10], [f"1700000000000-{n}" for n in range(1, 11)])
+    journal.client.xtrim(journal.keys.journal, maxlen=5, approximate=False)
+    checkpoint = FileCheckpoint(tmp_path / "last-id")
+    await checkpoint.save(written[1])
+    async with EventStreamClient(server.url, options=FAST) as client:
+        subscription = client.subscribe(checkpoint=checkpoint)
+        with pytest.raises(StreamResetError):
+            await take(subscription, 1)
+        assert await take(subscription, 5) == written[5:]  # after the gap, as the server said
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(anext(subscription), 0.3)  # a wait cut short...
+        later = journal.append(sample_events[10:12])
+        assert await take(subscription, 2) == later  # ...is not the end
+    assert subscription.stats.duplicates == 0
+
+
+async def test_204_no_content_stops_for_good() -> None:
+    """WPT request-status-error: a 204 tells an event stream client not to reconnect; here it
+    is a permanent error after one request, not a retry loop."""
+    calls: list[int] = []
+
+    async def events(request: web.Request) -> web.Response:
+        calls.append(1)
+        return web.Response(status=204)
+
+    runner, url = await _sse_app(events)
+    try:
+        async with EventStreamClient(url, options=FAST) as client:
+            with pytest.raises(NotAnEventStreamError) as raised:
+                await take(client.subscribe(), 1, timeout_s=10)
+    finally:
+        await runner.cleanup()
+    assert raised.value.status == 204
+    assert len(calls) == 1
