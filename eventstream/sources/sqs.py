@@ -221,16 +221,7 @@ class SqsSource:
         try:
             announced = parse_message(body)
         except MalformedRecordError as error:
-            self._count_error("malformed_message")
-            log.warning(
-                "malformed message",
-                extra={
-                    "source": self.name,
-                    "queue": queue,
-                    "message_id": message.message_id,
-                    "reason": error.reason,
-                },
-            )
+            self._count_error("malformed_message")  # its one log line: "message quarantined"
             await self._quarantine(message, f"malformed message: {error.reason}", body)
             return
         if announced.ignored:
@@ -286,9 +277,11 @@ class SqsSource:
                         "object failed, quarantined",
                         error,
                         queue=message.queue,
+                        message_id=message.message_id,
                         bucket=ref.bucket,
                         key=ref.key,
                         kind=kind,
+                        reason=reason,
                     )
                     await self._emit([MalformedRecordError(reason, origin=str(ref))])
                     self._count_message("quarantined")
@@ -301,6 +294,7 @@ class SqsSource:
                     "object failed, message released",
                     error,
                     queue=message.queue,
+                    message_id=message.message_id,
                     bucket=ref.bucket,
                     key=ref.key,
                     kind=kind,
@@ -332,9 +326,12 @@ class SqsSource:
                     "object too large",
                     extra={
                         "source": self.name,
+                        "queue": message.queue,
+                        "message_id": message.message_id,
                         "bucket": ref.bucket,
                         "key": ref.key,
                         "bytes": size,
+                        "reason": reason,
                     },
                 )
                 await self._emit([MalformedRecordError(reason, origin=str(ref))])
@@ -364,6 +361,16 @@ class SqsSource:
     async def _quarantine(self, message: _Message, reason: str, body: str) -> None:
         """The message itself as a quarantine entry, then its checkpoint (which deletes it)."""
         self._count_message("quarantined")
+        log.warning(
+            "message quarantined",
+            extra={
+                "source": self.name,
+                "queue": message.queue,
+                "message_id": message.message_id,
+                "receive_count": message.receive_count,
+                "reason": reason,
+            },
+        )
         data = body.encode(errors="replace")[:_BODY_BYTES]
         await self._emit(
             [
