@@ -62,6 +62,7 @@ async def test_each_s3_failure_is_labelled_and_quarantined(
     aredis: Redis,
     keys: Keys,
     monkeypatch: pytest.MonkeyPatch,
+    *,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="eventstream")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from redis.asyncio import Redis
 
 from eventstream import codec
@@ -78,6 +77,7 @@ async def test_bad_messages_are_each_accounted_for_and_the_pipeline_goes_on(
     redis_srv: RedisServer,
     aredis: Redis,
     keys: Keys,
+    *,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="eventstream")
