@@ -7,10 +7,11 @@ gunzip, record by record, at most `max_object_bytes` after decompression); then 
 message's `Checkpoint`. The pipeline acknowledges it once every record before it is committed:
 only then is the message deleted (in batches of up to 10). A message that fails (a missing
 object, access denied, throttling, expired credentials, a dropped download) is made visible
-again after a backoff that doubles with its `ApproximateReceiveCount`; once that count reaches
-`max_receive_count` it is quarantined with its reason and deleted (the queue's own redrive
-policy still applies before that). A message received more often than that without being
-settled (a process that died on it) is quarantined on sight. A message whose work lasts more
+again after a backoff that doubles with its `ApproximateReceiveCount` (rounded up to whole
+seconds); once that count reaches `max_receive_count` it is quarantined with its reason and
+deleted (the queue's own redrive policy still applies: a lower `maxReceiveCount` sends it to
+the dead-letter queue first). A message received more often than that without being settled
+(a process that died on it) is quarantined on sight. A message whose work lasts more
 than half the visibility timeout has its visibility extended, so no other consumer gets it
 meanwhile. Test events and subscription confirmations are logged, counted and deleted.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -197,7 +199,9 @@ class SqsSource:
                     )
                     message = self._inflight.get(raw.get("ReceiptHandle", ""))
                     if message is not None and not message.handed_on:
-                        await self.release(message, "internal error", int(settings.retry_max_s))
+                        await self.release(
+                            message, "internal error", math.ceil(settings.retry_max_s)
+                        )
 
     async def _message(self, queue: str, raw: dict[str, Any]) -> None:
         attributes = raw.get("Attributes", {})
@@ -300,7 +304,7 @@ class SqsSource:
                     kind=kind,
                     retry_s=backoff,
                 )
-                await self.release(message, f"{kind}: {_why(error)}", int(backoff))
+                await self.release(message, f"{kind}: {_why(error)}", math.ceil(backoff))
                 return
         await self._emit([Checkpoint(_MessageAck(self, message), message.origin)])
         if self.metrics is not None:
