@@ -155,9 +155,7 @@ class SqsSource:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 self._deletes.put_nowait(None)  # the delete loop sends what is queued, ends
-                await asyncio.gather(deleting, return_exceptions=True)
-                await self._release_unsent()
-                await self._settled_calls()
+                await self._settle_before_close(deleting)
                 # no await from here to the close: no call can start on the closing client
                 self._state = _CLOSED
                 self._sqs = self._s3 = None
@@ -440,11 +438,18 @@ class SqsSource:
             if not self._calls:
                 self._idle.set()
 
-    async def _settled_calls(self) -> None:
-        """Wait, at most `close_timeout_s`, for the calls in flight on the source's client."""
+    async def _settle_before_close(self, deleting: asyncio.Task[None]) -> None:
+        """At most `close_timeout_s` in all: the delete loop's last batches, the release of
+        what was not handed on, and every call in flight on the source's client (the
+        pipeline's own releases among them). What is left then is cut off, logged, counted."""
         try:
-            await asyncio.wait_for(self._idle.wait(), self.close_timeout_s)
+            async with asyncio.timeout(self.close_timeout_s):
+                await asyncio.gather(deleting, return_exceptions=True)
+                await self._release_unsent()
+                await self._idle.wait()
         except TimeoutError:
+            deleting.cancel()  # its call is abandoned now, not cut off by the close
+            await asyncio.gather(deleting, return_exceptions=True)
             self._count_error("close_in_flight")
             log.warning(
                 "client closed with calls in flight",
