@@ -133,7 +133,13 @@ def build_sources(
             )
         elif isinstance(table, SqsSourceSettings):
             sources.append(
-                SqsSource(table, name=name, limits=limits_of(settings.pipeline), metrics=metrics)
+                SqsSource(
+                    table,
+                    name=name,
+                    limits=limits_of(settings.pipeline),
+                    metrics=metrics,
+                    close_timeout_s=settings.pipeline.shutdown_timeout_s / 3,
+                )
             )
         elif isinstance(table, LookupSourceSettings):
             if redis is None:

@@ -85,7 +85,9 @@ class _WindowAck:
 
 
 class _Rate:
-    """At most `per_s` calls per second."""
+    """At most `per_s` calls per second as the API counts them: a call starts no sooner than
+    1/per_s after the previous one was answered. (Spacing the starts instead lets a slow call,
+    such as a new client's first, reach the API late and the next ones right behind it.)"""
 
     def __init__(self, per_s: float) -> None:
         self.interval = 1.0 / per_s
@@ -95,7 +97,9 @@ class _Rate:
         now = time.monotonic()
         if self.next_at > now:
             await asyncio.sleep(self.next_at - now)
-        self.next_at = max(now, self.next_at) + self.interval
+
+    def answered(self) -> None:
+        self.next_at = time.monotonic() + self.interval
 
 
 class LookupSource:
@@ -208,6 +212,7 @@ class LookupSource:
             try:
                 answer = await trail.lookup_events(**request)
             except aws.AWS_ERRORS as error:
+                rate.answered()
                 kind = aws.error_kind(error)
                 if isinstance(error, ClientError) and "NextToken" in aws.error_code(error):
                     token = None  # the token expired: the window again, from its start
@@ -227,6 +232,7 @@ class LookupSource:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.retry_max_s)
                 continue
+            rate.answered()
             delay = self.settings.retry_first_s
             self._failing.pop(region, None)
             items = [_record(event, origin) for event in answer.get("Events", [])]

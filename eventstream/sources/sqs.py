@@ -7,12 +7,20 @@ gunzip, record by record, at most `max_object_bytes` after decompression); then 
 message's `Checkpoint`. The pipeline acknowledges it once every record before it is committed:
 only then is the message deleted (in batches of up to 10). A message that fails (a missing
 object, access denied, throttling, expired credentials, a dropped download) is made visible
-again after a backoff that doubles with its `ApproximateReceiveCount`; once that count reaches
-`max_receive_count` it is quarantined with its reason and deleted (the queue's own redrive
-policy still applies before that). A message received more often than that without being
-settled (a process that died on it) is quarantined on sight. A message whose work lasts more
+again after a backoff that doubles with its `ApproximateReceiveCount` (rounded up to whole
+seconds); once that count reaches `max_receive_count` it is quarantined with its reason and
+deleted (the queue's own redrive policy still applies: a lower `maxReceiveCount` sends it to
+the dead-letter queue first). A message received more often than that without being settled
+(a process that died on it) is quarantined on sight. A message whose work lasts more
 than half the visibility timeout has its visibility extended, so no other consumer gets it
 meanwhile. Test events and subscription confirmations are logged, counted and deleted.
+
+Stopping: the receive and extension loops are cancelled, the delete loop sends what is queued
+and ends; then the source waits (at most `close_timeout_s`) for every delete, release and
+visibility change still in flight on its SQS client before closing it, so no call is cut off
+by the close. A delete or release asked for while the source stops is sent on that client at
+once (and waited for too); one asked for once it is closed goes through a client of its own.
+Calls still in flight when the wait gives up are logged and counted (`close_in_flight`).
 
 Every failure is one log line with the queue, bucket and key, and the `errors` metric by kind;
 the source keeps running and retries with backoff, and `problem()` says what fails (`/readyz`).
@@ -23,8 +31,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +55,7 @@ _BATCH = 10  # SQS's most messages per receive, delete or visibility change
 _BODY_BYTES = 64 * 1024
 _DOWNLOAD_PIECE = 1 << 20
 _OUT_CHUNKS = 16
+_OPEN, _STOPPING, _CLOSED = "open", "stopping", "closed"
 
 
 @dataclass(eq=False)
@@ -89,17 +99,23 @@ class SqsSource:
         limits: ReadLimits | None = None,
         metrics: PipelineMetrics | None = None,
         session: Any = None,
+        close_timeout_s: float = 5.0,
     ) -> None:
         self.settings = settings
         self.name = name
         self.limits = limits or ReadLimits()
         self.metrics = metrics
+        self.close_timeout_s = close_timeout_s
         self._session = session or aws.session()
         self._sqs: Any = None
         self._s3: Any = None
+        self._state = _CLOSED  # of the shared SQS client: open, stopping, closed
+        self._calls = 0  # settling calls in flight on the shared client
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._out: asyncio.Queue[Sequence[Item]] = asyncio.Queue(_OUT_CHUNKS)
         self._inflight: dict[str, _Message] = {}
-        self._deletes: asyncio.Queue[_Message] = asyncio.Queue()
+        self._deletes: asyncio.Queue[_Message | None] = asyncio.Queue()
         self._failing: dict[str, str] = {}
 
     def problem(self) -> str:
@@ -118,13 +134,14 @@ class SqsSource:
     async def items(self) -> AsyncGenerator[Sequence[Item], None]:
         async with self._client("sqs") as sqs, self._client("s3") as s3:
             self._sqs, self._s3 = sqs, s3
+            self._state = _OPEN
             tasks = [
                 asyncio.create_task(self._receive(queue), name=f"sqs-receive:{queue}")
                 for queue in self.settings.queues()
                 for _ in range(self.settings.concurrency)
             ]
             tasks.append(asyncio.create_task(self._extend(), name="sqs-extend"))
-            tasks.append(asyncio.create_task(self._delete_loop(), name="sqs-delete"))
+            deleting = asyncio.create_task(self._delete_loop(), name="sqs-delete")
             try:
                 while True:
                     chunk = await self._out.get()
@@ -133,11 +150,14 @@ class SqsSource:
                             item.ack.message.handed_on = True
                     yield chunk
             finally:
+                self._state = _STOPPING  # deletes are sent at once from now on
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
-                await self._flush_deletes()
-                await self._release_unsent()
+                self._deletes.put_nowait(None)  # the delete loop sends what is queued, ends
+                await self._settle_before_close(deleting)
+                # no await from here to the close: no call can start on the closing client
+                self._state = _CLOSED
                 self._sqs = self._s3 = None
 
     # Receiving
@@ -177,7 +197,9 @@ class SqsSource:
                     )
                     message = self._inflight.get(raw.get("ReceiptHandle", ""))
                     if message is not None and not message.handed_on:
-                        await self.release(message, "internal error", int(settings.retry_max_s))
+                        await self.release(
+                            message, "internal error", math.ceil(settings.retry_max_s)
+                        )
 
     async def _message(self, queue: str, raw: dict[str, Any]) -> None:
         attributes = raw.get("Attributes", {})
@@ -201,16 +223,7 @@ class SqsSource:
         try:
             announced = parse_message(body)
         except MalformedRecordError as error:
-            self._count_error("malformed_message")
-            log.warning(
-                "malformed message",
-                extra={
-                    "source": self.name,
-                    "queue": queue,
-                    "message_id": message.message_id,
-                    "reason": error.reason,
-                },
-            )
+            self._count_error("malformed_message")  # its one log line: "message quarantined"
             await self._quarantine(message, f"malformed message: {error.reason}", body)
             return
         if announced.ignored:
@@ -266,9 +279,11 @@ class SqsSource:
                         "object failed, quarantined",
                         error,
                         queue=message.queue,
+                        message_id=message.message_id,
                         bucket=ref.bucket,
                         key=ref.key,
                         kind=kind,
+                        reason=reason,
                     )
                     await self._emit([MalformedRecordError(reason, origin=str(ref))])
                     self._count_message("quarantined")
@@ -281,12 +296,13 @@ class SqsSource:
                     "object failed, message released",
                     error,
                     queue=message.queue,
+                    message_id=message.message_id,
                     bucket=ref.bucket,
                     key=ref.key,
                     kind=kind,
                     retry_s=backoff,
                 )
-                await self.release(message, f"{kind}: {_why(error)}", int(backoff))
+                await self.release(message, f"{kind}: {_why(error)}", math.ceil(backoff))
                 return
         await self._emit([Checkpoint(_MessageAck(self, message), message.origin)])
         if self.metrics is not None:
@@ -312,9 +328,12 @@ class SqsSource:
                     "object too large",
                     extra={
                         "source": self.name,
+                        "queue": message.queue,
+                        "message_id": message.message_id,
                         "bucket": ref.bucket,
                         "key": ref.key,
                         "bytes": size,
+                        "reason": reason,
                     },
                 )
                 await self._emit([MalformedRecordError(reason, origin=str(ref))])
@@ -344,6 +363,16 @@ class SqsSource:
     async def _quarantine(self, message: _Message, reason: str, body: str) -> None:
         """The message itself as a quarantine entry, then its checkpoint (which deletes it)."""
         self._count_message("quarantined")
+        log.warning(
+            "message quarantined",
+            extra={
+                "source": self.name,
+                "queue": message.queue,
+                "message_id": message.message_id,
+                "receive_count": message.receive_count,
+                "reason": reason,
+            },
+        )
         data = body.encode(errors="replace")[:_BODY_BYTES]
         await self._emit(
             [
@@ -360,11 +389,10 @@ class SqsSource:
             return
         message.settled = True
         self._inflight.pop(message.receipt, None)
-        if self._sqs is not None:
+        if self._state == _OPEN:
             self._deletes.put_nowait(message)
             return
-        async with self._client("sqs") as sqs:  # acknowledged after the source stopped
-            await self._delete_batch(sqs, [message])
+        await self._delete_batch([message])
 
     async def release(self, message: _Message, reason: str, visibility_s: int) -> None:
         """Make the message visible again in `visibility_s` (0: at once)."""
@@ -384,58 +412,102 @@ class SqsSource:
             },
         )
         try:
-            if self._sqs is not None:
-                await self._change_visibility(self._sqs, message, visibility_s)
-            else:
-                async with self._client("sqs") as sqs:
-                    await self._change_visibility(sqs, message, visibility_s)
+            await self._call(
+                lambda sqs: sqs.change_message_visibility(
+                    QueueUrl=message.queue,
+                    ReceiptHandle=message.receipt,
+                    VisibilityTimeout=visibility_s,
+                )
+            )
         except aws.AWS_ERRORS as error:  # it comes back after its visibility timeout anyway
             self._error("release failed", error, queue=message.queue)
 
-    async def _change_visibility(self, sqs: Any, message: _Message, visibility_s: int) -> None:
-        await sqs.change_message_visibility(
-            QueueUrl=message.queue, ReceiptHandle=message.receipt, VisibilityTimeout=visibility_s
-        )
+    async def _call(self, call: Callable[[Any], Awaitable[Any]]) -> Any:
+        """One settling call (delete, release, visibility change): on the source's client,
+        counted in flight until answered, while it is open or stopping; once it is closed, on
+        a client of its own (acknowledged after the source stopped)."""
+        if self._state == _CLOSED:
+            async with self._client("sqs") as sqs:
+                return await call(sqs)
+        self._calls += 1
+        self._idle.clear()
+        try:
+            return await call(self._sqs)
+        finally:
+            self._calls -= 1
+            if not self._calls:
+                self._idle.set()
+
+    async def _settle_before_close(self, deleting: asyncio.Task[None]) -> None:
+        """At most `close_timeout_s` in all: the delete loop's last batches, the release of
+        what was not handed on, and every call in flight on the source's client (the
+        pipeline's own releases among them). What is left then is cut off, logged, counted."""
+        try:
+            async with asyncio.timeout(self.close_timeout_s):
+                await asyncio.gather(deleting, return_exceptions=True)
+                await self._release_unsent()
+                await self._idle.wait()
+        except TimeoutError:
+            deleting.cancel()  # its call is abandoned now, not cut off by the close
+            await asyncio.gather(deleting, return_exceptions=True)
+            self._count_error("close_in_flight")
+            log.warning(
+                "client closed with calls in flight",
+                extra={
+                    "source": self.name,
+                    "queue": ", ".join(self.settings.queues()),
+                    "calls": self._calls,
+                    "waited_s": self.close_timeout_s,
+                },
+            )
 
     async def _delete_loop(self) -> None:
+        """Delete committed messages in batches; ends at None, once what is queued is sent."""
         while True:
             first = await self._deletes.get()
+            if first is None:
+                return
             batch = [first]
+            last = False
             while len(batch) < _BATCH and not self._deletes.empty():
-                batch.append(self._deletes.get_nowait())
-            await self._delete_batch(self._sqs, batch)
+                more = self._deletes.get_nowait()
+                if more is None:
+                    last = True
+                    break
+                batch.append(more)
+            await self._delete_batch(batch)
+            if last:
+                return
 
-    async def _flush_deletes(self) -> None:
-        pending: list[_Message] = []
-        while not self._deletes.empty():
-            pending.append(self._deletes.get_nowait())
-        for start in range(0, len(pending), _BATCH):
-            await self._delete_batch(self._sqs, pending[start : start + _BATCH])
-
-    async def _delete_batch(self, sqs: Any, batch: list[_Message]) -> None:
+    async def _delete_batch(self, batch: list[_Message]) -> None:
         by_queue: dict[str, list[_Message]] = {}
         for message in batch:
             by_queue.setdefault(message.queue, []).append(message)
         for queue, messages in by_queue.items():
-            entries = [{"Id": str(i), "ReceiptHandle": m.receipt} for i, m in enumerate(messages)]
-            try:
-                answer = await sqs.delete_message_batch(QueueUrl=queue, Entries=entries)
-            except aws.AWS_ERRORS as error:  # redelivered later; the journal absorbs it
-                self._error("delete failed", error, queue=queue, messages=len(messages))
-                continue
-            failed = answer.get("Failed", [])
-            self._count_message("deleted", len(messages) - len(failed))
-            for entry in failed:
-                self._count_error("delete_failed")
-                log.warning(
-                    "delete failed",
-                    extra={
-                        "source": self.name,
-                        "queue": queue,
-                        "code": entry.get("Code"),
-                        "reason": entry.get("Message"),
-                    },
-                )
+            await self._delete_from(queue, messages)
+
+    async def _delete_from(self, queue: str, messages: list[_Message]) -> None:
+        entries = [{"Id": str(i), "ReceiptHandle": m.receipt} for i, m in enumerate(messages)]
+        try:
+            answer = await self._call(
+                lambda sqs: sqs.delete_message_batch(QueueUrl=queue, Entries=entries)
+            )
+        except aws.AWS_ERRORS as error:  # redelivered later; the journal absorbs it
+            self._error("delete failed", error, queue=queue, messages=len(messages))
+            return
+        failed = answer.get("Failed", [])
+        self._count_message("deleted", len(messages) - len(failed))
+        for entry in failed:
+            self._count_error("delete_failed")
+            log.warning(
+                "delete failed",
+                extra={
+                    "source": self.name,
+                    "queue": queue,
+                    "code": entry.get("Code"),
+                    "reason": entry.get("Message"),
+                },
+            )
 
     async def _release_unsent(self) -> None:
         """Messages received but not handed on when the source stops: visible again now."""
@@ -472,7 +544,9 @@ class SqsSource:
             for i, m in enumerate(messages)
         ]
         try:
-            await self._sqs.change_message_visibility_batch(QueueUrl=queue, Entries=entries)
+            await self._call(
+                lambda sqs: sqs.change_message_visibility_batch(QueueUrl=queue, Entries=entries)
+            )
         except aws.AWS_ERRORS as error:
             self._error("visibility extension failed", error, queue=queue)
             return

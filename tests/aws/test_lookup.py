@@ -196,3 +196,103 @@ def test_since_must_be_a_time_with_a_zone_and_needs_a_lookup_source() -> None:
     with pytest.raises(ConfigError, match="none is configured"):
         ingest.with_since(Settings(), "2026-11-01T00:00:00Z")
     assert ingest.with_since(lookup, None) is lookup
+
+
+EU = "eu-west-1"
+
+
+def _in(region: str, records: list[dict[str, Any]], start: float) -> list[dict[str, Any]]:
+    return [_at({**r, "awsRegion": region}, start + i * 30) for i, r in enumerate(records)]
+
+
+async def test_two_regions_each_its_events_and_a_checkpoint_of_its_own(
+    corpus: Path, redis_srv: RedisServer, aredis: Redis, keys: Keys, aws_env: None
+) -> None:
+    now = time.time()
+    records = _writes(corpus, 80)
+    east, west = _in(REGION, records[:25], now - 1500), _in(EU, records[25:50], now - 1400)
+    fake = FakeCloudTrail(page_size=10)
+    for region, batch in ((REGION, east), (EU, west)):
+        for record in batch:
+            fake.add(_epoch(record), record, region)
+    store = CheckpointStore(aredis, keys, "lookup")
+    regions = {"regions": [REGION, EU]}
+    async with cloudtrail_server(fake):
+        # Both regions polled at once: the events of each arrive, each region has its
+        # checkpoint.
+        pipeline, _ = _pipeline(fake, aredis, keys, redis_srv.url, aws_env, **regions)
+        want = _ids(east + west)
+
+        async def both() -> bool:
+            stored = [await store.get(region) for region in (REGION, EU)]
+            return None not in stored and set(await scene.journal(aredis, keys)) >= want
+
+        await _run_until(pipeline, both)
+        assert set(await scene.journal(aredis, keys)) == want
+        assert len(fake.asked(REGION)) >= 3  # 25 events, pages of 10
+        assert len(fake.asked(EU)) >= 3
+        assert {r.region for r in fake.requests} == {REGION, EU}
+        assert fake.too_fast == 0, _arrivals(fake)  # 2 per second in each region, both at once
+
+        # Each region restarts from its own checkpoint; one that fails does not hold up the
+        # other's, and its own stays where it was.
+        east_at, west_at = now - 600, now - 1200
+        await aredis.set(keys.lookup_checkpoint("lookup", REGION), repr(east_at))
+        await aredis.set(keys.lookup_checkpoint("lookup", EU), repr(west_at))
+        east_later = _in(REGION, records[50:60], east_at + 10)
+        west_later = _in(EU, records[60:70], west_at + 10)
+        for region, batch in ((REGION, east_later), (EU, west_later)):
+            for record in batch:
+                fake.add(_epoch(record), record, region)
+        fake.denied.add(EU)
+        asked = len(fake.requests)
+        await asyncio.sleep(0.5)  # the rate holds per process: the new one starts later
+        pipeline, metrics = _pipeline(fake, aredis, keys, redis_srv.url, aws_env, **regions)
+        want_east = want | _ids(east_later)
+
+        async def east_moved() -> bool:
+            stored = await store.get(REGION)
+            journal = set(await scene.journal(aredis, keys))
+            return stored is not None and stored > east_at + 500 and journal >= want_east
+
+        await _run_until(pipeline, east_moved)
+        assert await store.get(EU) == west_at
+        assert set(await scene.journal(aredis, keys)) == want_east  # nothing new from eu-west-1
+        assert abs(fake.asked(REGION)[_since(fake, REGION, asked)].start - (east_at - 300)) < 1
+        assert abs(fake.asked(EU)[_since(fake, EU, asked)].start - (west_at - 300)) < 1
+        errors = "eventstream_source_errors_total"
+        denied = metrics.registry.get_sample_value(
+            errors, {"source": "lookup", "kind": "access_denied"}
+        )
+        assert (denied or 0) >= 1
+
+        # eu-west-1 works again: it catches up from its own checkpoint.
+        fake.denied.clear()
+        asked = len(fake.requests)
+        await asyncio.sleep(0.5)
+        pipeline, _ = _pipeline(fake, aredis, keys, redis_srv.url, aws_env, **regions)
+        want_all = want_east | _ids(west_later)
+
+        async def west_moved() -> bool:
+            stored = await store.get(EU)
+            journal = set(await scene.journal(aredis, keys))
+            return stored is not None and stored > west_at + 1000 and journal >= want_all
+
+        await _run_until(pipeline, west_moved)
+        assert abs(fake.asked(EU)[_since(fake, EU, asked)].start - (west_at - 300)) < 1
+        east_now = await store.get(REGION)
+        assert east_now is not None
+        assert east_now > east_at + 500
+        assert set(await scene.journal(aredis, keys)) == want_all  # no event journaled twice
+        assert fake.too_fast == 0
+
+
+def _since(fake: FakeCloudTrail, region: str, asked: int) -> int:
+    """The index, among `region`'s requests, of its first after the first `asked` of all."""
+    return len([r for r in fake.requests[:asked] if r.region == region])
+
+
+def _arrivals(fake: FakeCloudTrail) -> list[tuple[float, str, str | None]]:
+    """When each request arrived (seconds after the first), its region and page token."""
+    first = fake.requests[0].at
+    return [(round(r.at - first, 3), r.region, r.token) for r in fake.requests]

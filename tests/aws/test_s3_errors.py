@@ -6,6 +6,7 @@ with its reason once it has been received `max_receive_count` times."""
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -61,7 +62,10 @@ async def test_each_s3_failure_is_labelled_and_quarantined(
     aredis: Redis,
     keys: Keys,
     monkeypatch: pytest.MonkeyPatch,
+    *,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="eventstream")
     queue = scene.new_queue(moto, "errors")
     bodies = [scene.s3_event("trail-bucket", _TRAIL + name, 10) for name in _ANSWERS]
     scene.send(moto, queue, bodies)
@@ -87,3 +91,17 @@ async def test_each_s3_failure_is_labelled_and_quarantined(
     assert "denied.json.gz: access_denied: AccessDenied: Access Denied" in reasons[0]
     assert "expired.json.gz: expired_credentials: ExpiredToken" in reasons[1]
     assert "slow.json.gz: throttled: SlowDown" in reasons[2]
+    # each failed object's log line names the queue, the bucket, the key, and why
+    lines = {
+        r.__dict__["key"]: r.__dict__
+        for r in caplog.records
+        if r.getMessage() == "object failed, quarantined"
+    }
+    assert sorted(lines) == sorted(_TRAIL + name for name in _ANSWERS)
+    for name, (_status, code, _message) in _ANSWERS.items():
+        line = lines[_TRAIL + name]
+        assert line["queue"] == queue
+        assert line["bucket"] == "trail-bucket"
+        assert line["error"].startswith(code)
+        assert line["reason"].startswith(f"s3://trail-bucket/{_TRAIL}{name}: {line['kind']}: ")
+        assert line["reason"].endswith("(received 1 times)")

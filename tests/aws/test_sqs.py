@@ -4,8 +4,11 @@ real S3 export files, every message shape; and every kind of bad message."""
 from __future__ import annotations
 
 import gzip
+import logging
 from pathlib import Path
+from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from eventstream import codec
@@ -69,8 +72,15 @@ def _gzipped_records(count: int) -> bytes:
 
 
 async def test_bad_messages_are_each_accounted_for_and_the_pipeline_goes_on(
-    moto: Moto, corpus: Path, redis_srv: RedisServer, aredis: Redis, keys: Keys
+    moto: Moto,
+    corpus: Path,
+    redis_srv: RedisServer,
+    aredis: Redis,
+    keys: Keys,
+    *,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="eventstream")
     bucket = scene.new_bucket(moto)
     queue = scene.new_queue(moto, "bad")
     s3 = moto.client("s3")
@@ -127,6 +137,36 @@ async def test_bad_messages_are_each_accounted_for_and_the_pipeline_goes_on(
     assert pipeline.totals.tally.records >= 1  # the envelope went through
     assert source.problem() == ""
 
+    # The log lines of the failed objects name the queue, the bucket and the key; those of
+    # the quarantined ones (objects and the malformed message) their reason too.
+    def lines(message: str) -> list[dict[str, Any]]:
+        return [r.__dict__ for r in caplog.records if r.getMessage() == message]
+
+    (released,) = lines("object failed, message released")
+    (failed,) = lines("object failed, quarantined")
+    for line in (released, failed):
+        assert (line["queue"], line["bucket"], line["key"]) == (
+            queue,
+            bucket,
+            trail + "missing.json.gz",
+        )
+        assert line["kind"] == "not_found"
+        assert line["error"].startswith("NoSuchKey")
+    assert released["retry_s"] == 0.2
+    assert failed["reason"] == (
+        f"s3://{bucket}/{trail}missing.json.gz: not_found: {failed['error']} (received 2 times)"
+    )
+    (large,) = lines("object too large")
+    assert (large["queue"], large["bucket"], large["key"]) == (
+        queue,
+        bucket,
+        trail + "plain big.json",
+    )
+    assert large["reason"] == "object of 5000 bytes is larger than max_object_bytes (4096)"
+    (malformed,) = lines("message quarantined")
+    assert malformed["queue"] == queue
+    assert malformed["reason"].startswith("malformed message: message body is not JSON")
+
 
 async def test_a_queue_that_fails_is_reported_and_retried(
     moto: Moto, redis_srv: RedisServer, aredis: Redis, keys: Keys
@@ -145,7 +185,11 @@ async def _quarantine(redis: Redis, keys: Keys) -> list[tuple[str, Quarantined]]
 
 
 async def test_a_message_received_too_often_is_quarantined_on_sight(
-    moto: Moto, redis_srv: RedisServer, aredis: Redis, keys: Keys
+    moto: Moto,
+    redis_srv: RedisServer,
+    aredis: Redis,
+    keys: Keys,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A message that some consumer kept receiving without deleting (a process that died on
     it): quarantined with the count, and deleted, without being read again."""
@@ -166,6 +210,8 @@ async def test_a_message_received_too_often_is_quarantined_on_sight(
         "message received 4 times without being committed (max_receive_count 3)"
     )
     assert b"no-bucket" in entry.record
+    (line,) = [r.__dict__ for r in caplog.records if r.getMessage() == "message quarantined"]
+    assert (line["queue"], line["receive_count"], line["reason"]) == (queue, 4, entry.reason)
     assert scene.sample(metrics, "eventstream_source_objects_total", outcome="fetched") == 0
     assert scene.queue_depth(moto, queue) == 0
 
