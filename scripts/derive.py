@@ -31,6 +31,7 @@ from typing import Any
 from eventstream import codec
 from eventstream.models.event import Action
 from eventstream.normalize.classify import is_read_operation, leading_verb, verb_action
+from eventstream.normalize.own_types import OWN_TYPES
 
 TABLE = Path(__file__).resolve().parent.parent / "eventstream" / "data" / "derived.json"
 
@@ -181,6 +182,28 @@ def load_cfn(site: Path) -> dict[str, CfnType]:
         found[type_name] = CfnType(
             type_name, parts[1], parts[2], identifiers, properties, "Arn" in properties
         )
+    return found
+
+
+# The identifier property of each of EventStream's own types (`own_types.OWN_TYPES`: assets AWS
+# has and CloudFormation has no type for), named as the API names it: the calls of their
+# services that no family's table knows are derived for them too (`LockSnapshot`,
+# `EnableImageDeprecation`), and resolve through the family's kind.
+OWN_TYPE_IDENTIFIERS: dict[str, str] = {
+    "AWS::EC2::Image": "ImageId",
+    "AWS::EC2::Snapshot": "SnapshotId",
+    "AWS::EC2::SecurityGroupRule": "SecurityGroupRuleId",
+    "AWS::RDS::DBClusterSnapshot": "DBClusterSnapshotIdentifier",
+    "AWS::SSM::ManagedInstance": "InstanceId",
+}
+
+
+def own_types() -> dict[str, CfnType]:
+    found: dict[str, CfnType] = {}
+    for type_name in sorted(OWN_TYPES):
+        _, prefix, resource = type_name.split("::")
+        identifier = OWN_TYPE_IDENTIFIERS[type_name]
+        found[type_name] = CfnType(type_name, prefix, resource, [identifier], [identifier], False)
     return found
 
 
@@ -451,6 +474,56 @@ DATA_PLANE = frozenset(
     }
 )
 
+# Leading verbs, none of them a create, update or delete, of calls that send, run, ask or sign
+# in rather than configure: messages and emails sent (`SendEmail`), models and agents invoked
+# (`InvokeModel`, `Converse`, `Retrieve`), questions asked (`IsAuthorized`, `EvaluateCode`,
+# `CalculateRoute`, `AnalyzeDocument`), sign-in steps (`InitiateAuth`, `GlobalSignOut`),
+# heartbeats and reports (`ReportTaskProgress`), data written or exported (`WriteRecords`,
+# `ExportApi`). No asset changes; the call is counted as changing none.
+NO_ASSET_VERBS = frozenset(
+    {
+        "Send",
+        "Resend",
+        "Invoke",
+        "Post",
+        "Converse",
+        "Chat",
+        "Retrieve",
+        "Rerank",
+        "Synthesize",
+        "Translate",
+        "Recognize",
+        "Analyze",
+        "Classify",
+        "Contains",
+        "Count",
+        "Evaluate",
+        "Sample",
+        "Is",
+        "Render",
+        "Calculate",
+        "Forecast",
+        "Predict",
+        "Compare",
+        "Discover",
+        "Probe",
+        "Optimize",
+        "Exchange",
+        "Initiate",
+        "Respond",
+        "Logout",
+        "Forgot",
+        "Global",
+        "Report",
+        "Record",
+        "Acknowledge",
+        "Write",
+        "Ingest",
+        "Export",
+    }
+)
+# Calls with one of those verbs that do change their resource: a tape retrieved from the archive
+_CHANGES_A_RESOURCE = frozenset({"RetrieveTapeArchive", "RetrieveTapeRecoveryPoint"})
 _TAG_OPERATIONS = {"AddTagsToResource", "RemoveTagsFromResource", "AddTags", "RemoveTags"}
 
 
@@ -458,6 +531,18 @@ def _match_type(
     service: Service, noun: str, action: Action | None, by_resource: dict[str, CfnType]
 ) -> tuple[CfnType, Action | None] | None:
     """The type an operation's noun names, and the action on it, by the rules in order."""
+    found = next(iter(_match_types(service, noun, action, by_resource)), None)
+    return None if found is None else (found[0], found[1])
+
+
+def _match_types(
+    service: Service, noun: str, action: Action | None, by_resource: dict[str, CfnType]
+) -> list[tuple[CfnType, Action | None, bool]]:
+    """Every type an operation's noun can name, best first, by the rules in order, and whether
+    the noun is the type's own name: the call is the first's whose ids its record carries
+    (`UpdateSecurityGroupRuleDescriptionsEgress` names no `SecurityGroupRule` id, and is its
+    security group's), unless the noun is a type's name."""
+    found: list[tuple[CfnType, Action | None, bool]] = []
     noun_words = words(noun)
     heads = ["".join(noun_words[:cut]) for cut in range(len(noun_words) - 1, 0, -1)]
     tails = ["".join(noun_words[cut:]) for cut in range(len(noun_words) - 1, 0, -1)]
@@ -469,7 +554,8 @@ def _match_type(
         if tail in SETTING_SUFFIXES or singular(tail) in SETTING_SUFFIXES:
             cfn = by_resource.get(head.lower()) or by_resource.get(singular(head).lower())
             if cfn is not None:
-                return cfn, Action.UPDATE
+                found.append((cfn, Action.UPDATE, False))
+                break
     # the noun is the type, with or without the service prefix: `CreateWebACL`, `DeleteAlarms`,
     # `CreateElasticsearchDomain`
     forms = [noun, singular(noun)]
@@ -478,16 +564,17 @@ def _match_type(
     for form in forms:
         cfn = by_resource.get(form.lower())
         if cfn is not None:
-            return cfn, action
+            found.append((cfn, action, True))
+            break
     for head in heads:  # a sub-thing of a parent: `CreateDomainEndpoint` updates the domain
         cfn = by_resource.get(head.lower())
         if cfn is not None:
-            return cfn, Action.UPDATE
+            found.append((cfn, Action.UPDATE, False))
     for tail in reversed(tails):  # a qualified noun: `PutMetricAlarm` is an alarm
         cfn = by_resource.get(tail.lower()) or by_resource.get(singular(tail).lower())
         if cfn is not None:
-            return cfn, action
-    return None
+            found.append((cfn, action, False))
+    return found
 
 
 def _tail_members(by_resource: dict[str, CfnType]) -> dict[str, set[str]]:
@@ -547,7 +634,11 @@ def derive_operation(
     """
     if is_read_operation(op_name):
         return None
-    if op_name in DATA_PLANE:
+    if op_name in DATA_PLANE or (
+        verb_action(op_name) is None
+        and leading_verb(op_name) in NO_ASSET_VERBS
+        and op_name not in _CHANGES_A_RESOURCE
+    ):
         return ["-", "", [], "", []]
     model = service.model
     op = model["operations"][op_name]
@@ -558,14 +649,17 @@ def derive_operation(
     if (tags or op_name in _TAG_OPERATIONS) and arn_paths(model, op):
         return ["", Action.UPDATE.value, arn_paths(model, op), "", []]
     policy = policy_path(model, op) or ""
-    found = _match_type(service, noun, action, by_resource)
-    if found is not None:  # the noun names the type: its ids
-        paths = id_paths(model, op, found[0])
-        if paths and found[1] is not None:
-            return [found[0].name, found[1].value, paths, policy, parent_paths(model, op, found[0])]
-        composite = _composite_identifier(model, op, found[0])
-        if composite is not None and found[1] is not None:
-            return [found[0].name, found[1].value, composite[-1:], policy, composite[:-1]]
+    candidates = _match_types(service, noun, action, by_resource)
+    for cfn, acts, exact in candidates:  # the noun names the type: its ids, the first's
+        paths = id_paths(model, op, cfn) if acts is not None else []
+        if acts is not None and paths:
+            return [cfn.name, acts.value, paths, policy, parent_paths(model, op, cfn)]
+        composite = _composite_identifier(model, op, cfn) if acts is not None else None
+        if acts is not None and composite is not None:
+            return [cfn.name, acts.value, composite[-1:], policy, composite[:-1]]
+        if exact:
+            break  # the type itself, named by no id the call has: what the input names, below
+    found = (candidates[0][0], candidates[0][1]) if candidates else None
     if action is None:
         return None
     # a child that names no id of its own (`DeleteGatewayResponse`) changes the parent the
@@ -582,6 +676,10 @@ def derive_operation(
     generic = [p for p in arn_paths(model, op) if p.rsplit(".", 1)[1] in _GENERIC_ARNS]
     if generic:
         return ["", Action.UPDATE.value, generic, policy, []]
+    if found is not None and found[1] is not None and found[0].identifiers_lower() == ["accountid"]:
+        # a type one per account (`AWS::IoT::EncryptionConfiguration`, `AWS::Shield::
+        # ProactiveEngagement`), the input naming nothing: the record's account's
+        return [found[0].name, found[1].value, [ACCOUNT_PATH], policy, []]
     return None
 
 
@@ -598,6 +696,9 @@ def _composite_identifier(
     return [f"request.{p}" for p in pids]
 
 
+# The path of the record's account (`recipientAccountId`, else the caller's): the id of a type
+# identified by its account alone.
+ACCOUNT_PATH = "account"
 _GENERIC_ARNS = frozenset({"resourcearn", "resourcearns", "arn", "resource"})
 
 
@@ -630,9 +731,10 @@ def _add_source(
 
 
 def derive(site: Path) -> dict[str, Any]:
-    types = load_cfn(site)
-    services = load_services({t.prefix for t in types.values()})
-    _assign_by_nouns(services, types)
+    cloudformation = load_cfn(site)
+    services = load_services({t.prefix for t in cloudformation.values()})
+    _assign_by_nouns(services, cloudformation)
+    types = {**cloudformation, **own_types()}
     table_types: dict[str, Any] = {}
     table_sources: dict[str, Any] = {}
     for service in services:
@@ -663,7 +765,7 @@ def derive(site: Path) -> dict[str, Any]:
             "cfn-lint schema_date": cfn_schema_date(site),
             "botocore": version("botocore"),
         },
-        "cloudformation_types": sorted(types),
+        "cloudformation_types": sorted(cloudformation),
         "types": dict(sorted(table_types.items())),
         "sources_by_event_source": dict(sorted(table_sources.items())),
     }

@@ -53,7 +53,7 @@ def _run(normalizer: Normalizer, record: dict[str, Any]) -> tuple[str, list[dict
         result = normalizer.normalize(record)
     except MalformedRecordError as error:
         return f"malformed: {error}", []
-    return result.outcome.value, result.events
+    return result.outcome.value, list(result.events)
 
 
 def _generic_only(events: list[dict[str, Any]]) -> bool:
