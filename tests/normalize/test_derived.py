@@ -347,42 +347,39 @@ def test_a_tape_retrieved_from_the_archive_is_still_an_update(normalizer: Normal
 
 
 @pytest.mark.parametrize(
-    ("source", "name", "request_", "type_", "slug"),
+    ("call", "type_", "slug"),
     [
         (
-            "iot.amazonaws.com",
-            "UpdateEncryptionConfiguration",
-            {"encryptionType": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyArn": "arn:aws:kms:x"},
+            (
+                "iot.amazonaws.com",
+                "UpdateEncryptionConfiguration",
+                {"encryptionType": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyArn": "arn:aws:kms:x"},
+            ),
             "AWS::IoT::EncryptionConfiguration",
             "iot/encryption-configuration",
         ),
         (
-            "ec2.amazonaws.com",
-            "EnableSnapshotBlockPublicAccess",
-            {"EnableSnapshotBlockPublicAccessRequest": {"State": "block-all-sharing"}},
+            (
+                "ec2.amazonaws.com",
+                "EnableSnapshotBlockPublicAccess",
+                {"EnableSnapshotBlockPublicAccessRequest": {"State": "block-all-sharing"}},
+            ),
             "AWS::EC2::SnapshotBlockPublicAccess",
             "ec2/snapshot-block-public-access",
         ),
         (
-            "shield.amazonaws.com",
-            "EnableProactiveEngagement",
-            {},
+            ("shield.amazonaws.com", "EnableProactiveEngagement", {}),
             "AWS::Shield::ProactiveEngagement",
             "shield/proactive-engagement",
         ),
     ],
 )
 def test_a_type_one_per_account_is_the_records_accounts(
-    normalizer: Normalizer,
-    source: str,
-    name: str,
-    request_: dict[str, Any],
-    type_: str,
-    slug: str,
+    normalizer: Normalizer, call: tuple[str, str, dict[str, Any]], type_: str, slug: str
 ) -> None:
     """A type identified by its account alone (`AccountId`), changed by a call naming no id:
     the asset is the record's account's."""
-    (event,) = normalizer.normalize(_record(source, name, request_)).events
+    (event,) = normalizer.normalize(_record(*call)).events
     asset = event["data"]["asset"]
     assert (asset["type"], asset["provider_id"], asset["resolution"]) == (
         type_,
