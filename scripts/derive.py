@@ -347,8 +347,17 @@ def id_candidates(cfn: CfnType) -> tuple[list[str], list[str], list[str]]:
         singles += [f"{tail}{suffix}" for suffix in ("id", "name", "identifier")]
     # `DeleteAlarms` with `AlarmNames`: lists of ids, one asset each
     plurals = [f"{r}ids", f"{r}names", f"{r}identifiers", f"{singular(r)}names", "names", "ids"]
+    if first and not first.endswith("arn"):  # `StandardsSubscriptionArns`, `ServiceIds`
+        plurals.append(f"{first}s")
+    tails = ["".join(resource_words[cut:]).lower() for cut in range(1, len(resource_words))]
+    # `DisableInsightRules` with `RuleNames`, `DeleteVpcEndpointConnectionNotifications` with
+    # `ConnectionNotificationIds`
+    plurals += [f"{tail}{suffix}" for tail in tails for suffix in ("ids", "names")]
     arns = [f"{r}arn", "arn", "resourcearn", f"{r}arns", "resourcearns"]
-    arns += ["".join(resource_words[cut:]).lower() + "arn" for cut in range(1, len(resource_words))]
+    arns += [f"{tail}arn" for tail in tails]
+    if first.endswith("arn"):
+        arns.append(f"{first}s")
+    arns += [f"{tail}arns" for tail in tails]
     if first.endswith("arn"):  # the ARN is the identifier: ARNs first, names stand in
         return [], list(dict.fromkeys([first, *arns, *singles, *plurals])), []
     return list(dict.fromkeys(singles + plurals)), list(dict.fromkeys(arns)), []
@@ -400,6 +409,30 @@ def id_paths(model: dict[str, Any], op: dict[str, Any], cfn: CfnType) -> list[st
     for path, leaf in _nested(model, input_shape, cfn.resource.lower(), wanted, 1):
         placed.append((rank[leaf], request_place + 1, f"request.{path}"))
     return list(dict.fromkeys(path for _, _, path in sorted(placed)))
+
+
+def listed_paths(model: dict[str, Any], op: dict[str, Any], cfn: CfnType) -> list[str]:
+    """Paths of a request's list of structures each naming one asset by the type's own id
+    (`RebootWorkspaces` with `rebootWorkspaceRequests[].workspaceId`): one asset each. Only
+    members that spell the type (`workspaceId`, `scanConfigurationArn`), never an `id`, a
+    `name` or the bare resource word (`tags[].key` names no key)."""
+    r = cfn.resource.lower()
+    resource_words = words(cfn.resource)
+    tails = ["".join(resource_words[cut:]).lower() for cut in range(1, len(resource_words))]
+    own = own_identifier(cfn) or ""
+    # the kind of id the type is identified by: `associationName` names no association
+    kind = next((k for k in ("identifier", "id", "name", "arn") if own.endswith(k)), "id")
+    wanted = [own] if own not in ("", "id", "name", "arn", "identifier") else []
+    wanted += [f"{r}{kind}", f"{r}arn"] + [f"{tail}{kind}" for tail in tails]
+    wanted += [f"{tail}arn" for tail in tails]
+    found: list[str] = []
+    for name, member in _members(model, op.get("input", {}).get("shape")).items():
+        list_shape = model["shapes"].get(member.get("shape", ""), {})
+        if list_shape.get("type") != "list" or _key(name) == "tags":
+            continue
+        inner = _scalar_members(model, list_shape.get("member", {}).get("shape"))
+        found += [f"request.{_key(name)}.{_key(n)}" for n in inner if _key(n) in wanted]
+    return sorted(found, key=lambda path: wanted.index(path.rsplit(".", 1)[1]))
 
 
 def parent_identifiers(cfn: CfnType) -> list[str]:
@@ -471,6 +504,7 @@ DATA_PLANE = frozenset(
         "DeleteAttributes",
         "SendMessage",
         "PublishMetrics",
+        "BatchPutAssetPropertyValue",
     }
 )
 
@@ -650,15 +684,9 @@ def derive_operation(
         return ["", Action.UPDATE.value, arn_paths(model, op), "", []]
     policy = policy_path(model, op) or ""
     candidates = _match_types(service, noun, action, by_resource)
-    for cfn, acts, exact in candidates:  # the noun names the type: its ids, the first's
-        paths = id_paths(model, op, cfn) if acts is not None else []
-        if acts is not None and paths:
-            return [cfn.name, acts.value, paths, policy, parent_paths(model, op, cfn)]
-        composite = _composite_identifier(model, op, cfn) if acts is not None else None
-        if acts is not None and composite is not None:
-            return [cfn.name, acts.value, composite[-1:], policy, composite[:-1]]
-        if exact:
-            break  # the type itself, named by no id the call has: what the input names, below
+    by_noun, listed = _by_noun(model, op, candidates, policy)
+    if by_noun is not None:
+        return by_noun
     found = (candidates[0][0], candidates[0][1]) if candidates else None
     if action is None:
         return None
@@ -676,11 +704,41 @@ def derive_operation(
     generic = [p for p in arn_paths(model, op) if p.rsplit(".", 1)[1] in _GENERIC_ARNS]
     if generic:
         return ["", Action.UPDATE.value, generic, policy, []]
+    if listed is not None:  # no id of its own: the assets a list of structures names
+        return listed
     if found is not None and found[1] is not None and found[0].identifiers_lower() == ["accountid"]:
         # a type one per account (`AWS::IoT::EncryptionConfiguration`, `AWS::Shield::
         # ProactiveEngagement`), the input naming nothing: the record's account's
         return [found[0].name, found[1].value, [ACCOUNT_PATH], policy, []]
     return None
+
+
+def _by_noun(
+    model: dict[str, Any],
+    op: dict[str, Any],
+    candidates: list[tuple[CfnType, Action | None, bool]],
+    policy: str,
+) -> tuple[list[Any] | None, list[Any] | None]:
+    """The entry of the first type the noun names whose ids the call carries, and the entry of
+    the first one named only in a list of structures (a fallback for later)."""
+    listed: list[Any] | None = None
+    for cfn, acts, exact in candidates:
+        if acts is None:
+            if exact:
+                break
+            continue
+        paths = id_paths(model, op, cfn)
+        if paths:
+            return [cfn.name, acts.value, paths, policy, parent_paths(model, op, cfn)], None
+        composite = _composite_identifier(model, op, cfn)
+        if composite is not None:
+            return [cfn.name, acts.value, composite[-1:], policy, composite[:-1]], None
+        in_lists = listed_paths(model, op, cfn)
+        if in_lists and listed is None:
+            listed = [cfn.name, acts.value, in_lists, policy, []]
+        if exact:
+            break  # the type itself, named by no id the call has: what the input names
+    return None, listed
 
 
 def _composite_identifier(

@@ -271,9 +271,13 @@ def _unwrap(node: Any, key: str) -> Any:
 
 def _values(roots: dict[str, Any], path: tuple[str, ...]) -> list[Any]:
     """The values at a path of lower-case keys, matched case-insensitively; a list gives its
-    elements (one asset each)."""
+    elements (one asset each), and a list on the way each of its structures' values
+    (`rebootWorkspaceRequests[].workspaceId`)."""
     node: Any = roots.get(path[0])
-    for key in path[1:]:
+    for index, key in enumerate(path[1:], 1):
+        if isinstance(node, list):
+            rest = ("", key, *path[index + 1 :])
+            return [v for item in node if isinstance(item, dict) for v in _values({"": item}, rest)]
         if not isinstance(node, dict):
             return []
         found = node.get(key, _ABSENT)
