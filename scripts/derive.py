@@ -364,21 +364,37 @@ def id_candidates(cfn: CfnType) -> tuple[list[str], list[str], list[str]]:
 
 
 def _nested(
-    model: dict[str, Any], shape: str | None, resource: str, wanted: list[str], depth: int
+    model: dict[str, Any],
+    shape: str | None,
+    resource: str,
+    wanted: list[str],
+    depth: int,
+    *,
+    last: str = "",
+    skip: frozenset[str] = frozenset(),
 ) -> list[tuple[str, str]]:
     """(key path, member) pairs one or two structures down whose names say they describe the
-    resource: `repository.repositoryArn`, `summary.id`, `policy.policySummary.id`."""
+    resource: `repository.repositoryArn`, `summary.id`, `policy.policySummary.id`; a kind of it
+    (`grokClassifier.name` of a `Classifier`), or its last word (`filter.name` of a
+    `ReceiptFilter`, `repository.repositoryArn` of a `PublicRepository`)."""
     found: list[tuple[str, str]] = []
     for name, member in _members(model, shape).items():
         key = _key(name)
-        if not (key.startswith(resource) or key in ("summary", f"{resource}summary")):
+        if not (
+            key.startswith(resource)
+            or key in ("summary", f"{resource}summary", last)
+            or (key.endswith(resource) and model["shapes"].get(member.get("shape", ""), {}))
+        ):
             continue
         inner = _scalar_members(model, member.get("shape"))
-        found.extend((f"{key}.{_key(n)}", _key(n)) for n in inner if _key(n) in wanted)
+        leaves = [_key(n) for n in inner if _key(n) in wanted and _key(n) not in skip]
+        found.extend((f"{key}.{leaf}", leaf) for leaf in leaves)
         if depth > 1:
             found.extend(
                 (f"{key}.{path}", leaf)
-                for path, leaf in _nested(model, member.get("shape"), resource, wanted, depth - 1)
+                for path, leaf in _nested(
+                    model, member.get("shape"), resource, wanted, depth - 1, last=last, skip=skip
+                )
             )
     return found
 
@@ -403,10 +419,16 @@ def id_paths(model: dict[str, Any], op: dict[str, Any], cfn: CfnType) -> list[st
     request_place, response_place = (1, 0) if creates else (0, 1)
     placed.extend((rank[k], request_place, f"request.{k}") for k in request if k in rank)
     placed.extend((rank[k], response_place, f"response.{k}") for k in response if k in rank)
-    for path, leaf in _nested(model, output_shape, cfn.resource.lower(), wanted, 2):
+    resource_words = words(cfn.resource)
+    last = resource_words[-1].lower() if len(resource_words) > 1 else ""
+    resource = cfn.resource.lower()
+    # a nested `resourceArn` names what the resource is attached to (`attachment.resourceArn`),
+    # unless it is the type's identifier (a WAF logging configuration's)
+    skip = frozenset() if own_identifier(cfn) == "resourcearn" else frozenset({"resourcearn"})
+    for path, leaf in _nested(model, output_shape, resource, wanted, 2, last=last, skip=skip):
         placed.append((rank[leaf], response_place + 1, f"response.{path}"))
     input_shape = op.get("input", {}).get("shape")  # `DatabaseInput.Name`, `pipeline.name`
-    for path, leaf in _nested(model, input_shape, cfn.resource.lower(), wanted, 1):
+    for path, leaf in _nested(model, input_shape, resource, wanted, 1, last=last, skip=skip):
         placed.append((rank[leaf], request_place + 1, f"request.{path}"))
     return list(dict.fromkeys(path for _, _, path in sorted(placed)))
 
@@ -801,6 +823,7 @@ def derive(site: Path) -> dict[str, Any]:
             for cfn in types.values():
                 if cfn.prefix == prefix:
                     by_resource.setdefault(cfn.resource.lower(), cfn)
+        _public_names(service, by_resource)
         if not by_resource:
             continue
         operations: dict[str, list[Any]] = {}
@@ -827,6 +850,15 @@ def derive(site: Path) -> dict[str, Any]:
         "types": dict(sorted(table_types.items())),
         "sources_by_event_source": dict(sorted(table_sources.items())),
     }
+
+
+def _public_names(service: Service, by_resource: dict[str, CfnType]) -> None:
+    """`ecr-public`'s repositories are `AWS::ECR::PublicRepository`s: in a `-public` service,
+    a noun names the `Public…` type of that name."""
+    if service.name.endswith("-public"):
+        for cfn in list(by_resource.values()):
+            if cfn.resource.startswith("Public") and cfn.resource != "Public":
+                by_resource[cfn.resource[len("Public") :].lower()] = cfn
 
 
 def _add_type(table_types: dict[str, Any], cfn: CfnType, service: Service) -> None:

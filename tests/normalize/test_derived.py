@@ -429,3 +429,51 @@ def test_the_first_type_whose_ids_the_call_carries(normalizer: Normalizer) -> No
     assert event["data"]["asset"]["type"] == "AWS::NetworkFirewall::FirewallPolicy"
     assert event["data"]["asset"]["arn"] == arn
     assert event["data"]["change"]["action"] == "delete"
+
+
+def test_public_repositories_are_not_private_ones(normalizer: Normalizer) -> None:
+    """`ecr-public`'s calls name `AWS::ECR::PublicRepository`s (they named private ones, so a
+    public and a private repository of one name were one asset)."""
+    arn = "arn:aws:ecr-public::111122223333:repository/orders"
+    record = _record(
+        "ecr-public.amazonaws.com",
+        "CreateRepository",
+        {"repositoryName": "orders"},
+        {"repository": {"repositoryName": "orders", "repositoryArn": arn}},
+    )
+    (event,) = normalizer.normalize(record).events
+    assert event["data"]["asset"]["type"] == "AWS::ECR::PublicRepository"
+    assert event["data"]["asset"]["provider_id"] == "orders"
+    assert event["data"]["change"]["action"] == "create"
+    (private,) = normalizer.normalize(next(read_jsonl(RECORDS / "derived.jsonl"))).events
+    assert event["subject"] != private["subject"]
+
+
+@pytest.mark.parametrize(
+    ("call", "type_", "provider_id"),
+    [
+        (
+            ("ses.amazonaws.com", "CreateReceiptFilter", {"filter": {"name": "block-spam"}}),
+            "AWS::SES::ReceiptFilter",
+            "block-spam",
+        ),
+        (
+            (
+                "glue.amazonaws.com",
+                "CreateClassifier",
+                {"grokClassifier": {"name": "apache-logs", "classification": "logs"}},
+            ),
+            "AWS::Glue::Classifier",
+            "apache-logs",
+        ),
+    ],
+)
+def test_an_id_in_a_structure_named_by_the_types_last_word_or_a_kind_of_it(
+    normalizer: Normalizer, call: tuple[str, str, dict[str, Any]], type_: str, provider_id: str
+) -> None:
+    """`CreateReceiptFilter` names its filter in `filter.name`, `CreateClassifier` in
+    `grokClassifier.name` (or `csvClassifier`, ...): both were unmapped."""
+    (event,) = normalizer.normalize(_record(*call)).events
+    asset = event["data"]["asset"]
+    assert (asset["type"], asset["provider_id"]) == (type_, provider_id)
+    assert event["data"]["change"]["action"] == "create"
