@@ -349,6 +349,7 @@ def id_candidates(cfn: CfnType) -> tuple[list[str], list[str], list[str]]:
     plurals = [f"{r}ids", f"{r}names", f"{r}identifiers", f"{singular(r)}names", "names", "ids"]
     if first and not first.endswith("arn"):  # `StandardsSubscriptionArns`, `ServiceIds`
         plurals.append(f"{first}s")
+    plurals += [f"{r}s{suffix}" for suffix in ("ids", "names")]  # `automationRulesIds`
     tails = ["".join(resource_words[cut:]).lower() for cut in range(1, len(resource_words))]
     # `DisableInsightRules` with `RuleNames`, `DeleteVpcEndpointConnectionNotifications` with
     # `ConnectionNotificationIds`
@@ -357,6 +358,7 @@ def id_candidates(cfn: CfnType) -> tuple[list[str], list[str], list[str]]:
     arns += [f"{tail}arn" for tail in tails]
     if first.endswith("arn"):
         arns.append(f"{first}s")
+    arns.append(f"{r}sarns")  # `automationRulesArns`
     arns += [f"{tail}arns" for tail in tails]
     if first.endswith("arn"):  # the ARN is the identifier: ARNs first, names stand in
         return [], list(dict.fromkeys([first, *arns, *singles, *plurals])), []
@@ -728,7 +730,7 @@ def derive_operation(
         return ["", Action.UPDATE.value, generic, policy, []]
     if listed is not None:  # no id of its own: the assets a list of structures names
         return listed
-    if found is not None and found[1] is not None and found[0].identifiers_lower() == ["accountid"]:
+    if found is not None and found[1] is not None and found[0].identifiers_lower() in _BY_ACCOUNT:
         # a type one per account (`AWS::IoT::EncryptionConfiguration`, `AWS::Shield::
         # ProactiveEngagement`), the input naming nothing: the record's account's
         return [found[0].name, found[1].value, [ACCOUNT_PATH], policy, []]
@@ -779,6 +781,9 @@ def _composite_identifier(
 # The path of the record's account (`recipientAccountId`, else the caller's): the id of a type
 # identified by its account alone.
 ACCOUNT_PATH = "account"
+# primary identifiers of the types one per account (or per account and region, the region being
+# in every asset's name anyway)
+_BY_ACCOUNT = (["accountid"], ["awsaccountid"], ["accountid", "region"])
 _GENERIC_ARNS = frozenset({"resourcearn", "resourcearns", "arn", "resource"})
 
 

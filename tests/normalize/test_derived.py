@@ -223,7 +223,7 @@ def test_coverage_report_is_current_and_meets_its_floor() -> None:
     text = coverage.render(services, load_table().sources)
     assert (ROOT / "docs" / "coverage.md").read_text() == text, "run `make coverage`"
     assert len(services) > 200
-    assert coverage.overall_ratio(services) >= 0.80  # the issue's target is 0.85
+    assert coverage.overall_ratio(services) >= 0.81  # the issue's target is 0.85
 
 
 def test_run_time_imports_neither_cfn_lint_nor_botocore() -> None:
@@ -477,3 +477,24 @@ def test_an_id_in_a_structure_named_by_the_types_last_word_or_a_kind_of_it(
     asset = event["data"]["asset"]
     assert (asset["type"], asset["provider_id"]) == (type_, provider_id)
     assert event["data"]["change"]["action"] == "create"
+
+
+def test_a_session_one_per_account_and_rules_by_their_plural_arns(normalizer: Normalizer) -> None:
+    """Macie's session is identified by its account (`AwsAccountId`); Security Hub's
+    automation rules are deleted by `automationRulesArns`, one asset each."""
+    (session,) = normalizer.normalize(
+        _record("macie2.amazonaws.com", "UpdateMacieSession", {"status": "PAUSED"})
+    ).events
+    assert session["data"]["asset"]["type"] == "AWS::Macie::Session"
+    assert session["data"]["asset"]["provider_id"] == "111122223333"
+    arn = "arn:aws:securityhub:us-east-1:111122223333:automation-rule/"
+    rules = normalizer.normalize(
+        _record(
+            "securityhub.amazonaws.com",
+            "BatchDeleteAutomationRules",
+            {"automationRulesArns": [f"{arn}a1b2", f"{arn}c3d4"]},
+        )
+    ).events
+    assert [e["data"]["asset"]["arn"] for e in rules] == [f"{arn}a1b2", f"{arn}c3d4"]
+    assert {e["data"]["change"]["action"] for e in rules} == {"delete"}
+    assert {e["data"]["asset"]["type"] for e in rules} == {"AWS::SecurityHub::AutomationRule"}
