@@ -15,6 +15,7 @@ import copy
 import importlib.util
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -224,6 +225,20 @@ def test_coverage_report_is_current_and_meets_its_floor() -> None:
     assert (ROOT / "docs" / "coverage.md").read_text() == text, "run `make coverage`"
     assert len(services) > 200
     assert coverage.overall_ratio(services) >= 0.81  # the issue's target is 0.85
+
+
+def test_cfn_lint_is_a_development_dependency_only() -> None:
+    """`cfn-lint` is in the dev extra and the full lock, never in the run-time dependencies nor
+    the run-time lock (the table is data; only `scripts/derive.py` reads the schemas)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not any(d.startswith("cfn-lint") for d in project["dependencies"])
+    assert any(d.startswith("cfn-lint") for d in project["optional-dependencies"]["dev"])
+    runtime = (ROOT / "requirements-runtime.lock").read_text().splitlines()
+    assert not any(line.startswith("cfn-lint==") for line in runtime)
+    full = (ROOT / "requirements.lock").read_text().splitlines()
+    pinned = next(line for line in full if line.startswith("cfn-lint=="))
+    recorded = codec.loads((ROOT / "eventstream" / "data" / "derived.json").read_bytes())
+    assert pinned == f"cfn-lint=={recorded['sources']['cfn-lint']}"  # the table's version
 
 
 def test_run_time_imports_neither_cfn_lint_nor_botocore() -> None:
