@@ -91,7 +91,9 @@ def test_golden_cases_cover_80_derived_operations_of_25_services() -> None:
     untabled = {(source, name) for source, name in operations if source not in with_a_table}
     assert len(untabled) >= 80
     assert len({source for source, _ in untabled}) >= 25
-    assert multi >= 2  # DeleteAlarms, DeleteDashboards: one event per asset named
+    # one event per asset named: DeleteAlarms, DeleteDashboards, DeleteInsightRules,
+    # RebootWorkspaces, BatchDisableStandards
+    assert multi >= 5
 
 
 def test_golden_cases_for_every_resource_policy_call() -> None:
