@@ -580,6 +580,38 @@ NO_ASSET_VERBS = frozenset(
         "Export",
     }
 )
+# Leading verbs the normalizer gives no action, that change the resource they name when it is
+# one the derived table knows: `RetryPipelineExecution`, `InitializeCluster`, `MigrateWorkspace`,
+# `RebuildEnvironment`, `ReorderReceiptRuleSet`, `SplitShard`, `AllowCustomRoutingTraffic`,
+# `ClearDefaultAuthorizer`, `UnregisterConnector`.
+MORE_VERBS: dict[str, Action] = {
+    **dict.fromkeys(
+        (
+            "Retry",
+            "Initialize",
+            "Migrate",
+            "Rebuild",
+            "Reorder",
+            "Split",
+            "Allow",
+            "Deny",
+            "Clear",
+            "Shrink",
+            "Rebalance",
+            "Backtrack",
+            "Redrive",
+            "Shutdown",
+            "Toggle",
+            "Reinvite",
+            "Invite",
+            "Decline",
+            "Enter",
+            "Exit",
+        ),
+        Action.UPDATE,
+    ),
+    "Unregister": Action.DELETE,
+}
 # Calls with one of those verbs that do change their resource: a tape retrieved from the archive
 _CHANGES_A_RESOURCE = frozenset({"RetrieveTapeArchive", "RetrieveTapeRecoveryPoint"})
 _TAG_OPERATIONS = {"AddTagsToResource", "RemoveTagsFromResource", "AddTags", "RemoveTags"}
@@ -702,7 +734,7 @@ def derive_operation(
     op = model["operations"][op_name]
     verb = leading_verb(op_name)
     noun = noun_of(op_name)
-    action = verb_action(op_name)
+    action = verb_action(op_name) or MORE_VERBS.get(verb)
     tags = verb in ("Tag", "Untag") and noun in ("", "Resource", "Resources")
     if (tags or op_name in _TAG_OPERATIONS) and arn_paths(model, op):
         return ["", Action.UPDATE.value, arn_paths(model, op), "", []]
@@ -730,7 +762,7 @@ def derive_operation(
         return ["", Action.UPDATE.value, generic, policy, []]
     if listed is not None:  # no id of its own: the assets a list of structures names
         return listed
-    if found is not None and found[1] is not None and found[0].identifiers_lower() in _BY_ACCOUNT:
+    if found is not None and found[1] is not None and _one_per_account(found[0]):
         # a type one per account (`AWS::IoT::EncryptionConfiguration`, `AWS::Shield::
         # ProactiveEngagement`), the input naming nothing: the record's account's
         return [found[0].name, found[1].value, [ACCOUNT_PATH], policy, []]
@@ -784,6 +816,15 @@ ACCOUNT_PATH = "account"
 # primary identifiers of the types one per account (or per account and region, the region being
 # in every asset's name anyway)
 _BY_ACCOUNT = (["accountid"], ["awsaccountid"], ["accountid", "region"])
+
+
+def _one_per_account(cfn: CfnType) -> bool:
+    """A type identified by the account it configures; not one whose account is another's (an
+    organization's member `AWS::Organizations::Account`, a delegated `…OrganizationAdmin`)."""
+    others = cfn.prefix == "Organizations" or cfn.resource.endswith("Admin")
+    return cfn.identifiers_lower() in _BY_ACCOUNT and not others
+
+
 _GENERIC_ARNS = frozenset({"resourcearn", "resourcearns", "arn", "resource"})
 
 

@@ -515,3 +515,48 @@ def test_a_session_one_per_account_and_rules_by_their_plural_arns(normalizer: No
     assert [e["data"]["asset"]["arn"] for e in rules] == [f"{arn}a1b2", f"{arn}c3d4"]
     assert {e["data"]["change"]["action"] for e in rules} == {"delete"}
     assert {e["data"]["asset"]["type"] for e in rules} == {"AWS::SecurityHub::AutomationRule"}
+
+
+def test_more_verbs_change_what_they_name(normalizer: Normalizer) -> None:
+    """`SplitShard` changes its stream, `RebuildWorkspaces` each workspace it lists,
+    `UnregisterConnector` deletes the connector: all three were unmapped."""
+    split = _record(
+        "kinesis.amazonaws.com",
+        "SplitShard",
+        {"streamName": "clickstream", "shardToSplit": "shardId-0", "newStartingHashKey": "1"},
+    )
+    rebuild = _record(
+        "workspaces.amazonaws.com",
+        "RebuildWorkspaces",
+        {"rebuildWorkspaceRequests": [{"workspaceId": "ws-0abc1234d"}]},
+    )
+    unregister = _record(
+        "appflow.amazonaws.com", "UnregisterConnector", {"connectorLabel": "crm-sync"}
+    )
+    found = [
+        (
+            e["data"]["asset"]["type"],
+            e["data"]["asset"]["provider_id"],
+            e["data"]["change"]["action"],
+        )
+        for record in (split, rebuild, unregister)
+        for e in normalizer.normalize(record).events
+    ]
+    assert found == [
+        ("AWS::Kinesis::Stream", "clickstream", "update"),
+        ("AWS::WorkSpaces::Workspace", "ws-0abc1234d", "update"),
+        ("AWS::AppFlow::Connector", "crm-sync", "delete"),
+    ]
+
+
+def test_an_invitation_is_not_a_change_of_the_inviting_account(normalizer: Normalizer) -> None:
+    """`InviteAccountToOrganization` names the invited account in `target`: it is never the
+    record's own account as an `AWS::Organizations::Account` (a type one per account is the
+    record's account's only when it configures that account)."""
+    record = _record(
+        "organizations.amazonaws.com",
+        "InviteAccountToOrganization",
+        {"target": {"id": "444455556666", "type": "ACCOUNT"}},
+    )
+    events = normalizer.normalize(record).events
+    assert all(e["data"]["asset"]["provider_id"] != "111122223333" for e in events)
