@@ -31,6 +31,7 @@ from typing import Any
 from eventstream import codec
 from eventstream.models.event import Action
 from eventstream.normalize.classify import is_read_operation, leading_verb, verb_action
+from eventstream.normalize.own_types import OWN_TYPES
 
 TABLE = Path(__file__).resolve().parent.parent / "eventstream" / "data" / "derived.json"
 
@@ -184,6 +185,28 @@ def load_cfn(site: Path) -> dict[str, CfnType]:
     return found
 
 
+# The identifier property of each of EventStream's own types (`own_types.OWN_TYPES`: assets AWS
+# has and CloudFormation has no type for), named as the API names it: the calls of their
+# services that no family's table knows are derived for them too (`LockSnapshot`,
+# `EnableImageDeprecation`), and resolve through the family's kind.
+OWN_TYPE_IDENTIFIERS: dict[str, str] = {
+    "AWS::EC2::Image": "ImageId",
+    "AWS::EC2::Snapshot": "SnapshotId",
+    "AWS::EC2::SecurityGroupRule": "SecurityGroupRuleId",
+    "AWS::RDS::DBClusterSnapshot": "DBClusterSnapshotIdentifier",
+    "AWS::SSM::ManagedInstance": "InstanceId",
+}
+
+
+def own_types() -> dict[str, CfnType]:
+    found: dict[str, CfnType] = {}
+    for type_name in sorted(OWN_TYPES):
+        _, prefix, resource = type_name.split("::")
+        identifier = OWN_TYPE_IDENTIFIERS[type_name]
+        found[type_name] = CfnType(type_name, prefix, resource, [identifier], [identifier], False)
+    return found
+
+
 def cfn_schema_date(site: Path) -> str:
     data = codec.loads((site / "cfnlint" / "data" / "schemas" / "version.json").read_bytes())
     return str(data.get("schema_date", ""))
@@ -324,29 +347,56 @@ def id_candidates(cfn: CfnType) -> tuple[list[str], list[str], list[str]]:
         singles += [f"{tail}{suffix}" for suffix in ("id", "name", "identifier")]
     # `DeleteAlarms` with `AlarmNames`: lists of ids, one asset each
     plurals = [f"{r}ids", f"{r}names", f"{r}identifiers", f"{singular(r)}names", "names", "ids"]
+    if first and not first.endswith("arn"):  # `StandardsSubscriptionArns`, `ServiceIds`
+        plurals.append(f"{first}s")
+    plurals += [f"{r}s{suffix}" for suffix in ("ids", "names")]  # `automationRulesIds`
+    tails = ["".join(resource_words[cut:]).lower() for cut in range(1, len(resource_words))]
+    # `DisableInsightRules` with `RuleNames`, `DeleteVpcEndpointConnectionNotifications` with
+    # `ConnectionNotificationIds`
+    plurals += [f"{tail}{suffix}" for tail in tails for suffix in ("ids", "names")]
     arns = [f"{r}arn", "arn", "resourcearn", f"{r}arns", "resourcearns"]
-    arns += ["".join(resource_words[cut:]).lower() + "arn" for cut in range(1, len(resource_words))]
+    arns += [f"{tail}arn" for tail in tails]
+    if first.endswith("arn"):
+        arns.append(f"{first}s")
+    arns.append(f"{r}sarns")  # `automationRulesArns`
+    arns += [f"{tail}arns" for tail in tails]
     if first.endswith("arn"):  # the ARN is the identifier: ARNs first, names stand in
         return [], list(dict.fromkeys([first, *arns, *singles, *plurals])), []
     return list(dict.fromkeys(singles + plurals)), list(dict.fromkeys(arns)), []
 
 
 def _nested(
-    model: dict[str, Any], shape: str | None, resource: str, wanted: list[str], depth: int
+    model: dict[str, Any],
+    shape: str | None,
+    resource: str,
+    wanted: list[str],
+    depth: int,
+    *,
+    last: str = "",
+    skip: frozenset[str] = frozenset(),
 ) -> list[tuple[str, str]]:
     """(key path, member) pairs one or two structures down whose names say they describe the
-    resource: `repository.repositoryArn`, `summary.id`, `policy.policySummary.id`."""
+    resource: `repository.repositoryArn`, `summary.id`, `policy.policySummary.id`; a kind of it
+    (`grokClassifier.name` of a `Classifier`), or its last word (`filter.name` of a
+    `ReceiptFilter`, `repository.repositoryArn` of a `PublicRepository`)."""
     found: list[tuple[str, str]] = []
     for name, member in _members(model, shape).items():
         key = _key(name)
-        if not (key.startswith(resource) or key in ("summary", f"{resource}summary")):
+        if not (
+            key.startswith(resource)
+            or key in ("summary", f"{resource}summary", last)
+            or (key.endswith(resource) and model["shapes"].get(member.get("shape", ""), {}))
+        ):
             continue
         inner = _scalar_members(model, member.get("shape"))
-        found.extend((f"{key}.{_key(n)}", _key(n)) for n in inner if _key(n) in wanted)
+        leaves = [_key(n) for n in inner if _key(n) in wanted and _key(n) not in skip]
+        found.extend((f"{key}.{leaf}", leaf) for leaf in leaves)
         if depth > 1:
             found.extend(
                 (f"{key}.{path}", leaf)
-                for path, leaf in _nested(model, member.get("shape"), resource, wanted, depth - 1)
+                for path, leaf in _nested(
+                    model, member.get("shape"), resource, wanted, depth - 1, last=last, skip=skip
+                )
             )
     return found
 
@@ -371,12 +421,42 @@ def id_paths(model: dict[str, Any], op: dict[str, Any], cfn: CfnType) -> list[st
     request_place, response_place = (1, 0) if creates else (0, 1)
     placed.extend((rank[k], request_place, f"request.{k}") for k in request if k in rank)
     placed.extend((rank[k], response_place, f"response.{k}") for k in response if k in rank)
-    for path, leaf in _nested(model, output_shape, cfn.resource.lower(), wanted, 2):
+    resource_words = words(cfn.resource)
+    last = resource_words[-1].lower() if len(resource_words) > 1 else ""
+    resource = cfn.resource.lower()
+    # a nested `resourceArn` names what the resource is attached to (`attachment.resourceArn`),
+    # unless it is the type's identifier (a WAF logging configuration's)
+    skip = frozenset() if own_identifier(cfn) == "resourcearn" else frozenset({"resourcearn"})
+    for path, leaf in _nested(model, output_shape, resource, wanted, 2, last=last, skip=skip):
         placed.append((rank[leaf], response_place + 1, f"response.{path}"))
     input_shape = op.get("input", {}).get("shape")  # `DatabaseInput.Name`, `pipeline.name`
-    for path, leaf in _nested(model, input_shape, cfn.resource.lower(), wanted, 1):
+    for path, leaf in _nested(model, input_shape, resource, wanted, 1, last=last, skip=skip):
         placed.append((rank[leaf], request_place + 1, f"request.{path}"))
     return list(dict.fromkeys(path for _, _, path in sorted(placed)))
+
+
+def listed_paths(model: dict[str, Any], op: dict[str, Any], cfn: CfnType) -> list[str]:
+    """Paths of a request's list of structures each naming one asset by the type's own id
+    (`RebootWorkspaces` with `rebootWorkspaceRequests[].workspaceId`): one asset each. Only
+    members that spell the type (`workspaceId`, `scanConfigurationArn`), never an `id`, a
+    `name` or the bare resource word (`tags[].key` names no key)."""
+    r = cfn.resource.lower()
+    resource_words = words(cfn.resource)
+    tails = ["".join(resource_words[cut:]).lower() for cut in range(1, len(resource_words))]
+    own = own_identifier(cfn) or ""
+    # the kind of id the type is identified by: `associationName` names no association
+    kind = next((k for k in ("identifier", "id", "name", "arn") if own.endswith(k)), "id")
+    wanted = [own] if own not in ("", "id", "name", "arn", "identifier") else []
+    wanted += [f"{r}{kind}", f"{r}arn"] + [f"{tail}{kind}" for tail in tails]
+    wanted += [f"{tail}arn" for tail in tails]
+    found: list[str] = []
+    for name, member in _members(model, op.get("input", {}).get("shape")).items():
+        list_shape = model["shapes"].get(member.get("shape", ""), {})
+        if list_shape.get("type") != "list" or _key(name) == "tags":
+            continue
+        inner = _scalar_members(model, list_shape.get("member", {}).get("shape"))
+        found += [f"request.{_key(name)}.{_key(n)}" for n in inner if _key(n) in wanted]
+    return sorted(found, key=lambda path: wanted.index(path.rsplit(".", 1)[1]))
 
 
 def parent_identifiers(cfn: CfnType) -> list[str]:
@@ -448,9 +528,92 @@ DATA_PLANE = frozenset(
         "DeleteAttributes",
         "SendMessage",
         "PublishMetrics",
+        "BatchPutAssetPropertyValue",
     }
 )
 
+# Leading verbs, none of them a create, update or delete, of calls that send, run, ask or sign
+# in rather than configure: messages and emails sent (`SendEmail`), models and agents invoked
+# (`InvokeModel`, `Converse`, `Retrieve`), questions asked (`IsAuthorized`, `EvaluateCode`,
+# `CalculateRoute`, `AnalyzeDocument`), sign-in steps (`InitiateAuth`, `GlobalSignOut`),
+# heartbeats and reports (`ReportTaskProgress`), data written or exported (`WriteRecords`,
+# `ExportApi`). No asset changes; the call is counted as changing none.
+NO_ASSET_VERBS = frozenset(
+    {
+        "Send",
+        "Resend",
+        "Invoke",
+        "Post",
+        "Converse",
+        "Chat",
+        "Retrieve",
+        "Rerank",
+        "Synthesize",
+        "Translate",
+        "Recognize",
+        "Analyze",
+        "Classify",
+        "Contains",
+        "Count",
+        "Evaluate",
+        "Sample",
+        "Is",
+        "Render",
+        "Calculate",
+        "Forecast",
+        "Predict",
+        "Compare",
+        "Discover",
+        "Probe",
+        "Optimize",
+        "Exchange",
+        "Initiate",
+        "Respond",
+        "Logout",
+        "Forgot",
+        "Global",
+        "Report",
+        "Record",
+        "Acknowledge",
+        "Write",
+        "Ingest",
+        "Export",
+    }
+)
+# Leading verbs the normalizer gives no action, that change the resource they name when it is
+# one the derived table knows: `RetryPipelineExecution`, `InitializeCluster`, `MigrateWorkspace`,
+# `RebuildEnvironment`, `ReorderReceiptRuleSet`, `SplitShard`, `AllowCustomRoutingTraffic`,
+# `ClearDefaultAuthorizer`, `UnregisterConnector`.
+MORE_VERBS: dict[str, Action] = {
+    **dict.fromkeys(
+        (
+            "Retry",
+            "Initialize",
+            "Migrate",
+            "Rebuild",
+            "Reorder",
+            "Split",
+            "Allow",
+            "Deny",
+            "Clear",
+            "Shrink",
+            "Rebalance",
+            "Backtrack",
+            "Redrive",
+            "Shutdown",
+            "Toggle",
+            "Reinvite",
+            "Invite",
+            "Decline",
+            "Enter",
+            "Exit",
+        ),
+        Action.UPDATE,
+    ),
+    "Unregister": Action.DELETE,
+}
+# Calls with one of those verbs that do change their resource: a tape retrieved from the archive
+_CHANGES_A_RESOURCE = frozenset({"RetrieveTapeArchive", "RetrieveTapeRecoveryPoint"})
 _TAG_OPERATIONS = {"AddTagsToResource", "RemoveTagsFromResource", "AddTags", "RemoveTags"}
 
 
@@ -458,6 +621,18 @@ def _match_type(
     service: Service, noun: str, action: Action | None, by_resource: dict[str, CfnType]
 ) -> tuple[CfnType, Action | None] | None:
     """The type an operation's noun names, and the action on it, by the rules in order."""
+    found = next(iter(_match_types(service, noun, action, by_resource)), None)
+    return None if found is None else (found[0], found[1])
+
+
+def _match_types(
+    service: Service, noun: str, action: Action | None, by_resource: dict[str, CfnType]
+) -> list[tuple[CfnType, Action | None, bool]]:
+    """Every type an operation's noun can name, best first, by the rules in order, and whether
+    the noun is the type's own name: the call is the first's whose ids its record carries
+    (`UpdateSecurityGroupRuleDescriptionsEgress` names no `SecurityGroupRule` id, and is its
+    security group's), unless the noun is a type's name."""
+    found: list[tuple[CfnType, Action | None, bool]] = []
     noun_words = words(noun)
     heads = ["".join(noun_words[:cut]) for cut in range(len(noun_words) - 1, 0, -1)]
     tails = ["".join(noun_words[cut:]) for cut in range(len(noun_words) - 1, 0, -1)]
@@ -469,7 +644,8 @@ def _match_type(
         if tail in SETTING_SUFFIXES or singular(tail) in SETTING_SUFFIXES:
             cfn = by_resource.get(head.lower()) or by_resource.get(singular(head).lower())
             if cfn is not None:
-                return cfn, Action.UPDATE
+                found.append((cfn, Action.UPDATE, False))
+                break
     # the noun is the type, with or without the service prefix: `CreateWebACL`, `DeleteAlarms`,
     # `CreateElasticsearchDomain`
     forms = [noun, singular(noun)]
@@ -478,16 +654,17 @@ def _match_type(
     for form in forms:
         cfn = by_resource.get(form.lower())
         if cfn is not None:
-            return cfn, action
+            found.append((cfn, action, True))
+            break
     for head in heads:  # a sub-thing of a parent: `CreateDomainEndpoint` updates the domain
         cfn = by_resource.get(head.lower())
         if cfn is not None:
-            return cfn, Action.UPDATE
+            found.append((cfn, Action.UPDATE, False))
     for tail in reversed(tails):  # a qualified noun: `PutMetricAlarm` is an alarm
         cfn = by_resource.get(tail.lower()) or by_resource.get(singular(tail).lower())
         if cfn is not None:
-            return cfn, action
-    return None
+            found.append((cfn, action, False))
+    return found
 
 
 def _tail_members(by_resource: dict[str, CfnType]) -> dict[str, set[str]]:
@@ -547,25 +724,26 @@ def derive_operation(
     """
     if is_read_operation(op_name):
         return None
-    if op_name in DATA_PLANE:
+    if op_name in DATA_PLANE or (
+        verb_action(op_name) is None
+        and leading_verb(op_name) in NO_ASSET_VERBS
+        and op_name not in _CHANGES_A_RESOURCE
+    ):
         return ["-", "", [], "", []]
     model = service.model
     op = model["operations"][op_name]
     verb = leading_verb(op_name)
     noun = noun_of(op_name)
-    action = verb_action(op_name)
+    action = verb_action(op_name) or MORE_VERBS.get(verb)
     tags = verb in ("Tag", "Untag") and noun in ("", "Resource", "Resources")
     if (tags or op_name in _TAG_OPERATIONS) and arn_paths(model, op):
         return ["", Action.UPDATE.value, arn_paths(model, op), "", []]
     policy = policy_path(model, op) or ""
-    found = _match_type(service, noun, action, by_resource)
-    if found is not None:  # the noun names the type: its ids
-        paths = id_paths(model, op, found[0])
-        if paths and found[1] is not None:
-            return [found[0].name, found[1].value, paths, policy, parent_paths(model, op, found[0])]
-        composite = _composite_identifier(model, op, found[0])
-        if composite is not None and found[1] is not None:
-            return [found[0].name, found[1].value, composite[-1:], policy, composite[:-1]]
+    candidates = _match_types(service, noun, action, by_resource)
+    by_noun, listed = _by_noun(model, op, candidates, policy)
+    if by_noun is not None:
+        return by_noun
+    found = (candidates[0][0], candidates[0][1]) if candidates else None
     if action is None:
         return None
     # a child that names no id of its own (`DeleteGatewayResponse`) changes the parent the
@@ -582,7 +760,41 @@ def derive_operation(
     generic = [p for p in arn_paths(model, op) if p.rsplit(".", 1)[1] in _GENERIC_ARNS]
     if generic:
         return ["", Action.UPDATE.value, generic, policy, []]
+    if listed is not None:  # no id of its own: the assets a list of structures names
+        return listed
+    if found is not None and found[1] is not None and _one_per_account(found[0]):
+        # a type one per account (`AWS::IoT::EncryptionConfiguration`, `AWS::Shield::
+        # ProactiveEngagement`), the input naming nothing: the record's account's
+        return [found[0].name, found[1].value, [ACCOUNT_PATH], policy, []]
     return None
+
+
+def _by_noun(
+    model: dict[str, Any],
+    op: dict[str, Any],
+    candidates: list[tuple[CfnType, Action | None, bool]],
+    policy: str,
+) -> tuple[list[Any] | None, list[Any] | None]:
+    """The entry of the first type the noun names whose ids the call carries, and the entry of
+    the first one named only in a list of structures (a fallback for later)."""
+    listed: list[Any] | None = None
+    for cfn, acts, exact in candidates:
+        if acts is None:
+            if exact:
+                break
+            continue
+        paths = id_paths(model, op, cfn)
+        if paths:
+            return [cfn.name, acts.value, paths, policy, parent_paths(model, op, cfn)], None
+        composite = _composite_identifier(model, op, cfn)
+        if composite is not None:
+            return [cfn.name, acts.value, composite[-1:], policy, composite[:-1]], None
+        in_lists = listed_paths(model, op, cfn)
+        if in_lists and listed is None:
+            listed = [cfn.name, acts.value, in_lists, policy, []]
+        if exact:
+            break  # the type itself, named by no id the call has: what the input names
+    return None, listed
 
 
 def _composite_identifier(
@@ -596,6 +808,21 @@ def _composite_identifier(
     if len(pids) < 2 or not all(p in request for p in pids):
         return None
     return [f"request.{p}" for p in pids]
+
+
+# The path of the record's account (`recipientAccountId`, else the caller's): the id of a type
+# identified by its account alone.
+ACCOUNT_PATH = "account"
+# primary identifiers of the types one per account (or per account and region, the region being
+# in every asset's name anyway)
+_BY_ACCOUNT = (["accountid"], ["awsaccountid"], ["accountid", "region"])
+
+
+def _one_per_account(cfn: CfnType) -> bool:
+    """A type identified by the account it configures; not one whose account is another's (an
+    organization's member `AWS::Organizations::Account`, a delegated `…OrganizationAdmin`)."""
+    others = cfn.prefix == "Organizations" or cfn.resource.endswith("Admin")
+    return cfn.identifiers_lower() in _BY_ACCOUNT and not others
 
 
 _GENERIC_ARNS = frozenset({"resourcearn", "resourcearns", "arn", "resource"})
@@ -630,9 +857,10 @@ def _add_source(
 
 
 def derive(site: Path) -> dict[str, Any]:
-    types = load_cfn(site)
-    services = load_services({t.prefix for t in types.values()})
-    _assign_by_nouns(services, types)
+    cloudformation = load_cfn(site)
+    services = load_services({t.prefix for t in cloudformation.values()})
+    _assign_by_nouns(services, cloudformation)
+    types = {**cloudformation, **own_types()}
     table_types: dict[str, Any] = {}
     table_sources: dict[str, Any] = {}
     for service in services:
@@ -641,6 +869,7 @@ def derive(site: Path) -> dict[str, Any]:
             for cfn in types.values():
                 if cfn.prefix == prefix:
                     by_resource.setdefault(cfn.resource.lower(), cfn)
+        _public_names(service, by_resource)
         if not by_resource:
             continue
         operations: dict[str, list[Any]] = {}
@@ -663,10 +892,19 @@ def derive(site: Path) -> dict[str, Any]:
             "cfn-lint schema_date": cfn_schema_date(site),
             "botocore": version("botocore"),
         },
-        "cloudformation_types": sorted(types),
+        "cloudformation_types": sorted(cloudformation),
         "types": dict(sorted(table_types.items())),
         "sources_by_event_source": dict(sorted(table_sources.items())),
     }
+
+
+def _public_names(service: Service, by_resource: dict[str, CfnType]) -> None:
+    """`ecr-public`'s repositories are `AWS::ECR::PublicRepository`s: in a `-public` service,
+    a noun names the `Public…` type of that name."""
+    if service.name.endswith("-public"):
+        for cfn in list(by_resource.values()):
+            if cfn.resource.startswith("Public") and cfn.resource != "Public":
+                by_resource[cfn.resource[len("Public") :].lower()] = cfn
 
 
 def _add_type(table_types: dict[str, Any], cfn: CfnType, service: Service) -> None:

@@ -15,6 +15,7 @@ import copy
 import importlib.util
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,6 +29,7 @@ from eventstream.errors import MalformedRecordError
 from eventstream.models.event import Resolution
 from eventstream.normalize.context import Call
 from eventstream.normalize.derived import DerivedRule, load_table
+from eventstream.normalize.ignored import IGNORED
 from eventstream.normalize.naming import GENERIC_TYPE_PREFIX
 from eventstream.normalize.normalizer import Normalizer
 from eventstream.normalize.own_types import OWN_TYPES
@@ -67,8 +69,9 @@ def _cases(family: str) -> list[dict[str, Any]]:
 
 
 def test_golden_cases_cover_80_derived_operations_of_25_services() -> None:
-    """The derived golden cases name at least 80 operations of at least 25 services, none of
-    them in an explicit table, each resolved by derivation to a CloudFormation type."""
+    """The derived golden cases name at least 80 operations of at least 25 services that have
+    no explicit table, none of them in one, each resolved by derivation to a CloudFormation
+    type."""
     registry = default_registry()
     table = load_table()
     operations: set[tuple[str, str]] = set()
@@ -83,9 +86,14 @@ def test_golden_cases_cover_80_derived_operations_of_25_services() -> None:
             assert event["data"]["asset"]["type"] in table.cloudformation_types, key
         multi += len(case["expected"]) > 1
         operations.add(key)
-    assert len(operations) >= 80
-    assert len({source for source, _ in operations}) >= 25
-    assert multi >= 2  # DeleteAlarms, DeleteDashboards: one event per asset named
+    # the services no family's table knows at all: at least 80 operations of 25 of them
+    with_a_table = {source for family in FAMILIES for source in family.sources}
+    untabled = {(source, name) for source, name in operations if source not in with_a_table}
+    assert len(untabled) >= 80
+    assert len({source for source, _ in untabled}) >= 25
+    # one event per asset named: DeleteAlarms, DeleteDashboards, DeleteInsightRules,
+    # RebootWorkspaces, BatchDisableStandards
+    assert multi >= 5
 
 
 def test_golden_cases_for_every_resource_policy_call() -> None:
@@ -218,7 +226,21 @@ def test_coverage_report_is_current_and_meets_its_floor() -> None:
     text = coverage.render(services, load_table().sources)
     assert (ROOT / "docs" / "coverage.md").read_text() == text, "run `make coverage`"
     assert len(services) > 200
-    assert coverage.overall_ratio(services) > 0.7
+    assert coverage.overall_ratio(services) >= 0.81  # the issue's target is 0.85
+
+
+def test_cfn_lint_is_a_development_dependency_only() -> None:
+    """`cfn-lint` is in the dev extra and the full lock, never in the run-time dependencies nor
+    the run-time lock (the table is data; only `scripts/derive.py` reads the schemas)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not any(d.startswith("cfn-lint") for d in project["dependencies"])
+    assert any(d.startswith("cfn-lint") for d in project["optional-dependencies"]["dev"])
+    runtime = (ROOT / "requirements-runtime.lock").read_text().splitlines()
+    assert not any(line.startswith("cfn-lint==") for line in runtime)
+    full = (ROOT / "requirements.lock").read_text().splitlines()
+    pinned = next(line for line in full if line.startswith("cfn-lint=="))
+    recorded = codec.loads((ROOT / "eventstream" / "data" / "derived.json").read_bytes())
+    assert pinned == f"cfn-lint=={recorded['sources']['cfn-lint']}"  # the table's version
 
 
 def test_run_time_imports_neither_cfn_lint_nor_botocore() -> None:
@@ -292,3 +314,249 @@ def test_normalize_of_derived_calls_raises_only_malformed(
     }
     with contextlib.suppress(MalformedRecordError):
         normalizer.normalize(raw)
+
+
+def _record(source: str, name: str, request: dict[str, Any], response: Any = None) -> Any:
+    """A record of the shape of `records/derived.jsonl`'s, for another call."""
+    base = next(read_jsonl(RECORDS / "derived.jsonl"))
+    return {
+        **base,
+        "eventID": f"test/{name}",
+        "eventSource": source,
+        "eventName": name,
+        "requestParameters": request,
+        "responseElements": response,
+    }
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "request_"),
+    [
+        # an endpoint invoked is not changed (the table had it as an update of the endpoint)
+        ("sagemaker.amazonaws.com", "InvokeEndpointAsync", {"endpointName": "scorer"}),
+        ("messaging-chime.amazonaws.com", "SendChannelMessage", {"channelArn": "arn:x"}),
+        ("bedrock.amazonaws.com", "InvokeModel", {"modelId": "amazon.titan-text-lite-v1"}),
+        ("ses.amazonaws.com", "SendEmail", {"source": "ops@example.com"}),
+        ("cognito-idp.amazonaws.com", "InitiateAuth", {"clientId": "4abc", "authFlow": "x"}),
+        ("verifiedpermissions.amazonaws.com", "IsAuthorized", {"policyStoreId": "ps-1"}),
+    ],
+)
+def test_calls_that_send_invoke_ask_or_sign_in_change_no_asset(
+    normalizer: Normalizer, source: str, name: str, request_: dict[str, Any]
+) -> None:
+    assert default_registry().derived_rule(source, name) is IGNORED
+    result = normalizer.normalize(_record(source, name, request_))
+    assert result.outcome.value == "non_asset"
+    assert result.events == []
+
+
+def test_a_tape_retrieved_from_the_archive_is_still_an_update(normalizer: Normalizer) -> None:
+    arn = "arn:aws:storagegateway:us-east-1:111122223333:tape/TEST04A2A1"
+    record = _record(
+        "storagegateway.amazonaws.com",
+        "RetrieveTapeArchive",
+        {"tapeARN": arn, "gatewayARN": "arn:aws:storagegateway:us-east-1:111122223333:gateway/g"},
+        {"tapeARN": arn},
+    )
+    (event,) = normalizer.normalize(record).events
+    assert event["data"]["asset"]["type"] == "AWS::StorageGateway::Tape"
+    assert event["data"]["change"]["action"] == "update"
+
+
+@pytest.mark.parametrize(
+    ("call", "type_", "slug"),
+    [
+        (
+            (
+                "iot.amazonaws.com",
+                "UpdateEncryptionConfiguration",
+                {"encryptionType": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyArn": "arn:aws:kms:x"},
+            ),
+            "AWS::IoT::EncryptionConfiguration",
+            "iot/encryption-configuration",
+        ),
+        (
+            (
+                "ec2.amazonaws.com",
+                "EnableSnapshotBlockPublicAccess",
+                {"EnableSnapshotBlockPublicAccessRequest": {"State": "block-all-sharing"}},
+            ),
+            "AWS::EC2::SnapshotBlockPublicAccess",
+            "ec2/snapshot-block-public-access",
+        ),
+        (
+            ("shield.amazonaws.com", "EnableProactiveEngagement", {}),
+            "AWS::Shield::ProactiveEngagement",
+            "shield/proactive-engagement",
+        ),
+    ],
+)
+def test_a_type_one_per_account_is_the_records_accounts(
+    normalizer: Normalizer, call: tuple[str, str, dict[str, Any]], type_: str, slug: str
+) -> None:
+    """A type identified by its account alone (`AccountId`), changed by a call naming no id:
+    the asset is the record's account's."""
+    (event,) = normalizer.normalize(_record(*call)).events
+    asset = event["data"]["asset"]
+    assert (asset["type"], asset["provider_id"], asset["resolution"]) == (
+        type_,
+        "111122223333",
+        "derived",
+    )
+    assert event["subject"].endswith(f"/{slug}/111122223333")
+    assert event["data"]["change"]["action"] == "update"
+
+
+def test_calls_on_our_own_types_derive_to_them(normalizer: Normalizer) -> None:
+    """A call of a family's service that no family's table has, on one of EventStream's own
+    types (`LockSnapshot`, `DisableImage`), names the asset as the family does; AMIs were
+    FPGA images before."""
+    registry = default_registry()
+    lock = _record(
+        "ec2.amazonaws.com",
+        "LockSnapshot",
+        {"LockSnapshotRequest": {"SnapshotId": "snap-0abc", "LockMode": "compliance"}},
+    )
+    disable = _record(
+        "ec2.amazonaws.com", "DisableImage", {"DisableImageRequest": {"ImageId": "ami-0abc"}}
+    )
+    for record, type_, subject in [
+        (lock, "AWS::EC2::Snapshot", "aws/111122223333/us-east-1/ec2/snapshot/snap-0abc"),
+        (disable, "AWS::EC2::Image", "aws/111122223333/us-east-1/ec2/image/ami-0abc"),
+    ]:
+        assert registry.lookup(record["eventSource"], record["eventName"]) is None
+        (event,) = normalizer.normalize(record).events
+        assert event["data"]["asset"]["type"] == type_
+        assert event["data"]["asset"]["resolution"] == "table"  # the family's kind
+        assert event["subject"] == subject
+        assert event["data"]["change"]["action"] == "update"
+
+
+def test_the_first_type_whose_ids_the_call_carries(normalizer: Normalizer) -> None:
+    """`DeleteFirewallPolicy` deletes the policy it names by ARN (the noun's type), not an
+    update of it found by the input's members."""
+    arn = "arn:aws:network-firewall:us-east-1:111122223333:firewall-policy/egress"
+    record = _record(
+        "network-firewall.amazonaws.com",
+        "DeleteFirewallPolicy",
+        {"firewallPolicyArn": arn},
+        {"firewallPolicyResponse": {"firewallPolicyArn": arn, "firewallPolicyName": "egress"}},
+    )
+    (event,) = normalizer.normalize(record).events
+    assert event["data"]["asset"]["type"] == "AWS::NetworkFirewall::FirewallPolicy"
+    assert event["data"]["asset"]["arn"] == arn
+    assert event["data"]["change"]["action"] == "delete"
+
+
+def test_public_repositories_are_not_private_ones(normalizer: Normalizer) -> None:
+    """`ecr-public`'s calls name `AWS::ECR::PublicRepository`s (they named private ones, so a
+    public and a private repository of one name were one asset)."""
+    arn = "arn:aws:ecr-public::111122223333:repository/orders"
+    record = _record(
+        "ecr-public.amazonaws.com",
+        "CreateRepository",
+        {"repositoryName": "orders"},
+        {"repository": {"repositoryName": "orders", "repositoryArn": arn}},
+    )
+    (event,) = normalizer.normalize(record).events
+    assert event["data"]["asset"]["type"] == "AWS::ECR::PublicRepository"
+    assert event["data"]["asset"]["provider_id"] == "orders"
+    assert event["data"]["change"]["action"] == "create"
+    (private,) = normalizer.normalize(next(read_jsonl(RECORDS / "derived.jsonl"))).events
+    assert event["subject"] != private["subject"]
+
+
+@pytest.mark.parametrize(
+    ("call", "type_", "provider_id"),
+    [
+        (
+            ("ses.amazonaws.com", "CreateReceiptFilter", {"filter": {"name": "block-spam"}}),
+            "AWS::SES::ReceiptFilter",
+            "block-spam",
+        ),
+        (
+            (
+                "glue.amazonaws.com",
+                "CreateClassifier",
+                {"grokClassifier": {"name": "apache-logs", "classification": "logs"}},
+            ),
+            "AWS::Glue::Classifier",
+            "apache-logs",
+        ),
+    ],
+)
+def test_an_id_in_a_structure_named_by_the_types_last_word_or_a_kind_of_it(
+    normalizer: Normalizer, call: tuple[str, str, dict[str, Any]], type_: str, provider_id: str
+) -> None:
+    """`CreateReceiptFilter` names its filter in `filter.name`, `CreateClassifier` in
+    `grokClassifier.name` (or `csvClassifier`, ...): both were unmapped."""
+    (event,) = normalizer.normalize(_record(*call)).events
+    asset = event["data"]["asset"]
+    assert (asset["type"], asset["provider_id"]) == (type_, provider_id)
+    assert event["data"]["change"]["action"] == "create"
+
+
+def test_a_session_one_per_account_and_rules_by_their_plural_arns(normalizer: Normalizer) -> None:
+    """Macie's session is identified by its account (`AwsAccountId`); Security Hub's
+    automation rules are deleted by `automationRulesArns`, one asset each."""
+    (session,) = normalizer.normalize(
+        _record("macie2.amazonaws.com", "UpdateMacieSession", {"status": "PAUSED"})
+    ).events
+    assert session["data"]["asset"]["type"] == "AWS::Macie::Session"
+    assert session["data"]["asset"]["provider_id"] == "111122223333"
+    arn = "arn:aws:securityhub:us-east-1:111122223333:automation-rule/"
+    rules = normalizer.normalize(
+        _record(
+            "securityhub.amazonaws.com",
+            "BatchDeleteAutomationRules",
+            {"automationRulesArns": [f"{arn}a1b2", f"{arn}c3d4"]},
+        )
+    ).events
+    assert [e["data"]["asset"]["arn"] for e in rules] == [f"{arn}a1b2", f"{arn}c3d4"]
+    assert {e["data"]["change"]["action"] for e in rules} == {"delete"}
+    assert {e["data"]["asset"]["type"] for e in rules} == {"AWS::SecurityHub::AutomationRule"}
+
+
+def test_more_verbs_change_what_they_name(normalizer: Normalizer) -> None:
+    """`SplitShard` changes its stream, `RebuildWorkspaces` each workspace it lists,
+    `UnregisterConnector` deletes the connector: all three were unmapped."""
+    split = _record(
+        "kinesis.amazonaws.com",
+        "SplitShard",
+        {"streamName": "clickstream", "shardToSplit": "shardId-0", "newStartingHashKey": "1"},
+    )
+    rebuild = _record(
+        "workspaces.amazonaws.com",
+        "RebuildWorkspaces",
+        {"rebuildWorkspaceRequests": [{"workspaceId": "ws-0abc1234d"}]},
+    )
+    unregister = _record(
+        "appflow.amazonaws.com", "UnregisterConnector", {"connectorLabel": "crm-sync"}
+    )
+    found = [
+        (
+            e["data"]["asset"]["type"],
+            e["data"]["asset"]["provider_id"],
+            e["data"]["change"]["action"],
+        )
+        for record in (split, rebuild, unregister)
+        for e in normalizer.normalize(record).events
+    ]
+    assert found == [
+        ("AWS::Kinesis::Stream", "clickstream", "update"),
+        ("AWS::WorkSpaces::Workspace", "ws-0abc1234d", "update"),
+        ("AWS::AppFlow::Connector", "crm-sync", "delete"),
+    ]
+
+
+def test_an_invitation_is_not_a_change_of_the_inviting_account(normalizer: Normalizer) -> None:
+    """`InviteAccountToOrganization` names the invited account in `target`: it is never the
+    record's own account as an `AWS::Organizations::Account` (a type one per account is the
+    record's account's only when it configures that account)."""
+    record = _record(
+        "organizations.amazonaws.com",
+        "InviteAccountToOrganization",
+        {"target": {"id": "444455556666", "type": "ACCOUNT"}},
+    )
+    events = normalizer.normalize(record).events
+    assert all(e["data"]["asset"]["provider_id"] != "111122223333" for e in events)
