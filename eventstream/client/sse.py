@@ -93,27 +93,45 @@ class SSEParser:
         if b"\r" in chunk:
             self._cr = chunk[-1] == 0x0D
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        if b"\n" not in chunk:
+        end = chunk.find(b"\n")
+        if end < 0:
             self._pending(chunk)  # a long line: joined once, when it ends
             return []
         if self._parts:
             self._parts.append(chunk)
+            size = self._parts_size
             chunk = b"".join(self._parts)
             self._parts, self._parts_size = [], 0
-        lines = chunk.split(b"\n")
-        rest = lines.pop()
-        if rest:
-            self._pending(rest)
-        events: list[SSEEvent] = []
-        for raw in lines:
-            if not raw:
-                self.last_event_id = self._id
-                if self._data:
-                    events.append(self._dispatch())
+            end += size
+        return self._lines(chunk, end)
+
+    def _lines(self, chunk: bytes, end: int) -> list[SSEEvent]:
+        """The events of the complete lines of `chunk`, the first ending at `end`; the bytes
+        after the last line end wait for the next chunk."""
+        # Lines are found with `find` (memchr) and values decoded straight from the chunk by
+        # offsets: no copy of each line first (bytes.split compares byte by byte and copies).
+        with memoryview(chunk) as view:
+            find = chunk.find
+            events: list[SSEEvent] = []
+            start = 0
+            while end >= 0:
+                if end == start:
+                    self.last_event_id = self._id
+                    if self._data:
+                        events.append(self._dispatch())
+                    else:
+                        self._kind = ""
+                elif chunk.startswith(b"data: ", start):  # the common line, without a call
+                    self._data_size += end - start
+                    if self._data_size > self._max:
+                        self._data_overflow()
+                    self._data.append(str(view[start + 6 : end], "utf-8", "replace"))
                 else:
-                    self._kind = ""
-                continue
-            self._field(raw)
+                    self._field(chunk, view, start, end)
+                start = end + 1
+                end = find(b"\n", start)
+        if start < len(chunk):
+            self._pending(chunk[start:])
         return events
 
     def _pending(self, part: bytes) -> None:
@@ -133,37 +151,38 @@ class SSEParser:
         self._started = True
         return chunk[len(_BOM) :] if chunk.startswith(_BOM) else chunk
 
-    def _field(self, raw: bytes) -> None:
+    def _field(self, chunk: bytes, view: memoryview, start: int, end: int) -> None:
         # Field names are compared as bytes (a name with any non-ASCII byte is unknown
-        # anyway); only the value is decoded, straight from the line's buffer (one copy).
-        colon = raw.find(b":")
-        if colon == 0:
+        # anyway); only the value is decoded, straight from the chunk's buffer (one copy).
+        colon = chunk.find(b":", start, end)
+        if colon == start:
             self.comments += 1
             return
         if colon < 0:
-            name, start = raw, len(raw)
+            name, value = chunk[start:end], end
         else:
-            name, start = raw[:colon], colon + 1
-            if start < len(raw) and raw[start] == 0x20:
-                start += 1
+            name, value = chunk[start:colon], colon + 1
+            if value < end and chunk[value] == 0x20:
+                value += 1
         if name == b"data":
-            self._data_size += len(raw)
+            self._data_size += end - start
             if self._data_size > self._max:
-                self._data.clear()
-                self._data_size = 0
-                raise SSEParseError(
-                    f"an event's data longer than {self._max} bytes", self.last_event_id
-                )
-            self._data.append(_text(raw, start))
+                self._data_overflow()
+            self._data.append(_text(view, value, end))
         elif name == b"event":
-            self._kind = _text(raw, start)
+            self._kind = _text(view, value, end)
         elif name == b"id":
-            if raw.find(b"\x00", start) < 0:
-                self._id = _text(raw, start)
+            if chunk.find(b"\x00", value, end) < 0:
+                self._id = _text(view, value, end)
         elif name == b"retry":
-            digits = raw[start:]
+            digits = chunk[value:end]
             if digits.isdigit():  # bytes.isdigit: ASCII digits only
                 self.retry_ms = int(digits)
+
+    def _data_overflow(self) -> None:
+        self._data.clear()
+        self._data_size = 0
+        raise SSEParseError(f"an event's data longer than {self._max} bytes", self.last_event_id)
 
     def _dispatch(self) -> SSEEvent:
         data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
@@ -187,12 +206,8 @@ class SSEParser:
         self._kind = ""
 
 
-def _text(raw: bytes, start: int) -> str:
-    """`raw[start:]` decoded as UTF-8 (invalid bytes as U+FFFD), without copying it first."""
-    if start >= len(raw):
+def _text(view: memoryview, start: int, end: int) -> str:
+    """The bytes `view[start:end]` decoded as UTF-8 (invalid bytes as U+FFFD)."""
+    if start >= end:
         return ""
-    return (
-        str(memoryview(raw)[start:], "utf-8", "replace")
-        if start
-        else raw.decode("utf-8", "replace")
-    )
+    return str(view[start:end], "utf-8", "replace")

@@ -39,6 +39,9 @@ ResetHandler = Callable[[StreamReset], Awaitable[None] | None]
 MalformedHandler = Callable[[str, Exception], None]
 _RECENT_IDS = 4096
 _FAILURES = (aiohttp.ClientError, TimeoutError, Retryable, ConnectionError)
+# The model's own validator, called without `model_validate_json`'s Python wrapper (about
+# 1 us of a ~20 us validation): the same `AssetEvent`, validated the same way.
+_validate_event = AssetEvent.__pydantic_validator__.validate_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +222,7 @@ class Subscription:
             self.stats.duplicates += 1
             return None
         try:
-            event = StreamEvent(sse.id, AssetEvent.model_validate_json(sse.data))
+            event = StreamEvent(sse.id, _validate_event(sse.data))
         except ValidationError as error:
             self._malformed(sse, error)
             return None
