@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from eventstream.config.webhooks import WebhookSettings
 from eventstream.filters import meta_of, parse_filter_text
-from eventstream.forward.formats import Item, format_of, item_of, overhead
+from eventstream.forward.formats import Item, format_of, head_item, item_of, overhead
 from eventstream.journal.keys import EVENT_FIELD
 from eventstream.journal.reader import event_of
+
+PER_EVENT_ANSWERS = frozenset({"splunk-hec", "elastic-bulk", "cloudevents"})
 
 Rows = list[tuple[bytes, dict[bytes, bytes] | None]]
 
@@ -40,15 +42,28 @@ class Encoder:
         self.filter = parse_filter_text(settings.filter)
         self.everything = self.filter.matches_everything()
         self.overhead = overhead(settings)
+        # read from the head only where the destination answers for each event on its own
+        self.heads = self.everything and settings.format in PER_EVENT_ANSWERS
 
     def encode(self, rows: Rows) -> Batch:
         """Parse, filter and encode journal rows; an entry that is not a JSON object is
-        `unreadable` (with the reason), one the filter refuses is `skipped`."""
+        `unreadable` (with the reason), one the filter refuses is `skipped`. Without a
+        filter, for a destination that answers for each event (`PER_EVENT_ANSWERS`), an event
+        is read from its head only (`head_item`): its `data` is embedded unparsed, and if it
+        is not valid JSON the destination refuses that event alone (HEC code 6 with
+        `invalid-event-number`, an Elastic item error, a 4xx to its own request), which is
+        then dead-lettered."""
         skipped: list[str] = []
         unreadable: list[tuple[str, bytes, str]] = []
         pieces: list[Piece] = []
         for raw_id, fields in rows:
             entry_id = raw_id.decode()
+            if self.heads and fields is not None:
+                event = fields.get(EVENT_FIELD)
+                item = head_item(entry_id, event) if event is not None else None
+                if item is not None:
+                    pieces.append(Piece(item, self.format.piece(item)))
+                    continue
             try:
                 event, parsed = event_of(fields)
             except ValueError as error:

@@ -36,34 +36,47 @@ def item_of(entry_id: str, event: bytes, parsed: dict[str, Any]) -> Item:
     return Item(entry_id, event, str(parsed.get("id") or entry_id), str(parsed.get("time") or ""))
 
 
+DATA_MEMBER = b',"data":'
+TIMES_CACHED = 4096
+
+
+def head_item(entry_id: str, event: bytes) -> Item | None:
+    """The `Item` of an event read from its head only, without parsing its `data`: the
+    members before `"data"` (EventStream writes `id`, `time` and the other CloudEvents
+    attributes first) closed into an object and parsed, about a tenth of the cost of the
+    whole event. None (parse the whole event) when the event is not an object of that layout
+    or its head has no string `id` and `time`.
+
+    The first `,"data":` is a member named `data` (a quote inside a JSON string is escaped);
+    if it belongs to a nested object, the head's braces do not balance and it does not parse,
+    so a head that parses ends at a top-level member."""
+    if event[:1] != b"{" or event[-1:] != b"}":
+        return None
+    end = event.find(DATA_MEMBER)
+    if end < 0:
+        return None
+    try:
+        head = codec.loads(event[:end] + b"}")
+    except ValueError:
+        return None
+    event_id, time = head.get("id"), head.get("time")
+    if not isinstance(event_id, str) or not isinstance(time, str) or not event_id:
+        return None
+    return Item(entry_id, event, event_id, time)
+
+
+def parsed_epoch_s(time: str) -> float:
+    """An RFC 3339 time in epoch seconds (millisecond precision); `ValueError` if it is not."""
+    return round(datetime.fromisoformat(time.replace("Z", "+00:00")).timestamp(), 3)
+
+
 def epoch_s(time: str, entry_id: str) -> float:
     """An event's RFC 3339 time in epoch seconds (millisecond precision); the journal entry's
     own time when the event has none that parses."""
     try:
-        return round(datetime.fromisoformat(time.replace("Z", "+00:00")).timestamp(), 3)
+        return parsed_epoch_s(time)
     except ValueError:
         return int(entry_id.partition("-")[0]) / 1000
-
-
-class EpochCache:
-    """`epoch_s` for the event times of one stream: events come in bursts of the same second,
-    so the second (`YYYY-MM-DDTHH:MM:SS`) is converted once and the milliseconds added."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self.seconds: dict[str, float] = {}
-
-    def __call__(self, time: str, entry_id: str) -> float:
-        if len(time) != 24 or time[19] != "." or time[23] != "Z" or not time[20:23].isdigit():
-            return epoch_s(time, entry_id)
-        second = time[:19]
-        base = self.seconds.get(second)
-        if base is None:
-            base = epoch_s(second + "Z", entry_id)
-            if len(self.seconds) >= self.size:
-                self.seconds.clear()
-            self.seconds[second] = base
-        return round(base + int(time[20:23]) / 1000, 3)
 
 
 class Format(Protocol):
@@ -119,13 +132,26 @@ class SplunkHec(Lines):
         }
         if settings.index:
             self.fields["index"] = settings.index
-        self.epoch_s = EpochCache()
         # `{"time":<t>,"host":...,"index":...,"event":<event>}`: the constant middle encoded once
         self._middle = b"," + codec.dumps(self.fields)[1:-1] + b',"event":'
 
+        self._prefix = b'{"time":'
+        self._times: dict[str, bytes] = {}
+        """`"time":` values by event time, for times of the cached form (many events share
+        one: CloudTrail times are to the second)."""
+
     def piece(self, item: Item) -> bytes:
-        time = codec.dumps(self.epoch_s(item.time, item.entry_id))
-        return b"".join((b'{"time":', time, self._middle, item.event, b"}"))
+        time = self._times.get(item.time)
+        if time is None:
+            try:
+                time = codec.dumps(parsed_epoch_s(item.time))
+            except ValueError:  # the entry's own time: not cached
+                time = codec.dumps(epoch_s(item.time, item.entry_id))
+            else:
+                if len(self._times) >= TIMES_CACHED:
+                    self._times.clear()
+                self._times[item.time] = time
+        return b"".join((self._prefix, time, self._middle, item.event, b"}"))
 
 
 class ElasticBulk(Lines):

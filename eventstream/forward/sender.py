@@ -23,6 +23,9 @@ from eventstream.forward.verdicts import Answer
 MAX_ANSWER_BYTES = 4 * 2**20
 """Longest answer body read (an Elastic `_bulk` answer for a large batch)."""
 USER_AGENT = "eventstream-webhooks"
+GZIP_LEVEL = 1
+"""Level 1: on a batch of 500 events of the bench, 13 us of CPU per event for 11 % of the
+size, against 29 us for 8 % at level 5 (bench/README.md, Webhooks)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +93,7 @@ class Sender:
         if self.refusal:
             return SendFailure(self.refusal)
         headers = self.headers_for(message_id, body)
-        data = gzip.compress(body, compresslevel=5) if self.settings.gzip else body
+        data = gzip.compress(body, compresslevel=GZIP_LEVEL) if self.settings.gzip else body
         try:
             async with self._open().post(
                 self.settings.url, data=data, headers=headers, allow_redirects=False

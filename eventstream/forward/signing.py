@@ -35,7 +35,6 @@ def message_id(destination: str, entry_ids: Sequence[str]) -> str:
     """The `webhook-id` of a delivery: derived from the destination and the journal ids it
     carries, so every retry of the same delivery (even by another process after a crash)
     has the same id."""
-    digest = hashlib.sha256(destination.encode())
-    for entry_id in entry_ids:
-        digest.update(b"\0" + entry_id.encode())
+    joined = "".join("\0" + entry_id for entry_id in entry_ids)  # as if hashed one by one
+    digest = hashlib.sha256(destination.encode() + joined.encode())
     return "msg_" + digest.hexdigest()[:32]

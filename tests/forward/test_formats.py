@@ -16,8 +16,10 @@ from standardwebhooks.webhooks import Webhook
 
 from eventstream import codec
 from eventstream.commands.webhooks import status_rows
+from eventstream.config.webhooks import WebhookSettings
 from eventstream.forward.deadletters import DeadLetters
-from eventstream.forward.formats import EpochCache, epoch_s
+from eventstream.forward.formats import Item, epoch_s, head_item, item_of
+from eventstream.forward.formats import SplunkHec as SplunkHecFormat
 from eventstream.forward.metrics import ForwardMetrics
 from eventstream.forward.service import Forwarding
 from eventstream.forward.state import DestinationState
@@ -267,13 +269,35 @@ async def test_gzip_bodies_are_signed_before_compression(
         Webhook(SECRET).verify(request.body, request.headers, json_parse=False)
 
 
-def test_epoch_cache_agrees_with_the_parser(sample_events: list[dict[str, Any]]) -> None:
-    """HEC `time` from the per-second cache equals the full RFC 3339 parse, for every event."""
-    cache = EpochCache(size=8)
+def test_hec_time_cache_agrees_with_the_parser(sample_events: list[dict[str, Any]]) -> None:
+    """HEC `time` from the per-time cache equals the full RFC 3339 parse, for every event
+    (twice: from the parse, then from the cache); a time that does not parse is the entry's
+    own time, and not cached for the next entry."""
+    hec = SplunkHecFormat(
+        WebhookSettings(name="d", url="http://x/", format="splunk-hec", token="t")
+    )
+    for _ in range(2):
+        for event in sample_events:
+            raw = codec.dumps(event)
+            piece = codec.loads(hec.piece(item_of("1-0", raw, event)))
+            assert piece["time"] == epoch_s(event["time"], "1-0") == round(_epoch(event["time"]), 3)
+    for entry_id, expected in (
+        ("1700000000123-0", 1700000000.123),
+        ("1700000001000-0", 1700000001),
+    ):
+        item = Item(entry_id, b"{}", "x", "not a time")
+        assert codec.loads(hec.piece(item))["time"] == expected
+
+
+def test_head_item_agrees_with_the_whole_parse(sample_events: list[dict[str, Any]]) -> None:
+    """The id and time read from an event's head are those of the whole parse; an event the
+    head cannot answer for (data first, nested `data` before it, no time, not an object)
+    gives None, so the whole event is parsed."""
     for event in sample_events:
-        assert (
-            cache(event["time"], "1-0")
-            == epoch_s(event["time"], "1-0")
-            == round(_epoch(event["time"]), 3)
-        )
-    assert cache("not a time", "1700000000123-0") == 1700000000.123
+        raw = codec.dumps(event)
+        assert head_item("1-0", raw) == item_of("1-0", raw, codec.loads(raw))
+    data_first = codec.dumps({"data": {"a": 1}, "id": "x", "time": "2024-01-01T00:00:00Z"})
+    nested = b'{"id":"x","ext":{"k":1,"data":2},"time":"2024-01-01T00:00:00Z","data":{}}'
+    no_time = codec.dumps({"id": "x", "data": {"time": "2024-01-01T00:00:00Z"}})
+    for raw in (data_first, nested, no_time, b'[1,"data":2]', b'{"id":"x","data":1'):
+        assert head_item("1-0", raw) is None
