@@ -103,6 +103,10 @@ class Subscription:
             options.initial_delay_s, options.max_delay_s, jitter=options.jitter
         )
         self.parser = SSEParser(last_event_id or "")
+        # Where a new connection resumes: the id of the last event this subscription dealt
+        # with (handed out, skipped as malformed, or a reset's `resume_after`), not the
+        # parser's, which has already read past the events of a chunk not yet handed out.
+        self._resume_id = last_event_id or ""
         self.stats = StreamStats()
         self._last_key = order_key(last_event_id) if last_event_id else None
         self._recent: deque[str] = deque(maxlen=_RECENT_IDS)
@@ -112,7 +116,7 @@ class Subscription:
 
     @property
     def last_event_id(self) -> str:
-        return self.parser.last_event_id
+        return self._resume_id
 
     def __aiter__(self) -> Subscription:
         return self
@@ -139,6 +143,7 @@ class Subscription:
             saved = await self.checkpoint.load()
             if saved:
                 self.parser = SSEParser(saved)
+                self._resume_id = saved
                 self._last_key = order_key(saved)
         self._loaded = True  # a later run goes on from memory, not from an older checkpoint
         while True:
@@ -180,8 +185,8 @@ class Subscription:
     def _request(self) -> tuple[dict[str, str], dict[str, str]]:
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache", **self.headers}
         params = dict(self.params)
-        if self.parser.last_event_id:
-            headers["Last-Event-ID"] = self.parser.last_event_id
+        if self._resume_id:
+            headers["Last-Event-ID"] = self._resume_id
         elif self.start is not None:
             params["from"] = self.start
         return headers, params
@@ -221,6 +226,8 @@ class Subscription:
         if self._seen(sse.id):
             self.stats.duplicates += 1
             return None
+        if sse.id:
+            self._resume_id = sse.id  # handed out next (or skipped: it would be again)
         try:
             event = StreamEvent(sse.id, _validate_event(sse.data))
         except ValidationError as error:
@@ -267,6 +274,8 @@ class Subscription:
             requested=str(body.get("requested", "")),
             resume_after=str(body.get("resume_after", sse.id)),
         )
+        if reset.resume_after:
+            self._resume_id = reset.resume_after  # the server goes on after the gap
         if self.on_reset is None:
             raise StreamResetError(self.url, reset.reason, reset.requested, reset.resume_after)
         key = order_key(reset.resume_after)

@@ -324,8 +324,7 @@ async def test_duplicates_from_the_server_are_dropped(
     ids = journal.append(sample_events[:6])
     async with EventStreamClient(server.url, options=FAST) as client:
         subscription = client.subscribe(last_event_id=ids[2])
-        subscription.parser.last_event_id = ids[0]  # as if the server had been sent an old id
-        subscription.parser.reset()
+        subscription._resume_id = ids[0]  # as if the server had been sent an old id
         assert await take(subscription, 3) == ids[3:]
     assert subscription.stats.duplicates == 2
 
@@ -418,6 +417,49 @@ async def test_close_event_reconnects_even_if_the_connection_stays_open(
     assert got == ["10-1", "10-2", "10-3"]
     assert asked[:3] == [None, "10-1", "10-2"]
     assert subscription.stats.closes >= 2
+
+
+async def test_leaving_the_loop_mid_chunk_resumes_after_the_last_event_handed_out(
+    sample_events: list[dict[str, Any]],
+) -> None:
+    """Five events arrive in one chunk and the loop leaves after the first: iterating again
+    resumes after that first one (the parser had read all five; resuming from its last id
+    lost the four never handed out)."""
+    asked: list[str | None] = []
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        resume = request.headers.get("Last-Event-ID")
+        asked.append(resume)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        after = int(resume.split("-")[1]) if resume else 0
+        frames = [
+            f"id: 10-{n}\nevent: {sample_events[n]['type']}\n"
+            f"data: {codec.dumps(sample_events[n]).decode()}\n\n"
+            for n in range(after + 1, 6)
+        ]
+        await response.write("".join(frames).encode())  # one write: one chunk
+        try:
+            for _ in range(100):
+                await response.write(b": ping\n\n")
+                await asyncio.sleep(0.05)
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            pass
+        return response
+
+    runner, url = await _sse_app(events)
+    try:
+        async with EventStreamClient(url, options=FAST) as client:
+            subscription = client.subscribe()
+            first = await take(subscription, 1, timeout_s=4)
+            await subscription.aclose()
+            assert subscription.last_event_id == "10-1"
+            rest = await take(subscription, 4, timeout_s=4)
+    finally:
+        await runner.cleanup()
+    assert first == ["10-1"]
+    assert rest == ["10-2", "10-3", "10-4", "10-5"]
+    assert asked[:2] == [None, "10-1"]
 
 
 async def test_reconnection_waits_the_servers_retry_time() -> None:
