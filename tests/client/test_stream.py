@@ -381,6 +381,21 @@ async def _sse_app(handler: Any) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}"
 
 
+async def _held_open(request: web.Request, head: bytes, pings: int) -> web.StreamResponse:
+    """An event stream answer: `head` in one write, then a ping every 50 ms, `pings` times
+    (kept open, as a buffering proxy might), or until the client goes."""
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    await response.write(head)
+    try:
+        for _ in range(pings):
+            await response.write(b": ping\n\n")
+            await asyncio.sleep(0.05)
+    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+        pass
+    return response
+
+
 async def test_close_event_reconnects_even_if_the_connection_stays_open(
     sample_events: list[dict[str, Any]],
 ) -> None:
@@ -391,21 +406,13 @@ async def test_close_event_reconnects_even_if_the_connection_stays_open(
 
     async def events(request: web.Request) -> web.StreamResponse:
         asked.append(request.headers.get("Last-Event-ID"))
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
         number = len(asked)
         body = codec.dumps(sample_events[number]).decode()
-        await response.write(
+        head = (
             f"retry: 20\nid: 10-{number}\nevent: {sample_events[number]['type']}\n"
-            f"data: {body}\n\nevent: close\ndata: {{}}\n\n".encode()
+            f"data: {body}\n\nevent: close\ndata: {{}}\n\n"
         )
-        try:
-            for _ in range(200):  # kept open after the close, as a buffering proxy might
-                await response.write(b": ping\n\n")
-                await asyncio.sleep(0.05)
-        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
-            pass
-        return response
+        return await _held_open(request, head.encode(), 200)  # open after the close
 
     runner, url = await _sse_app(events)
     try:
@@ -430,22 +437,13 @@ async def test_leaving_the_loop_mid_chunk_resumes_after_the_last_event_handed_ou
     async def events(request: web.Request) -> web.StreamResponse:
         resume = request.headers.get("Last-Event-ID")
         asked.append(resume)
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
         after = int(resume.split("-")[1]) if resume else 0
         frames = [
             f"id: 10-{n}\nevent: {sample_events[n]['type']}\n"
             f"data: {codec.dumps(sample_events[n]).decode()}\n\n"
             for n in range(after + 1, 6)
         ]
-        await response.write("".join(frames).encode())  # one write: one chunk
-        try:
-            for _ in range(100):
-                await response.write(b": ping\n\n")
-                await asyncio.sleep(0.05)
-        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
-            pass
-        return response
+        return await _held_open(request, "".join(frames).encode(), 100)  # one chunk
 
     runner, url = await _sse_app(events)
     try:
