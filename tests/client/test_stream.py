@@ -207,21 +207,31 @@ async def test_401_403_404_and_400_raise_instead_of_retrying(secured: Any) -> No
     assert missing.value.status == 404
 
 
+async def _sse_app(handler: Any, **routes: Any) -> tuple[web.AppRunner, str]:
+    """A plain aiohttp server answering `/v1/events` with `handler`, and each other path in
+    `routes` (`{"/v1/assets/{name}": asset}` passed as `**`) with its own (for answers the
+    real server never gives: a proxy in between, a hand-made stream)."""
+    app = web.Application()
+    app.router.add_get("/v1/events", handler)
+    for path, route in routes.items():
+        app.router.add_get(path, route)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
 async def test_an_answer_that_is_not_an_event_stream_raises() -> None:
     """A 200 with another content type (a proxy's login page, say) is a permanent error."""
 
     async def page(request: web.Request) -> web.Response:
         return web.Response(text="<html>sign in</html>", content_type="text/html")
 
-    app = web.Application()
-    app.router.add_get("/v1/events", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, url = await _sse_app(page)
     try:
-        async with EventStreamClient(f"http://127.0.0.1:{port}", options=FAST) as client:
+        async with EventStreamClient(url, options=FAST) as client:
             with pytest.raises(NotAnEventStreamError) as raised:
                 await take(client.subscribe(), 1, timeout_s=10)
     finally:
@@ -238,16 +248,10 @@ async def test_5xx_is_retried_with_backoff_then_gives_up_when_asked() -> None:
         calls.append(time.monotonic())
         return web.Response(status=503, headers={"Retry-After": "0"})
 
-    app = web.Application()
-    app.router.add_get("/v1/events", busy)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, url = await _sse_app(busy)
     options = StreamOptions(initial_delay_s=0.05, max_delay_s=0.4, max_attempts=5)
     try:
-        async with EventStreamClient(f"http://127.0.0.1:{port}", options=options) as client:
+        async with EventStreamClient(url, options=options) as client:
             with pytest.raises(ServerUnavailableError) as raised:
                 await take(client.subscribe(), 1, timeout_s=20)
     finally:
@@ -366,19 +370,6 @@ async def test_an_event_that_is_not_an_asset_event_is_counted_and_skipped(
     assert subscription.stats.malformed == 1
     assert [id_ for id_, _ in malformed] == ids[:1]
     assert "data" in str(malformed[0][1])
-
-
-async def _sse_app(handler: Any) -> tuple[web.AppRunner, str]:
-    """A plain aiohttp server answering `/v1/events` with `handler` (for answers the real
-    server never gives: a proxy in between, a hand-made stream)."""
-    app = web.Application()
-    app.router.add_get("/v1/events", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}"
 
 
 async def _held_open(request: web.Request, head: bytes, pings: int) -> web.StreamResponse:
@@ -544,16 +535,9 @@ async def test_compressed_answers_are_read_and_streams_ask_for_none(
         response.enable_compression(strategy=None)  # gzip when the client accepts it
         return response
 
-    app = web.Application()
-    app.router.add_get("/v1/events", stream)
-    app.router.add_get("/v1/assets/{name}", asset)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, url = await _sse_app(stream, **{"/v1/assets/{name}": asset})
     try:
-        async with EventStreamClient(f"http://127.0.0.1:{port}", options=FAST) as client:
+        async with EventStreamClient(url, options=FAST) as client:
             found = await client.asset("a")
             got = await take(client.subscribe(), 1, timeout_s=10)
     finally:
