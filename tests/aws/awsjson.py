@@ -1,5 +1,6 @@
 """What the local servers of AWS JSON-protocol APIs (LookupEvents, Cloud Control) share: the
-error answer AWS sends, and serving one handler over HTTP on 127.0.0.1."""
+error answer AWS sends, and serving one handler over HTTP on 127.0.0.1 (which the other local
+servers of these tests use too)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,13 @@ def error(status: int, code: str, message: str, content_type: str) -> web.Respon
 @asynccontextmanager
 async def served(
     handle: Callable[[web.Request], Awaitable[web.Response]],
+    method: str = "POST",
+    path: str = "/",
 ) -> AsyncIterator[str]:
-    """`POST /` answered by `handle` on a free port of 127.0.0.1; yields the endpoint URL."""
+    """`method path` (by default `POST /`, the JSON protocol's) answered by `handle` on a free
+    port of 127.0.0.1; yields the endpoint URL."""
     app = web.Application()
-    app.router.add_post("/", handle)
+    app.router.add_route(method, path, handle)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     listening = socket.socket()

@@ -6,13 +6,14 @@ answered) while it does something else, such as stopping the source."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
+
+from tests.aws.awsjson import served
 
 _HOP = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 
@@ -52,17 +53,9 @@ async def holding_proxy(upstream: str) -> AsyncIterator[Holding]:
                 kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP}
                 return web.Response(status=answer.status, body=payload, headers=kept)
 
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", forward)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        listening = socket.socket()
-        listening.bind(("127.0.0.1", 0))
-        port = listening.getsockname()[1]
-        await web.SockSite(runner, listening).start()
-        state.endpoint = f"http://127.0.0.1:{port}"
-        try:
-            yield state
-        finally:
-            state.go.set()
-            await runner.cleanup()
+        async with served(forward, "*", "/{tail:.*}") as endpoint:
+            state.endpoint = endpoint
+            try:
+                yield state
+            finally:
+                state.go.set()

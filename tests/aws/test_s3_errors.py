@@ -7,9 +7,6 @@ with its reason once it has been received `max_receive_count` times."""
 from __future__ import annotations
 
 import logging
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
@@ -18,6 +15,7 @@ from redis.asyncio import Redis
 from eventstream.journal.keys import Keys
 from eventstream.journal.quarantine import RedisQuarantine
 from tests.aws import scene
+from tests.aws.awsjson import served
 from tests.aws.conftest import Moto
 from tests.serve.servers import RedisServer
 
@@ -40,22 +38,6 @@ async def _answer(request: web.Request) -> web.Response:
     return web.Response(status=status, text=body, content_type="application/xml")
 
 
-@asynccontextmanager
-async def _s3_errors() -> AsyncIterator[str]:
-    app = web.Application()
-    app.router.add_get("/{bucket}/{key:.+}", _answer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
-    await web.SockSite(runner, listening).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-
-
 async def test_each_s3_failure_is_labelled_and_quarantined(
     moto: Moto,
     redis_srv: RedisServer,
@@ -69,7 +51,7 @@ async def test_each_s3_failure_is_labelled_and_quarantined(
     queue = scene.new_queue(moto, "errors")
     bodies = [scene.s3_event("trail-bucket", _TRAIL + name, 10) for name in _ANSWERS]
     scene.send(moto, queue, bodies)
-    async with _s3_errors() as s3_endpoint:
+    async with served(_answer, "GET", "/{bucket}/{key:.+}") as s3_endpoint:
         monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", moto.endpoint)
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
         settings = scene.sqs_settings(
