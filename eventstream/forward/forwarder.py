@@ -41,7 +41,7 @@ from eventstream.forward.batches import Batch, Encoder, Piece, Rows
 from eventstream.forward.deadletters import DeadLetters
 from eventstream.forward.formats import Item
 from eventstream.forward.metrics import ForwardMetrics
-from eventstream.forward.progress import Ends, Gap, progress_of, text
+from eventstream.forward.progress import Gap, Snapshot, progress_of, text
 from eventstream.forward.retry import Schedule
 from eventstream.forward.sender import Sender, SendFailure
 from eventstream.forward.settle import Settler
@@ -244,7 +244,7 @@ class Forwarder:
             start_id=self._claim_cursor,
             count=self.settings.max_events,
         )
-        cursor = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
+        cursor = text(reply[0])
         self._claim_cursor = cursor
         if cursor == "0-0":
             self._next_sweep = time.monotonic() + self.settings.claim_idle_s / 2
@@ -303,8 +303,9 @@ class Forwarder:
             info, groups, reply = await pipe.execute()
         rows: Rows = reply[0][1] if reply else []
         if rows:
-            group = next((row for row in groups if text(row["name"]) == self.group), None)
-            gap = Gap.of(progress_of(group, Ends.of(info))) if group is not None else None
+            snapshot = Snapshot.of(info, groups)
+            group = snapshot.groups.get(self.group)
+            gap = Gap.of(progress_of(group, snapshot.ends)) if group is not None else None
             if gap is not None:
                 await self.settler.trimmed_unread(gap)
         return rows

@@ -22,14 +22,10 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from eventstream.journal import streamid
+
 LAG_COUNT_MAX = 1000
 """Most entries `XRANGE`d to count a lag Redis does not give (beyond: `>= LAG_COUNT_MAX`)."""
-
-
-def order(entry_id: str) -> tuple[int, int]:
-    """An entry id as a comparable pair (`1700000000000-3` → (1700000000000, 3))."""
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)
 
 
 def text(value: Any) -> str:
@@ -66,6 +62,11 @@ class Snapshot:
     ends: Ends
     groups: dict[str, dict[str, Any]]
 
+    @classmethod
+    def of(cls, info: Mapping[str, Any] | None, groups: list[Any]) -> Snapshot:
+        """From the replies of `XINFO STREAM` and `XINFO GROUPS`."""
+        return cls(Ends.of(info), {text(group["name"]): dict(group) for group in groups})
+
 
 async def read_snapshot(redis: Redis, journal: str) -> Snapshot:
     """`XINFO STREAM` and `XINFO GROUPS` in one transaction (no journal yet: empty)."""
@@ -77,8 +78,8 @@ async def read_snapshot(redis: Redis, journal: str) -> Snapshot:
     except ResponseError as error:
         if "no such key" not in str(error).lower():
             raise
-        return Snapshot(Ends.of(None), {})
-    return Snapshot(Ends.of(info), {text(group["name"]): dict(group) for group in groups})
+        return Snapshot.of(None, [])
+    return Snapshot.of(info, groups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +117,9 @@ def progress_of(group: Mapping[str, Any], ends: Ends) -> Progress:
     `lag` is None when it must be counted (`counted`)."""
     last = text(group.get("last-delivered-id") or "0-0")
     pending = int(group.get("pending") or 0)
-    if ends.last_id is None or order(last) >= order(ends.last_id):
+    if ends.last_id is None or streamid.parse(last) >= streamid.parse(ends.last_id):
         return Progress(last, pending, 0)
-    if ends.first_id is not None and order(last) < order(ends.first_id):
+    if ends.first_id is not None and streamid.parse(last) < streamid.parse(ends.first_id):
         read = group.get("entries-read")
         lost = None
         if ends.entries_added is not None and read is not None:
