@@ -50,6 +50,8 @@ from eventstream.errors import MalformedRecordError, UnreadableInputError
 from eventstream.sources.base import RawRecord
 
 __all__ = [
+    "GZIP_MAGIC",
+    "RECORDS_START",
     "STDIN",
     "Item",
     "RawRecord",
@@ -67,7 +69,8 @@ __all__ = [
 STDIN = "-"
 _SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz")
 _STDIN_ORIGIN = "<stdin>"
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
+"""The first bytes of a gzip member (a gzipped file or object is told by them, not its name)."""
 _PIECE = 1 << 20
 """Most bytes read (and decompressed) in one call: every buffer grows by at most this much."""
 _GZIP_BUFFER = 1 << 18
@@ -139,7 +142,8 @@ def read_file(path: str, limits: ReadLimits = ReadLimits()) -> Iterator[Item]:
         yield from _read_stream(stream, path, limits)
 
 
-_RECORDS_START = re.compile(rb'\s*\{\s*"Records"\s*:\s*\[')
+RECORDS_START = re.compile(rb'\s*\{\s*"Records"\s*:\s*\[')
+"""How a CloudTrail export (`{"Records": [...]}`) begins."""
 _STREAM_PEEK = 64
 
 
@@ -158,7 +162,7 @@ def read_stream(
     try:
         raw = io.BufferedReader(stream, buffer_size=_PIECE)
         opened.append(raw)
-        gzipped = raw.peek(len(_GZIP_MAGIC))[: len(_GZIP_MAGIC)] == _GZIP_MAGIC
+        gzipped = raw.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC
         inner: io.RawIOBase | io.BufferedIOBase = gzip.GzipFile(fileobj=raw) if gzipped else raw
         opened.append(inner)
         bounded = io.BufferedReader(_Bounded(inner, max_bytes), buffer_size=_GZIP_BUFFER)
@@ -169,7 +173,7 @@ def read_stream(
         yield _unreadable_or_large(origin, error, 0)
         return
     try:
-        if _RECORDS_START.match(head):
+        if RECORDS_START.match(head):
             yield from _stream_records(bounded, origin)
         else:
             yield from _read_stream(bounded, origin, limits)
@@ -239,7 +243,7 @@ def _open(path: str) -> io.BufferedReader[Any]:
     """`path` opened for reading, decompressed on the fly if it starts with the gzip magic."""
     handle = io.BufferedReader(io.FileIO(path, "r"), buffer_size=_PIECE)
     try:
-        gzipped = handle.peek(len(_GZIP_MAGIC))[: len(_GZIP_MAGIC)] == _GZIP_MAGIC
+        gzipped = handle.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC
     except OSError:
         handle.close()
         raise

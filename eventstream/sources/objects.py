@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import io
 import queue
-import re
 import threading
 import zlib
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -34,16 +33,22 @@ from typing import Any
 
 from eventstream import codec
 from eventstream.errors import ObjectReadError
-from eventstream.sources.files import Item, RawRecord, ReadLimits, read_async, read_stream
+from eventstream.sources.files import (
+    GZIP_MAGIC,
+    RECORDS_START,
+    Item,
+    RawRecord,
+    ReadLimits,
+    read_async,
+    read_stream,
+)
 
 INLINE_BYTES = 32 * 2**20
 """Objects up to this size (as stored) are downloaded whole, then parsed in the loop."""
 WHOLE_BYTES = 4 * 2**20
 """Downloaded objects up to this size once decompressed are parsed whole (`_whole`): about
 30 ms of one core, with the parsed records about 4 times as large in memory."""
-_RECORDS_START = re.compile(rb'\s*\{\s*"Records"\s*:\s*\[')
 _RECORDS_KEY = b'"Records"'
-_GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_WINDOW = 31  # zlib's wbits for a gzip member
 _PIPE_PIECES = 8
 _PIECE_BYTES = 1 << 20
@@ -185,7 +190,7 @@ def _whole(data: bytes, max_bytes: int) -> list[Any] | None:
     the record-by-record reader then handles it (and says what is wrong with it)."""
     bound = min(WHOLE_BYTES, max_bytes) if max_bytes else WHOLE_BYTES
     document = data
-    if data[: len(_GZIP_MAGIC)] == _GZIP_MAGIC:
+    if data[: len(GZIP_MAGIC)] == GZIP_MAGIC:
         inflate = zlib.decompressobj(_GZIP_WINDOW)
         try:
             document = inflate.decompress(data, bound + 1)
@@ -193,7 +198,7 @@ def _whole(data: bytes, max_bytes: int) -> list[Any] | None:
             return None
         if not inflate.eof or inflate.unused_data or inflate.unconsumed_tail:
             return None  # larger than the bound, truncated, or several gzip members
-    if len(document) > bound or not _RECORDS_START.match(document):
+    if len(document) > bound or not RECORDS_START.match(document):
         return None
     if document.count(_RECORDS_KEY) != 1:
         return None  # "Records" twice (the streamed reader reads every such list) or in a value
