@@ -300,6 +300,11 @@ def _schemas() -> dict[str, Any]:
     }
 
 
+def _content(description: str, media: str, kind: str) -> dict[str, Any]:
+    """A 200 answer of `media` whose body is a JSON Schema `kind` (not one of the models)."""
+    return {"description": description, "content": {media: {"schema": {"type": kind}}}}
+
+
 def _open(summary: str, responses: dict[str, Any]) -> dict[str, Any]:
     return {"get": {"summary": summary, "security": [], "responses": responses}}
 
@@ -324,24 +329,15 @@ def spec(auth: bool = True) -> dict[str, Any]:
     health = {"200": _body("Health", "alive"), **_errors()}
     ready = {**_errors(), "200": _body("Health", "ready"), "503": _body("Health", "not ready")}
     metrics = {
-        "200": {
-            "description": "Prometheus text",
-            "content": {"text/plain": {"schema": {"type": "string"}}},
-        },
+        "200": _content("Prometheus text", "text/plain", "string"),
         **_errors("401", "403"),
     }
     description = {
-        "200": {
-            "description": "the OpenAPI 3.1 description of this server",
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        },
+        "200": _content("the OpenAPI 3.1 description of this server", "application/json", "object"),
         **_errors(),
     }
     page = {
-        "200": {
-            "description": "an HTML page that reads the stream (EventSource)",
-            "content": {"text/html": {"schema": {"type": "string"}}},
-        },
+        "200": _content("an HTML page that reads the stream (EventSource)", "text/html", "string"),
         **_errors(),
     }
     return {
