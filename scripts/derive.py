@@ -116,6 +116,14 @@ def words(name: str) -> list[str]:
     return _WORD.findall(name)
 
 
+def tails_of(resource: str) -> list[str]:
+    """A resource name's last words, lower-case, longest first: `ScanConfiguration` →
+    [`configuration`]; `VpcEndpointConnectionNotification` → [`endpointconnectionnotification`,
+    `connectionnotification`, `notification`]."""
+    resource_words = words(resource)
+    return ["".join(resource_words[cut:]).lower() for cut in range(1, len(resource_words))]
+
+
 def noun_of(operation: str) -> str:
     """What follows the verb: `DeleteAlarms` → `Alarms`, `BatchDeleteImage` → `Image`."""
     verb = leading_verb(operation)
@@ -341,16 +349,13 @@ def id_candidates(cfn: CfnType) -> tuple[list[str], list[str], list[str]]:
     head = [first] if first and not first.endswith("arn") else []
     singles = head + ordered
     # the resource's last words: `gatewayId` of a `ResponderGateway`, `scanConfigurationArn`
-    resource_words = words(cfn.resource)
-    for cut in range(1, len(resource_words)):
-        tail = "".join(resource_words[cut:]).lower()
-        singles += [f"{tail}{suffix}" for suffix in ("id", "name", "identifier")]
+    tails = tails_of(cfn.resource)
+    singles += [f"{tail}{suffix}" for tail in tails for suffix in ("id", "name", "identifier")]
     # `DeleteAlarms` with `AlarmNames`: lists of ids, one asset each
     plurals = [f"{r}ids", f"{r}names", f"{r}identifiers", f"{singular(r)}names", "names", "ids"]
     if first and not first.endswith("arn"):  # `StandardsSubscriptionArns`, `ServiceIds`
         plurals.append(f"{first}s")
     plurals += [f"{r}s{suffix}" for suffix in ("ids", "names")]  # `automationRulesIds`
-    tails = ["".join(resource_words[cut:]).lower() for cut in range(1, len(resource_words))]
     # `DisableInsightRules` with `RuleNames`, `DeleteVpcEndpointConnectionNotifications` with
     # `ConnectionNotificationIds`
     plurals += [f"{tail}{suffix}" for tail in tails for suffix in ("ids", "names")]
@@ -441,8 +446,7 @@ def listed_paths(model: dict[str, Any], op: dict[str, Any], cfn: CfnType) -> lis
     members that spell the type (`workspaceId`, `scanConfigurationArn`), never an `id`, a
     `name` or the bare resource word (`tags[].key` names no key)."""
     r = cfn.resource.lower()
-    resource_words = words(cfn.resource)
-    tails = ["".join(resource_words[cut:]).lower() for cut in range(1, len(resource_words))]
+    tails = tails_of(cfn.resource)
     own = own_identifier(cfn) or ""
     # the kind of id the type is identified by: `associationName` names no association
     kind = next((k for k in ("identifier", "id", "name", "arn") if own.endswith(k)), "id")
@@ -673,9 +677,7 @@ def _tail_members(by_resource: dict[str, CfnType]) -> dict[str, set[str]]:
     name spells the member (`repositoryName` is the `Repository`'s, not a `PublicRepository`'s)."""
     owners_of: dict[str, set[str]] = {}
     for cfn in by_resource.values():
-        resource_words = words(cfn.resource)
-        for cut in range(1, len(resource_words)):
-            tail = "".join(resource_words[cut:]).lower()
+        for tail in tails_of(cfn.resource):
             for suffix in ("id", "name", "arn"):
                 owners_of.setdefault(f"{tail}{suffix}", set()).add(cfn.name)
     spelled = {f"{r}{suffix}" for r in by_resource for suffix in ("id", "name", "arn")}
